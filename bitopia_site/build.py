@@ -1,0 +1,184 @@
+"""Orchestration: config -> sources -> documents -> index -> plan -> render -> write."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from bitopia_site import __version__, parallel
+from bitopia_site.config import SiteConfig, load_config
+from bitopia_site.content import ContentSettings, Parsed, parse
+from bitopia_site.errors import BuildFailed, Report, SiteError
+from bitopia_site.index import Visibility, build_index
+from bitopia_site.model import Document, OutputPage, SiteIndex, Source
+from bitopia_site.plan import add_sitemap, check_collisions, plan_site
+from bitopia_site.render import Renderer, make_environment
+from bitopia_site.sources import read_site
+from bitopia_site.theme import load_theme
+from bitopia_site.views import Views
+from bitopia_site.writer import WriteStats, check_output_folder, write_site
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """How to build: what to publish, where links point, how many processes."""
+
+    drafts: bool = False
+    future: bool = False
+    expired: bool = False
+    base_url: str | None = None
+    strict: bool = False
+    jobs: int = 0  # 0: every core
+    now: datetime | None = None  # the build time; tests inject one
+    post_process: Callable[[OutputPage, str], str] | None = None
+    progress: Callable[[str, int, int], None] | None = None
+
+
+@dataclass
+class SiteBuild:
+    """A rendered site in memory: every output file, and what it came from."""
+
+    config: SiteConfig
+    index: SiteIndex
+    rendered: dict[str, bytes]
+    static: dict[str, Path]
+    report: Report
+    sources: int
+    pages: list[OutputPage] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What a build did, for the summary line."""
+
+    pages: int
+    posts: int
+    terms: int
+    static: int
+    stats: WriteStats
+    seconds: float
+    warnings: list[SiteError]
+
+
+def content_settings(config: SiteConfig) -> ContentSettings:
+    return ContentSettings(config.timezone, config.taxonomies, tuple(sorted(config.permalinks.items())),
+                           config.summary_words)
+
+
+def render_site(root: Path, options: BuildOptions) -> SiteBuild:
+    """Read and render the whole site into memory; raise BuildFailed listing every problem."""
+    report = Report()
+    now = options.now or datetime.now(timezone.utc)
+    jobs = options.jobs or parallel.default_jobs()
+    try:
+        config = load_config(root, report)
+        if options.base_url:
+            config = config.with_base_url(options.base_url)
+        theme = load_theme(config.root, config.theme)
+    except SiteError as err:
+        raise BuildFailed([err]) from None
+    files = read_site(config.root, list(theme.static_dirs))
+    for err in files.errors:
+        report.error(err)
+    settings = content_settings(config)
+    documents = parse_all(files.sources, settings, report, jobs)
+    visibility = Visibility(now, options.drafts, options.future, options.expired)
+    index = build_index(documents, visibility, config.taxonomies, config.main_sections)
+    _check_featured(index, files.static, report)
+    views = Views(index, now)
+    pages = add_sitemap(plan_site(index, views, config.paginate, config.feed_limit))
+    for err in check_collisions(pages, files.static):
+        report.error(err)
+    report.raise_if_failed(options.strict)
+    site_globals = _site_globals(config, theme.params, index, views, now)
+    env = make_environment(config, theme, site_globals)
+    renderer = Renderer(env, config.root, options.post_process)
+    results = parallel.map_chunks(_render_chunk, renderer, pages, jobs, min_items=400)
+    rendered: dict[str, bytes] = {}
+    for page, result in zip(pages, results):
+        if isinstance(result, SiteError):
+            report.error(result)
+        else:
+            rendered[page.path] = result
+    report.raise_if_failed(options.strict)
+    return SiteBuild(config, index, rendered, files.static, report, len(files.sources), pages)
+
+
+def build(root: Path, out: Path | None = None, options: BuildOptions = BuildOptions()) -> BuildResult:
+    """Build the site at `root` into `out` (default root/output); nothing is written on failure."""
+    started = time.perf_counter()
+    out = out if out is not None else root / "output"
+    try:
+        check_output_folder(out, root)
+    except SiteError as err:
+        raise BuildFailed([err]) from None
+    site = render_site(root, options)
+    try:
+        stats = write_site(out, site.rendered, site.static)
+    except SiteError as err:
+        raise BuildFailed([err]) from None
+    terms = sum(len(t.terms) for t in site.index.taxonomies)
+    return BuildResult(len(site.rendered), len(site.index.posts), terms, len(site.static), stats,
+                       time.perf_counter() - started, site.report.warnings)
+
+
+def parse_all(sources: list[Source], settings: ContentSettings, report: Report, jobs: int) -> list[Document]:
+    """Parse every source (in parallel for large sites); errors and warnings go to the report."""
+    results: list[Parsed] = parallel.map_chunks(_parse_chunk, settings, sources, jobs)
+    documents = []
+    for parsed in results:
+        for err in parsed.errors:
+            report.error(err)
+        for warning in parsed.warnings:
+            report.warn(warning)
+        if parsed.document is not None:
+            documents.append(parsed.document)
+    return documents
+
+
+def _parse_chunk(settings: ContentSettings, chunk: Sequence[Source]) -> list[Parsed]:
+    return [parse(source, settings) for source in chunk]
+
+
+def _render_chunk(renderer: Renderer, chunk: Sequence[OutputPage]) -> list[bytes | SiteError]:
+    out: list[bytes | SiteError] = []
+    for page in chunk:
+        try:
+            out.append(renderer.render(page))
+        except SiteError as err:
+            out.append(err)
+    return out
+
+
+def _check_featured(index: SiteIndex, static: dict[str, Path], report: Report) -> None:
+    for doc in index.documents:
+        image = doc.featured
+        if image is not None and image.file is not None and image.file not in static:
+            report.warn(SiteError(doc.source, f"featured image not found: looked for content/{image.file} "
+                                  f"and static/{image.file}", "add the image there, or fix `featured:` / "
+                                  "`featuredpath:`"))
+
+
+def _site_globals(config: SiteConfig, theme_params: dict[str, Any], index: SiteIndex, views: Views,
+                  now: datetime) -> dict[str, Any]:
+    """What every template sees as `site`."""
+    params = {**theme_params, **config.params}
+    menus = {name: sorted(items, key=lambda i: (i.get("weight", 0), str(i.get("name", ""))))
+             for name, items in config.menus.items()}
+    taxonomies = {t.name: {"name": t.name, "url": t.url, "terms": [views.term(term) for term in t.terms]}
+                  for t in index.taxonomies}
+    return {
+        "site": {
+            "title": config.title, "base_url": config.base_url, "author": config.author,
+            "description": config.description, "language": config.language, "params": params,
+            "menus": menus, "taxonomies": taxonomies, "copyright": config.copyright,
+            "recent": views.docs(index.posts[:5]),
+            "sections": [{"name": s.name, "url": s.url, "title": s.title} for s in index.sections],
+            "pages": views.docs(index.pages), "post_count": len(index.posts),
+            "generator": f"bitopia {__version__}", "build_year": now.year,
+            "feed_full_content": config.feed_full_content,
+        },
+    }

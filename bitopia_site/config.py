@@ -1,0 +1,199 @@
+"""SiteConfig: the site's settings, from site.yaml or from a Hugo config file."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from bitopia_site.errors import Report, SiteError
+
+HUGO_CONFIGS = ("hugo.toml", "hugo.yaml", "hugo.yml", "config.toml", "config.yaml", "config.yml")
+
+DEFAULT_PERMALINKS = {"post": "/:year/:month/:day/:slug/", "page": "/:slug/"}
+
+KNOWN_KEYS = {
+    "title", "base_url", "author", "description", "language", "timezone", "paginate", "theme",
+    "taxonomies", "permalinks", "menus", "params", "main_sections", "summary_words",
+    "feed_limit", "feed_full_content", "publish", "copyright",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SiteConfig:
+    """Everything the build needs to know about the site; frozen once loaded."""
+
+    root: Path
+    title: str = "My Blog"
+    base_url: str = "http://localhost/"
+    author: str = ""
+    description: str = ""
+    language: str = "en"
+    timezone: str = "UTC"
+    paginate: int = 10
+    theme: str = "bitopia"
+    taxonomies: tuple[str, ...] = ("categories", "tags", "series")
+    permalinks: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_PERMALINKS))
+    menus: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+    main_sections: tuple[str, ...] = ("post", "posts", "blog")
+    summary_words: int = 70
+    feed_limit: int = 20
+    feed_full_content: bool = False
+    publish: str = ""
+    copyright: str = ""
+    source_file: str = ""
+    hugo: bool = False
+
+    @property
+    def content_dir(self) -> Path:
+        return self.root / "content"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def base_path(self) -> str:
+        """The path part of base_url, always ending in '/': '/' or '/blog/'."""
+        rest = self.base_url.split("://", 1)[-1]
+        path = "/" + rest.split("/", 1)[1] if "/" in rest else "/"
+        return path if path.endswith("/") else path + "/"
+
+    def with_base_url(self, base_url: str) -> "SiteConfig":
+        """A copy with another base URL (for --base-url and the dev server)."""
+        fields = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        fields["base_url"] = base_url if base_url.endswith("/") else base_url + "/"
+        return SiteConfig(**fields)
+
+    def fingerprint(self) -> str:
+        """A stable text of every setting, for cache keys."""
+        return repr(sorted((n, repr(getattr(self, n))) for n in self.__dataclass_fields__))
+
+
+def load_config(root: Path, report: Report) -> SiteConfig:
+    """Read site.yaml, else a Hugo config, else defaults; problems go to the report."""
+    root = root.resolve()
+    site_yaml = root / "site.yaml"
+    if site_yaml.is_file():
+        data = _read_yaml(site_yaml)
+        return _from_site_yaml(root, data, site_yaml, report)
+    for name in HUGO_CONFIGS:
+        path = root / name
+        if path.is_file():
+            data = _read_toml(path) if path.suffix == ".toml" else _read_yaml(path)
+            return _from_hugo(root, data, path, report)
+    return _checked(SiteConfig(root=root), root / "site.yaml")
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        raise SiteError(path.name, f"invalid YAML: {exc.problem}", "fix the syntax of the config file", line) from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise SiteError(path.name, f"cannot read the config: {exc}", "save it as UTF-8 YAML") from None
+    if not isinstance(data, dict):
+        raise SiteError(path.name, "the config must be a mapping of keys to values", "write `key: value` lines")
+    return data
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SiteError(path.name, f"invalid TOML: {exc}", "fix the syntax of the config file") from None
+
+
+def _from_site_yaml(root: Path, data: dict[str, Any], path: Path, report: Report) -> SiteConfig:
+    for key in sorted(set(data) - KNOWN_KEYS):
+        report.warn(SiteError(path.name, f"unknown setting `{key}`",
+                              f"known settings: {', '.join(sorted(KNOWN_KEYS))}; free-form ones go under `params:`"))
+    values: dict[str, Any] = {k: v for k, v in data.items() if k in KNOWN_KEYS and v is not None}
+    if "taxonomies" in values:
+        values["taxonomies"] = tuple(str(t) for t in values["taxonomies"])
+    if "main_sections" in values:
+        values["main_sections"] = tuple(str(t) for t in values["main_sections"])
+    if "permalinks" in values:
+        values["permalinks"] = {**DEFAULT_PERMALINKS, **{str(k): str(v) for k, v in values["permalinks"].items()}}
+    if "base_url" in values and not str(values["base_url"]).endswith("/"):
+        values["base_url"] = str(values["base_url"]) + "/"
+    try:
+        config = SiteConfig(root=root, source_file=path.name, **values)
+    except TypeError as exc:
+        raise SiteError(path.name, f"a setting has the wrong type: {exc}", "see the README for each setting") from None
+    return _checked(config, path)
+
+
+def _from_hugo(root: Path, raw: dict[str, Any], path: Path, report: Report) -> SiteConfig:
+    data = {k.lower(): v for k, v in raw.items()}
+    params = {k: v for k, v in (data.get("params") or {}).items()}
+    lower_params = {k.lower(): v for k, v in params.items()}
+    values: dict[str, Any] = {"hugo": True, "source_file": path.name, "params": params}
+    if "baseurl" in data:
+        values["base_url"] = str(data["baseurl"]).rstrip("/") + "/"
+    if "title" in data:
+        values["title"] = str(data["title"])
+    pager = (data.get("pagination") or {}).get("pagerSize") or data.get("paginate")
+    if pager:
+        values["paginate"] = int(pager)
+    if "languagecode" in data:
+        values["language"] = str(data["languagecode"]).split("-")[0]
+    elif "defaultcontentlanguage" in data:
+        values["language"] = str(data["defaultcontentlanguage"])
+    if "timezone" in data:
+        values["timezone"] = str(data["timezone"])
+    if "taxonomies" in data:
+        values["taxonomies"] = tuple(str(v) for v in data["taxonomies"].values())
+    else:
+        values["taxonomies"] = ("categories", "tags", "series")
+    if "permalinks" in data:
+        patterns = {str(k): _hugo_pattern(str(v)) for k, v in data["permalinks"].items()}
+        values["permalinks"] = {**DEFAULT_PERMALINKS, **patterns}
+    if "mainsections" in lower_params:
+        values["main_sections"] = tuple(str(s) for s in lower_params["mainsections"])
+    meta = {k.lower(): v for k, v in (lower_params.get("meta") or {}).items()}
+    author = meta.get("author") or lower_params.get("author") or data.get("author") or ""
+    values["author"] = author if isinstance(author, str) else str(author.get("name", ""))
+    values["description"] = str(meta.get("description") or lower_params.get("description") or "")
+    menus = data.get("menu") or data.get("menus") or {}
+    values["menus"] = {str(name): [dict(item) for item in items] for name, items in menus.items()}
+    if "social" in data:
+        params.setdefault("social", data["social"])
+    if "copyright" in data:
+        values["copyright"] = str(data["copyright"])
+    theme = data.get("theme")
+    if theme and not (root / "themes" / str(theme) / "theme.yaml").is_file():
+        report.warn(SiteError(path.name, f"theme `{theme}` is a Hugo theme, which bitopia cannot run; "
+                              "building with the default theme `bitopia`",
+                              "set `theme:` in a site.yaml to use another bitopia theme"))
+    if (root / "layouts").is_dir():
+        report.warn(SiteError("layouts/", "Hugo layouts are Go templates and are ignored",
+                              "put Jinja2 overrides in templates/"))
+    return _checked(SiteConfig(root=root, **values), path)
+
+
+def _hugo_pattern(pattern: str) -> str:
+    """Hugo permalink patterns use the same :tokens; make sure they start and end with '/'."""
+    pattern = pattern if pattern.startswith("/") else "/" + pattern
+    return pattern if pattern.endswith("/") or pattern.endswith(".html") else pattern + "/"
+
+
+def _checked(config: SiteConfig, path: Path) -> SiteConfig:
+    try:
+        config.tz
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SiteError(path.name, f"unknown timezone `{config.timezone}`",
+                        "use a name like UTC or Europe/Helsinki") from None
+    if not isinstance(config.paginate, int) or config.paginate < 1:
+        raise SiteError(path.name, f"paginate must be a whole number of at least 1, not {config.paginate!r}",
+                        "write e.g. `paginate: 10`")
+    if "://" not in config.base_url:
+        raise SiteError(path.name, f"base_url `{config.base_url}` is not an absolute URL",
+                        "write e.g. `base_url: https://example.org/`")
+    return config

@@ -1,0 +1,253 @@
+"""Source -> Document: dates, drafts, URL, slug, terms, featured image, rendered Markdown."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import PurePosixPath
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bitopia_site import frontmatter, markup, urls
+from bitopia_site.errors import SiteError
+from bitopia_site.model import Document, Featured, Source
+
+KNOWN_KEYS = {
+    "author", "date", "draft", "title", "type", "url", "featured", "featuredpath", "categories", "tags",
+    "slug", "aliases", "summary", "description", "lastmod", "publishdate", "expirydate", "series",
+    "weight", "featuredalt", "featuredstretch", "params",
+    # Hugo keys a migrated site may carry; kept as params without a warning.
+    "keywords", "layout", "menu", "toc", "images", "comments", "linktitle", "headless", "outputs",
+    "markup", "iscjklanguage", "resources", "cascade", "build", "translationkey", "sitemap",
+    "audio", "videos", "subtitle", "authors", "showtoc", "image", "cover",
+}
+TAXONOMY_LIKE = {"tag", "tags", "category", "categories", "series", "topic", "topics"}
+DATE_HINT = "write YYYY-MM-DD or YYYY-MM-DD HH:MM:SS+HH:MM"
+
+
+@dataclass(frozen=True, slots=True)
+class ContentSettings:
+    """What parsing needs from the site config (small, picklable, part of the cache key)."""
+
+    timezone: str
+    taxonomies: tuple[str, ...]
+    permalinks: tuple[tuple[str, str], ...]
+    summary_words: int
+
+    def key(self) -> str:
+        return repr(self) + markup.SETTINGS
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """A parse result: a document, or the errors that kept it from being one, plus warnings."""
+
+    document: Document | None
+    errors: tuple[SiteError, ...] = ()
+    warnings: tuple[SiteError, ...] = ()
+
+
+def parse(source: Source, settings: ContentSettings) -> Parsed:
+    """Turn one source file into a Document; never raises for bad input."""
+    try:
+        return _parse(source, settings)
+    except SiteError as err:
+        return Parsed(None, (err,))
+    except RecursionError:
+        return Parsed(None, (SiteError(source.path, "the Markdown is nested too deeply to render",
+                                       "simplify deeply nested lists or quotes"),))
+
+
+def _parse(source: Source, settings: ContentSettings) -> Parsed:
+    path = source.path
+    meta, body, _ = frontmatter.split(source.text, path)
+    fm_text = source.text
+    keys = {k.lower(): k for k in meta}
+    get = lambda key, default=None: meta.get(keys.get(key, key), default)  # noqa: E731
+    errors: list[SiteError] = []
+    warnings: list[SiteError] = []
+    tz = ZoneInfo(settings.timezone)
+    rel = PurePosixPath(path).relative_to("content")
+    is_section_index = rel.stem == "_index"
+    section = rel.parts[0] if len(rel.parts) > 1 else ""
+
+    def fail(key: str, message: str, hint: str) -> None:
+        errors.append(SiteError(path, message, hint, frontmatter.key_line(fm_text, key)))
+
+    title = get("title")
+    if title is None or (isinstance(title, str) and not title.strip()):
+        if not is_section_index:
+            fail("title", "no title", "add `title: Your title` to the front matter")
+        title = section.replace("-", " ").title() if is_section_index else ""
+    elif isinstance(title, (dict, list)):
+        fail("title", "the title must be text, not a list or mapping", "write `title: Your title`")
+        title = ""
+    title = " ".join(str(title).split())
+
+    dates: dict[str, datetime | None] = {}
+    for key in ("date", "lastmod", "publishdate", "expirydate"):
+        try:
+            dates[key] = parse_date(get(key), tz)
+        except ValueError:
+            fail(key, f'{key} "{get(key)}" is not a valid date', DATE_HINT)
+            dates[key] = None
+    published = dates["date"] or dates["publishdate"]
+
+    draft = get("draft", False)
+    if isinstance(draft, str) and draft.lower() in ("true", "false", "yes", "no"):
+        draft = draft.lower() in ("true", "yes")
+    if not isinstance(draft, bool):
+        fail("draft", f"draft must be true or false, not {draft!r}", "write `draft: true` or `draft: false`")
+        draft = False
+
+    doc_type = str(get("type") or section or "page")
+    if is_section_index:
+        doc_type = "section"
+    filename = rel.parent.name if rel.stem == "index" else rel.stem
+    slug = str(get("slug") or "") and urls.urlize(str(get("slug")))
+    slug = slug or urls.slug_from_filename(filename) or "untitled"
+
+    terms: list[tuple[str, tuple[str, ...]]] = []
+    for taxonomy in settings.taxonomies:
+        names = _string_list(get(taxonomy), taxonomy, fail)
+        for name in names:
+            if not urls.urlize(name):
+                fail(taxonomy, f'{taxonomy} term "{name}" has no letters or digits to make a URL from',
+                     "use a term with at least one letter or digit")
+        if names:
+            terms.append((taxonomy, names))
+    for key in sorted(keys.keys() & TAXONOMY_LIKE - set(settings.taxonomies)):
+        fail(key, f"`{keys[key]}` is not a taxonomy of this site",
+             f"the site's taxonomies are {', '.join(settings.taxonomies) or 'none'}; "
+             "add it to `taxonomies:` in site.yaml, or rename the key")
+
+    url = _url(get("url"), path, fail, settings, doc_type, section, published, slug, title, filename,
+               is_section_index)
+    aliases: list[str] = []
+    for alias in _string_list(get("aliases"), "aliases", fail):
+        try:
+            aliases.append(urls.normalize_url(alias))
+        except urls.UnsafeURL as exc:
+            fail("aliases", f"alias {exc}", "write an alias as a path on this site, like /old/path/")
+
+    weight = get("weight", 0)
+    if not isinstance(weight, int) or isinstance(weight, bool):
+        fail("weight", f"weight must be a whole number, not {weight!r}", "write e.g. `weight: 10`")
+        weight = 0
+
+    featured = _featured(meta, keys, published, title, fail)
+    summary = get("summary")
+    params = {k: v for k, v in meta.items() if k.lower() not in KNOWN_KEYS or k.lower() in ("images", "keywords")}
+    params.update(get("params") or {} if isinstance(get("params"), dict) else {})
+    for key in sorted(k for k in meta if k.lower() not in KNOWN_KEYS):
+        warnings.append(SiteError(path, f"unknown front-matter key `{key}`; it is passed to templates as "
+                                  f"params.{key}", "move it under `params:` to silence this",
+                                  frontmatter.key_line(fm_text, key)))
+    if errors:
+        return Parsed(None, tuple(errors), tuple(warnings))
+
+    rendered = markup.render(body, settings.summary_words, None if summary is None else str(summary))
+    description = str(get("description") or "")
+    doc = Document(
+        source=path, section=section, type=doc_type, title=title, date=published,
+        lastmod=dates["lastmod"], expiry_date=dates["expirydate"], draft=draft, url=url, slug=slug,
+        aliases=tuple(aliases), author=str(get("author") or ""), description=description,
+        terms=tuple(terms), weight=weight, featured=featured, html=rendered.html,
+        summary=rendered.summary, summary_is_excerpt=rendered.summary_is_excerpt, toc=rendered.toc,
+        word_count=rendered.word_count, reading_time=rendered.reading_time,
+        is_section_index=is_section_index, params=params,
+    )
+    return Parsed(doc, (), tuple(warnings))
+
+
+def parse_date(value: Any, tz: ZoneInfo) -> datetime | None:
+    """A timezone-aware datetime from front matter; a naive one takes the site's timezone."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        result = value
+    elif isinstance(value, date):
+        result = datetime.combine(value, time())
+    elif isinstance(value, str):
+        text = value.strip()
+        if text.endswith("Z") or text.endswith("z"):
+            text = text[:-1] + "+00:00"
+        text = re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", text)
+        result = datetime.fromisoformat(text)
+    else:
+        raise ValueError(value)
+    if result.tzinfo is None:
+        result = result.replace(tzinfo=tz)
+    return result
+
+
+def _string_list(value: Any, key: str, fail) -> tuple[str, ...]:
+    if value is None or value == "":
+        return ()
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        value = [value]
+    if not isinstance(value, list) or any(isinstance(v, (dict, list)) or v is None for v in value):
+        fail(key, f"{key} must be a list of names", f"write `{key}:` followed by `- name` lines")
+        return ()
+    seen: dict[str, None] = {}
+    for item in value:
+        text = " ".join(str(item).split())
+        if text:
+            seen.setdefault(text, None)
+    return tuple(seen)
+
+
+def _url(value: Any, path: str, fail, settings: ContentSettings, doc_type: str, section: str,
+         published: datetime | None, slug: str, title: str, filename: str, is_section_index: bool) -> str:
+    if is_section_index:
+        return urls.normalize_url(f"/{section}/") if section else "/"
+    if value not in (None, ""):
+        try:
+            return urls.normalize_url(str(value))
+        except urls.UnsafeURL as exc:
+            fail("url", f"url {exc}", "write the URL as a path on this site, like /2014/08/06/my-post/")
+            return "/"
+    patterns = dict(settings.permalinks)
+    kind = "page" if doc_type == "page" else "post"
+    pattern = patterns.get(section) or patterns.get(doc_type) or patterns[kind]
+    if ":year" in pattern or ":month" in pattern or ":day" in pattern:
+        if published is None:
+            fail("date", "no date, and the permalink pattern needs one", "add `date: YYYY-MM-DD` or a `url:`")
+            return "/"
+    try:
+        return urls.expand_permalink(pattern, date=published, slug=slug, title=title, section=section,
+                                     filename=filename)
+    except urls.UnsafeURL as exc:
+        fail("slug", f"the URL made from the permalink pattern {exc}", "set a plain `slug:` or `url:`")
+        return "/"
+
+
+def _featured(meta: dict[str, Any], keys: dict[str, str], published: datetime | None, title: str,
+              fail) -> Featured | None:
+    name = meta.get(keys.get("featured", "featured"))
+    if not name:
+        return None
+    name = str(name).strip()
+    alt = str(meta.get(keys.get("featuredalt", "featuredalt")) or title)
+    stretch = str(meta.get(keys.get("featuredstretch", "featuredstretch")) or "")
+    if re.match(r"^https?://", name):
+        return Featured(name, None, alt, stretch)
+    where = str(meta.get(keys.get("featuredpath", "featuredpath")) or "").strip().strip("/")
+    if name.startswith("/"):
+        site_path = name.lstrip("/")
+    elif where == "date":
+        if published is None:
+            fail("featuredpath", "`featuredpath: date` needs the post's date", "add `date:` to the front matter")
+            return None
+        site_path = f"img/{published:%Y}/{published:%m}/{name}"
+    elif where:
+        site_path = f"img/{where}/{name}"
+    else:
+        site_path = f"img/{name}"
+    try:
+        site_path = urls.safe_file_path(site_path)
+    except urls.UnsafeURL as exc:
+        fail("featured", f"featured image path {exc}", "name an image inside the site, like photo.jpg")
+        return None
+    return Featured("/" + site_path, site_path, alt, stretch)

@@ -1,0 +1,103 @@
+"""Split a document into front matter and body, and parse YAML (---), TOML (+++) or JSON ({)."""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from typing import Any
+
+import yaml
+
+from bitopia_site.errors import SiteError
+
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """Safe YAML without implicit timestamps: dates stay text, so we parse and report them."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in _BaseLoader.yaml_implicit_resolvers.copy().items()
+}
+
+_FENCES = {"---": "yaml", "+++": "toml"}
+_CLOSE = re.compile(r"^(---|\+\+\+|\.\.\.)[ \t]*$", re.M)
+
+
+def split(text: str, path: str) -> tuple[dict[str, Any], str, int]:
+    """Return (front matter, body, line number where the body starts).
+
+    A document with no front matter is an error: every post needs at least a title.
+    """
+    text = text.lstrip("\ufeff")
+    first = text.split("\n", 1)[0].rstrip("\r").rstrip()
+    if first in _FENCES:
+        return _split_fenced(text, path, first)
+    if text.startswith("{"):
+        return _split_json(text, path)
+    raise SiteError(path, "no front matter found", "start the file with a `---` line, then `title: ...`, then `---`", 1)
+
+
+def _split_fenced(text: str, path: str, fence: str) -> tuple[dict[str, Any], str, int]:
+    start = text.index("\n") + 1 if "\n" in text else len(text)
+    for match in _CLOSE.finditer(text, start):
+        if match.group(1) == fence or (fence == "---" and match.group(1) == "..."):
+            raw = text[start:match.start()]
+            body_at = match.end() + 1
+            body = text[body_at:] if body_at <= len(text) else ""
+            body_line = text.count("\n", 0, body_at) + 1
+            data = _parse_yaml(raw, path) if fence == "---" else _parse_toml(raw, path)
+            return data, body, body_line
+    raise SiteError(path, f"the front matter opened with `{fence}` is never closed",
+                    f"add a line `{fence}` after the last front-matter key", 1)
+
+
+def _parse_yaml(raw: str, path: str) -> dict[str, Any]:
+    try:
+        data = yaml.load(raw, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 2 if mark else None  # +1 for 1-based, +1 for the opening ---
+        problem = exc.problem or exc.context or "syntax error"
+        raise SiteError(path, f"invalid YAML in front matter: {problem}",
+                        "check quoting and indentation (a value with `: ` in it needs quotes)", line) from None
+    except (yaml.YAMLError, ValueError, TypeError, RecursionError) as exc:
+        raise SiteError(path, f"invalid YAML in front matter: {exc}", "check the front matter's syntax", 2) from None
+    return _mapping(data, path)
+
+
+def _parse_toml(raw: str, path: str) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(raw)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"line (\d+)", str(exc))
+        line = int(match.group(1)) + 1 if match else None
+        raise SiteError(path, f"invalid TOML in front matter: {exc}", "check the `key = value` syntax", line) from None
+    return _mapping(data, path)
+
+
+def _split_json(text: str, path: str) -> tuple[dict[str, Any], str, int]:
+    try:
+        data, end = json.JSONDecoder().raw_decode(text)
+    except json.JSONDecodeError as exc:
+        raise SiteError(path, f"invalid JSON front matter: {exc.msg}", "check commas and quotes", exc.lineno) from None
+    body = text[end:].lstrip("\r\n")
+    return _mapping(data, path), body, text.count("\n", 0, len(text) - len(body)) + 1
+
+
+def _mapping(data: Any, path: str) -> dict[str, Any]:
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise SiteError(path, "front matter must be a mapping of keys to values", "write `key: value` lines", 2)
+    return {str(k): v for k, v in data.items()}
+
+
+def key_line(text: str, key: str) -> int | None:
+    """The line where a top-level front-matter key is set, for error messages."""
+    pattern = re.compile(rf"^['\"]?{re.escape(key)}['\"]?\s*[:=]", re.M | re.I)
+    match = pattern.search(text)
+    return text.count("\n", 0, match.start()) + 1 if match else None

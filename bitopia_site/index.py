@@ -1,0 +1,79 @@
+"""All documents -> SiteIndex: the published set, sorted posts, sections, taxonomies, archives, series."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from bitopia_site.model import Document, Section, SiteIndex
+from bitopia_site.taxonomy import build_taxonomies
+
+
+@dataclass(frozen=True, slots=True)
+class Visibility:
+    """Which documents are published: the one place drafts, future and expired posts are decided."""
+
+    now: datetime
+    drafts: bool = False
+    future: bool = False
+    expired: bool = False
+
+    def shows(self, doc: Document) -> bool:
+        if doc.draft and not self.drafts:
+            return False
+        if doc.date is not None and doc.date > self.now and not self.future:
+            return False
+        if doc.expiry_date is not None and doc.expiry_date <= self.now and not self.expired:
+            return False
+        return True
+
+
+def sort_key(doc: Document) -> tuple:
+    """Newest first; then by title and source, so the order never depends on file-system order."""
+    stamp = doc.date.timestamp() if doc.date else float("-inf")
+    return (-stamp, doc.title.lower(), doc.source)
+
+
+def build_index(documents: list[Document], visibility: Visibility, taxonomies: tuple[str, ...],
+                main_sections: tuple[str, ...]) -> SiteIndex:
+    """Sort and group the published documents; every list, feed and sitemap reads this."""
+    indexes = {d.section: d for d in documents if d.is_section_index}
+    published = tuple(sorted((d for d in documents if not d.is_section_index and visibility.shows(d)), key=sort_key))
+    listable = [d for d in published if not d.is_page]
+    posts = tuple(d for d in listable if d.type in main_sections)
+
+    by_section: dict[str, list[Document]] = defaultdict(list)
+    for doc in listable:
+        if doc.section:
+            by_section[doc.section].append(doc)
+    sections = []
+    for name in sorted(set(by_section) | {s for s in indexes if s}):
+        index_doc = indexes.get(name)
+        title = index_doc.title if index_doc else name.replace("-", " ").title()
+        html = index_doc.html if index_doc else ""
+        sections.append(Section(name, f"/{name}/", title, html, tuple(by_section.get(name, ())), index_doc))
+
+    neighbours: dict[str, tuple[Document | None, Document | None]] = {}
+    for group in [posts, *(s.posts for s in sections)]:
+        for i, doc in enumerate(group):
+            if doc.source not in neighbours:
+                older = group[i + 1] if i + 1 < len(group) else None
+                newer = group[i - 1] if i > 0 else None
+                neighbours[doc.source] = (older, newer)
+
+    taxonomy_set = build_taxonomies(published, taxonomies)
+    series = {term.slug: tuple(reversed(term.posts))
+              for tax in taxonomy_set if tax.name == "series" for term in tax.terms}
+
+    years: dict[int, dict[int, list[Document]]] = defaultdict(lambda: defaultdict(list))
+    for doc in posts:
+        if doc.date:
+            years[doc.date.year][doc.date.month].append(doc)
+    archives = tuple(
+        (year, tuple((month, tuple(years[year][month])) for month in sorted(years[year], reverse=True)))
+        for year in sorted(years, reverse=True)
+    )
+    return SiteIndex(posts=posts, documents=published, pages=tuple(d for d in published if d.is_page),
+                     sections=tuple(sections), taxonomies=taxonomy_set, archives=archives,
+                     neighbours=neighbours, series=series)

@@ -1,0 +1,123 @@
+"""The content model: frozen, slotted dataclasses the pipeline passes along."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One content file as read from disk: its site-relative path and text."""
+
+    path: str  # relative to the site root, with '/' separators: content/posts/x.md
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Featured:
+    """A featured image: the URL pages show, and the site file it should come from."""
+
+    url: str  # '/img/2014/08/x.jpg' or an absolute http(s) URL
+    file: str | None  # 'img/2014/08/x.jpg' below content/ or static/; None for external images
+    alt: str
+    stretch: str
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A post, a page or a section's _index.md, parsed and rendered to HTML."""
+
+    source: str
+    section: str  # first folder below content/ ('' for the root)
+    type: str  # front-matter `type`, else the section
+    title: str
+    date: datetime | None
+    lastmod: datetime | None
+    expiry_date: datetime | None
+    draft: bool
+    url: str
+    slug: str
+    aliases: tuple[str, ...]
+    author: str
+    description: str
+    terms: tuple[tuple[str, tuple[str, ...]], ...]  # (taxonomy, term names)
+    weight: int
+    featured: Featured | None
+    html: str
+    summary: str
+    summary_is_excerpt: bool
+    toc: tuple[tuple[int, str, str], ...]
+    word_count: int
+    reading_time: int
+    is_section_index: bool = False
+    params: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def is_page(self) -> bool:
+        """Standalone pages (`type: page`) stay out of lists, feeds and archives."""
+        return self.type == "page"
+
+    def terms_of(self, taxonomy: str) -> tuple[str, ...]:
+        for name, values in self.terms:
+            if name == taxonomy:
+                return values
+        return ()
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One term of a taxonomy and the posts that carry it, newest first."""
+
+    taxonomy: str
+    name: str
+    slug: str
+    url: str
+    posts: tuple[Document, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Taxonomy:
+    """A taxonomy (categories, tags, series) and its terms, sorted by name."""
+
+    name: str
+    url: str
+    terms: tuple[Term, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A folder under content/ with posts in it."""
+
+    name: str
+    url: str
+    title: str
+    html: str
+    posts: tuple[Document, ...]
+    index: Document | None
+
+
+@dataclass(frozen=True, slots=True)
+class SiteIndex:
+    """All that is published, sorted: what every list, feed and sitemap reads."""
+
+    posts: tuple[Document, ...]  # listable posts of the main sections, newest first
+    documents: tuple[Document, ...]  # every published post and page
+    pages: tuple[Document, ...]  # type: page
+    sections: tuple[Section, ...]
+    taxonomies: tuple[Taxonomy, ...]
+    archives: tuple[tuple[int, tuple[tuple[int, tuple[Document, ...]], ...]], ...]  # year -> month -> posts
+    neighbours: dict[str, tuple[Document | None, Document | None]] = field(compare=False, hash=False)
+    series: dict[str, tuple[Document, ...]] = field(compare=False, hash=False)
+
+
+@dataclass(frozen=True, slots=True)
+class OutputPage:
+    """One file to render: where it goes, with which template, and what the template sees."""
+
+    path: str  # relative to the output folder
+    url: str
+    templates: tuple[str, ...]  # the first that exists is used
+    context: dict[str, Any] = field(compare=False, hash=False)
+    in_sitemap: bool = False

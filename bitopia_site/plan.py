@@ -1,0 +1,153 @@
+"""SiteIndex -> the list of OutputPages to render: every page, list, feed and redirect of the site."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from bitopia_site import urls
+from bitopia_site.errors import SiteError
+from bitopia_site.index import sort_key
+from bitopia_site.model import Document, OutputPage, SiteIndex
+from bitopia_site.views import Views
+
+FEED_LIMIT_DEFAULT = 20
+
+
+def plan_site(index: SiteIndex, views: Views, paginate: int, feed_limit: int) -> list[OutputPage]:
+    """Every output file the site needs, in a stable order."""
+    pages: list[OutputPage] = []
+    for doc in index.documents:
+        pages.append(_document_page(doc, views))
+        for alias in doc.aliases:
+            pages.append(_alias(alias, doc.url))
+    pages += _paginated("/", ("home.html", "list.html"), views.docs(index.posts), paginate, sitemap=True,
+                        kind="home", title="", feed_url="/index.xml")
+    pages.append(_feed("/index.xml", "", views.docs(index.posts[:feed_limit]), "/"))
+    for section in index.sections:
+        items = views.docs(section.posts)
+        pages += _paginated(section.url, (f"section-{section.name}.html", "section.html", "list.html"), items,
+                            paginate, sitemap=True, kind="section", title=section.title,
+                            feed_url=f"{section.url}index.xml", content=section.html)
+        pages.append(_feed(f"{section.url}index.xml", section.title, items[:feed_limit], section.url))
+    for taxonomy in index.taxonomies:
+        if not taxonomy.terms:
+            continue
+        terms = [views.term(t) for t in taxonomy.terms]
+        pages.append(OutputPage(urls.output_path(taxonomy.url), taxonomy.url, ("terms.html",),
+                                {"kind": "terms", "title": taxonomy.name.title(), "taxonomy": taxonomy.name,
+                                 "terms": terms}, in_sitemap=True))
+        newest_first = sorted(taxonomy.terms, key=lambda t: sort_key(t.posts[0]))[:feed_limit]
+        term_items = [{"title": t.name, "url": t.url, "date": t.posts[0].date, "author": "", "categories": [],
+                       "summary": f"{len(t.posts)} posts", "content": f"{len(t.posts)} posts"}
+                      for t in newest_first]
+        pages.append(_feed(f"{taxonomy.url}index.xml", taxonomy.name.title(), term_items, taxonomy.url))
+        for term in taxonomy.terms:
+            items = views.docs(term.posts)
+            feed = f"{term.url}index.xml"
+            pages += _paginated(term.url, (f"term-{taxonomy.name}.html", "term.html", "list.html"), items,
+                                paginate, sitemap=True, kind="term", title=term.name, feed_url=feed,
+                                term=views.term(term))
+            pages.append(_feed(feed, term.name, items[:feed_limit], term.url))
+    pages += _archives(index, views)
+    pages.append(OutputPage("404.html", "/404.html", ("404.html",),
+                            {"kind": "404", "title": "Page not found", "recent": views.docs(index.posts[:5])}))
+    pages.append(OutputPage("robots.txt", "/robots.txt", ("robots.txt",), {"kind": "robots"}))
+    return pages
+
+
+def add_sitemap(pages: list[OutputPage]) -> list[OutputPage]:
+    """Append sitemap.xml, listing every page marked for it (published pages only)."""
+    entries = [{"url": p.url, "lastmod": p.context.get("lastmod")} for p in pages if p.in_sitemap]
+    entries.sort(key=lambda e: e["url"])
+    return [*pages, OutputPage("sitemap.xml", "/sitemap.xml", ("sitemap.xml",),
+                               {"kind": "sitemap", "entries": entries})]
+
+
+def check_collisions(pages: list[OutputPage], static: dict[str, Any]) -> list[SiteError]:
+    """Two outputs on one file is an error that names both sources."""
+    owners: dict[str, str] = {}
+    errors = []
+    for page in pages:
+        owner = _owner(page)
+        other = owners.get(page.path)
+        if other is not None:
+            first, second = sorted((other, owner))
+            errors.append(SiteError(second, f"its URL {page.url} is also the URL of {first}",
+                                    "give one of them another `url:` or `slug:`"))
+        else:
+            owners[page.path] = owner
+    for path in sorted(static.keys() & owners.keys()):
+        errors.append(SiteError(owners[path], f"writes {path}, which the static file {path} also provides",
+                                "rename or move one of them"))
+    return errors
+
+
+def _owner(page: OutputPage) -> str:
+    doc = page.context.get("page")
+    if page.context.get("kind") == "alias":
+        return f"{page.context['source']} (alias)"
+    if isinstance(doc, dict) and doc.get("source"):
+        return doc["source"]
+    return f"the generated {page.context.get('kind', 'page')} page {page.url}"
+
+
+def _document_page(doc: Document, views: Views) -> OutputPage:
+    layout = doc.params.get("layout")
+    default = "page.html" if doc.is_page else "post.html"
+    templates = (f"{layout}.html", default) if isinstance(layout, str) and layout else (default,)
+    context = {"kind": "page" if doc.is_page else "post", "title": doc.title, "page": views.doc(doc),
+               "lastmod": doc.lastmod or doc.date, "layout": layout if isinstance(layout, str) else None,
+               **views.post_extras(doc)}
+    return OutputPage(urls.output_path(doc.url), doc.url, templates, context, in_sitemap=True)
+
+
+def _alias(alias: str, target: str) -> OutputPage:
+    return OutputPage(urls.output_path(alias), alias, ("alias.html",),
+                      {"kind": "alias", "target": target, "title": "Redirect", "source": target})
+
+
+def _paginated(base: str, templates: tuple[str, ...], items: list[dict[str, Any]], size: int, *,
+               sitemap: bool, kind: str, title: str, feed_url: str, **extra: Any) -> Iterator[OutputPage]:
+    total = max(1, -(-len(items) // size))
+    page_url = lambda n: base if n == 1 else f"{base}page/{n}/"  # noqa: E731
+    for number in range(1, total + 1):
+        pager = {
+            "items": items[(number - 1) * size: number * size], "number": number, "total": total,
+            "prev_url": page_url(number - 1) if number > 1 else None,
+            "next_url": page_url(number + 1) if number < total else None,
+            "urls": [page_url(n) for n in range(1, total + 1)], "count": len(items),
+        }
+        url = page_url(number)
+        lastmod = max((i["lastmod"] for i in pager["items"] if i["lastmod"]), default=None)
+        context = {"kind": kind, "title": title, "pager": pager, "feed_url": feed_url, "lastmod": lastmod, **extra}
+        yield OutputPage(urls.output_path(url), url, templates, context, in_sitemap=sitemap and number == 1)
+    yield _alias(f"{base}page/1/", base)
+
+
+def _feed(url: str, title: str, items: list[dict[str, Any]], home: str) -> OutputPage:
+    updated = max((i["date"] for i in items if i["date"]), default=None)
+    return OutputPage(urls.output_path(url), url, ("feed.xml",),
+                      {"kind": "feed", "title": title, "items": items, "link": home, "updated": updated})
+
+
+def _archives(index: SiteIndex, views: Views) -> list[OutputPage]:
+    taken = {doc.url for doc in index.documents}
+    pages = []
+    years = [{"year": year, "months": [{"month": m, "posts": views.docs(posts)} for m, posts in months]}
+             for year, months in index.archives]
+    if "/archives/" not in taken:
+        pages.append(OutputPage("archives/index.html", "/archives/", ("archive.html",),
+                                {"kind": "archive", "title": "Archives", "years": years}, in_sitemap=True))
+    for year in years:
+        url = f"/archives/{year['year']}/"
+        if url not in taken:
+            pages.append(OutputPage(urls.output_path(url), url, ("archive.html",),
+                                    {"kind": "archive", "title": f"Archives: {year['year']}", "years": [year]},
+                                    in_sitemap=True))
+        for month in year["months"]:
+            url = f"/archives/{year['year']}/{month['month']:02d}/"
+            if url not in taken:
+                pages.append(OutputPage(urls.output_path(url), url, ("archive.html",),
+                                        {"kind": "archive", "title": f"Archives: {year['year']}-{month['month']:02d}",
+                                         "years": [{"year": year["year"], "months": [month]}]}, in_sitemap=True))
+    return pages

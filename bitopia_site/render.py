@@ -1,0 +1,109 @@
+"""Jinja2 over the plan: OutputPage -> bytes. Reads templates, writes nothing."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from datetime import datetime
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any, Callable
+
+import jinja2
+from markupsafe import Markup
+
+from bitopia_site import urls
+from bitopia_site.config import SiteConfig
+from bitopia_site.errors import SiteError
+from bitopia_site.markup import pygments_css
+from bitopia_site.model import OutputPage
+from bitopia_site.theme import Theme
+
+
+def make_environment(config: SiteConfig, theme: Theme, site_globals: dict[str, Any]) -> jinja2.Environment:
+    """A sandboxed-by-path, autoescaping Jinja2 environment over the theme chain."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(d) for d in theme.template_dirs]),
+        autoescape=jinja2.select_autoescape(["html", "htm", "xml"], default_for_string=True),
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        undefined=jinja2.ChainableUndefined,
+    )
+    base_path = config.base_path
+    scheme, rest = config.base_url.split("://", 1)
+    origin = f"{scheme}://{rest.split('/', 1)[0]}"
+
+    def url_for(path: str) -> str:
+        return urls.join(base_path, str(path or "/"))
+
+    def abs_url(path: str) -> str:
+        link = url_for(path)
+        return link if "://" in link else origin + link
+
+    env.globals.update(site_globals, url_for=url_for, abs_url=abs_url, pygments_css=pygments_css)
+    env.filters.update(
+        date=_format_date, iso=lambda d: d.isoformat() if isinstance(d, datetime) else "",
+        rfc822=lambda d: format_datetime(d) if isinstance(d, datetime) else "", absolute=abs_url,
+        url=url_for, striptags_safe=lambda s: Markup(s).striptags(),
+    )
+    return env
+
+
+def _format_date(value: Any, fmt: str = "%B %-d, %Y") -> str:
+    if not isinstance(value, datetime):
+        return ""
+    return value.strftime(fmt.replace("%-d", str(value.day)).replace("%-m", str(value.month)))
+
+
+class Renderer:
+    """Renders OutputPages; a template problem becomes a SiteError naming the template and line."""
+
+    def __init__(self, env: jinja2.Environment, root: Path,
+                 post_process: Callable[[OutputPage, str], str] | None = None) -> None:
+        self.env = env
+        self.root = root
+        self.post_process = post_process
+
+    def render(self, page: OutputPage) -> bytes:
+        try:
+            template = self.env.select_template(list(page.templates))
+        except jinja2.TemplatesNotFound:
+            source = page.context.get("page", {}).get("source") if isinstance(page.context.get("page"), dict) else None
+            names = " or ".join(f"`{name}`" for name in page.templates)
+            raise SiteError(source or page.url, f"template {names} not found",
+                            "create it in templates/ or in the theme, or change the post's `layout:`") from None
+        except jinja2.TemplateSyntaxError as exc:
+            raise self._syntax_error(exc) from None
+        try:
+            text = template.render({**page.context, "url": page.url})
+        except jinja2.TemplateSyntaxError as exc:
+            raise self._syntax_error(exc) from None
+        except jinja2.TemplateNotFound as exc:
+            raise SiteError(self._where(sys.exc_info()[2])[0] or template.filename,
+                            f"template `{exc.name}` not found", "check the name in the include or extends",
+                            self._where(sys.exc_info()[2])[1]) from None
+        except Exception as exc:  # a theme's runtime error: report its template file and line
+            path, line = self._where(sys.exc_info()[2])
+            raise SiteError(path or template.filename, f"template error while rendering {page.url}: "
+                            f"{type(exc).__name__}: {exc}", "fix the template", line) from None
+        if self.post_process is not None:
+            text = self.post_process(page, text)
+        return text.encode("utf-8")
+
+    def _syntax_error(self, exc: jinja2.TemplateSyntaxError) -> SiteError:
+        return SiteError(self._relative(exc.filename or exc.name or "template"),
+                         f"template syntax error: {exc.message}", "fix the template", exc.lineno)
+
+    def _where(self, tb) -> tuple[str | None, int | None]:
+        """The innermost template frame of a traceback: (file, line)."""
+        found: tuple[str | None, int | None] = (None, None)
+        for frame, line in traceback.walk_tb(tb):
+            filename = frame.f_code.co_filename
+            if filename.endswith((".html", ".xml", ".txt")):
+                found = (self._relative(filename), line)
+        return found
+
+    def _relative(self, filename: str) -> str:
+        try:
+            return Path(filename).resolve().relative_to(self.root).as_posix()
+        except ValueError:
+            return filename

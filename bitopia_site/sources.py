@@ -1,0 +1,87 @@
+"""The only reader of the site's files: content sources and the static files to copy."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bitopia_site.errors import SiteError
+from bitopia_site.model import Source
+
+MARKDOWN_SUFFIXES = (".md", ".markdown")
+IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
+
+
+@dataclass
+class SiteFiles:
+    """What is in the site's folders: Markdown sources and files to copy as they are."""
+
+    sources: list[Source] = field(default_factory=list)
+    static: dict[str, Path] = field(default_factory=dict)  # output path -> file on disk
+    errors: list[SiteError] = field(default_factory=list)
+
+
+def walk(folder: Path, root: Path) -> list[tuple[str, Path]]:
+    """Files below `folder` as (path relative to `folder`, path), hidden ones left out, sorted.
+
+    A link that leads outside `root` is refused, so a site can never publish files from elsewhere.
+    """
+    found: list[tuple[str, Path]] = []
+    if not folder.is_dir():
+        return found
+    root_real = os.path.realpath(root)
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
+        real_dir = os.path.realpath(dirpath)
+        if not _inside(real_dir, root_real):
+            dirnames[:] = []
+            continue
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in filenames:
+            if name.startswith(".") or name in IGNORED_NAMES or name.endswith("~"):
+                continue
+            path = Path(dirpath) / name
+            found.append((path.relative_to(folder).as_posix(), path))
+    found.sort()
+    return found
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def read_site(root: Path, theme_static: list[Path]) -> SiteFiles:
+    """Read content/ (Markdown becomes Sources, the rest is copied) and collect static files."""
+    files = SiteFiles()
+    root_real = os.path.realpath(root)
+    for folder in [*reversed(theme_static), root / "static"]:
+        for rel, path in walk(folder, folder):
+            files.static[rel] = path
+    content = root / "content"
+    for rel, path in walk(content, root):
+        site_rel = f"content/{rel}"
+        if not _inside(os.path.realpath(path), root_real):
+            files.errors.append(SiteError(site_rel, "is a link to a file outside the site",
+                                          "copy the file into the site instead of linking to it"))
+            continue
+        if path.suffix.lower() in MARKDOWN_SUFFIXES:
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                files.errors.append(SiteError(site_rel, f"cannot be read: {exc.strerror}", "check its permissions"))
+                continue
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                line = data.count(b"\n", 0, exc.start) + 1
+                files.errors.append(SiteError(site_rel, f"is not UTF-8 text (byte 0x{data[exc.start]:02x})",
+                                              "save the file as UTF-8", line))
+                continue
+            if "\x00" in text:
+                line = text.count("\n", 0, text.index("\x00")) + 1
+                files.errors.append(SiteError(site_rel, "contains a NUL byte", "remove it; it is not text", line))
+                continue
+            files.sources.append(Source(site_rel, text))
+        else:
+            files.static[rel] = path
+    return files

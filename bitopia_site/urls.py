@@ -1,0 +1,97 @@
+"""The one place URLs, slugs and output paths are made and checked."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime
+from urllib.parse import quote
+
+_KEEP = set("_.+~")
+_DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}[-_]")
+_BAD_URL = re.compile(r"[\\\x00-\x1f\x7f?#]")
+
+
+class UnsafeURL(ValueError):
+    """A URL that cannot be a file inside the output folder."""
+
+
+def urlize(text: str) -> str:
+    """Hugo's urlize: lower case, spaces to dashes, punctuation dropped (`Code & Tech` -> `code-tech`)."""
+    out: list[str] = []
+    for char in unicodedata.normalize("NFC", str(text)).lower():
+        if char.isalnum() or char in _KEEP:
+            out.append(char)
+        elif char.isspace() or char in "-/":
+            if out and out[-1] != "-":
+                out.append("-")
+    return "".join(out).strip("-.")
+
+
+def slug_from_filename(stem: str) -> str:
+    """A slug from a file name: a leading YYYY-MM-DD- is dropped, the rest urlized."""
+    return urlize(_DATE_PREFIX.sub("", stem))
+
+
+def normalize_url(url: str) -> str:
+    """Give a site URL a leading slash, and a trailing one unless it names a file."""
+    url = str(url).strip()
+    if _BAD_URL.search(url):
+        raise UnsafeURL(f"`{url}` has a character a file path cannot hold (a backslash, ?, #, or a control character)")
+    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", url) or url.startswith("//"):
+        raise UnsafeURL(f"`{url}` names a scheme, host or drive, not a path on this site")
+    url = "/" + url.lstrip("/")
+    url = re.sub(r"/{2,}", "/", url)
+    if not url.endswith("/") and not names_file(url):
+        url += "/"
+    parts = url.strip("/").split("/")
+    if any(part in ("..", ".") for part in parts):
+        raise UnsafeURL(f"`{url}` climbs out of the site with `..`")
+    return url
+
+
+def safe_file_path(path: str) -> str:
+    """Check a file path below the site (an image, say) and return it without a leading slash."""
+    if _BAD_URL.search(path) or re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", path):
+        raise UnsafeURL(f"`{path}` has a character a file path cannot hold, or names a drive or scheme")
+    parts = [p for p in path.split("/") if p]
+    if not parts or any(part in ("..", ".") for part in parts):
+        raise UnsafeURL(f"`{path}` climbs out of the site with `..`")
+    return "/".join(parts)
+
+
+def names_file(url: str) -> bool:
+    """True for a URL that names a file (…/x.html, …/feed.xml), not a folder."""
+    return bool(re.search(r"\.(html?|xml|txt|json)$", url))
+
+
+def output_path(url: str) -> str:
+    """The file (relative to the output folder) a normalized URL is served from."""
+    if url.endswith("/"):
+        return url.lstrip("/") + "index.html"
+    return url.lstrip("/")
+
+
+def expand_permalink(pattern: str, *, date: datetime | None, slug: str, title: str,
+                     section: str, filename: str) -> str:
+    """Fill a permalink pattern like `/:year/:month/:day/:slug/`."""
+    values = {
+        "year": f"{date:%Y}" if date else "",
+        "month": f"{date:%m}" if date else "",
+        "day": f"{date:%d}" if date else "",
+        "slug": slug,
+        "title": urlize(title),
+        "section": section,
+        "filename": filename,
+        "contentbasename": filename,
+    }
+    url = re.sub(r":(contentbasename|year|month|day|slug|title|section|filename)",
+                 lambda m: values[m.group(1)], pattern)
+    return normalize_url(url)
+
+
+def join(base_path: str, url: str) -> str:
+    """A link below the site's base path: join('/blog/', '/tags/x/') -> '/blog/tags/x/'."""
+    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:|^//|^#", url):
+        return url
+    return quote(base_path.rstrip("/") + "/" + url.lstrip("/"), safe="/:@!$&'()*+,;=-._~%")
