@@ -88,7 +88,7 @@ def render_site(root: Path, options: BuildOptions) -> SiteBuild:
     visibility = Visibility(now, options.drafts, options.future, options.expired)
     index = build_index(documents, visibility, config.taxonomies, config.main_sections)
     _check_featured(index, files.static, report)
-    views = Views(index, now)
+    views = Views(index, now, config.base_path)
     pages = add_sitemap(plan_site(index, views, config.paginate, config.feed_limit))
     for err in check_collisions(pages, files.static):
         report.error(err)

@@ -13,11 +13,13 @@ from bitopia_site import frontmatter, markup, urls
 from bitopia_site.errors import SiteError
 from bitopia_site.model import Document, Featured, Source
 
-KNOWN_KEYS = {
+MODELLED_KEYS = {
     "author", "date", "draft", "title", "type", "url", "featured", "featuredpath", "categories", "tags",
     "slug", "aliases", "summary", "description", "lastmod", "publishdate", "expirydate", "series",
     "weight", "featuredalt", "featuredstretch", "params",
-    # Hugo keys a migrated site may carry; kept as params without a warning.
+}
+# Keys a theme or a migrated Hugo site may use: passed to templates as params, without a warning.
+PASSED_KEYS = {
     "keywords", "layout", "menu", "toc", "images", "comments", "linktitle", "headless", "outputs",
     "markup", "iscjklanguage", "resources", "cascade", "build", "translationkey", "sitemap",
     "audio", "videos", "subtitle", "authors", "showtoc", "image", "cover",
@@ -78,7 +80,7 @@ def _parse(source: Source, settings: ContentSettings) -> Parsed:
     title = get("title")
     if title is None or (isinstance(title, str) and not title.strip()):
         if not is_section_index:
-            fail("title", "no title", "add `title: Your title` to the front matter")
+            fail("title", "has no title", "add `title: Your title` to the front matter")
         title = section.replace("-", " ").title() if is_section_index else ""
     elif isinstance(title, (dict, list)):
         fail("title", "the title must be text, not a list or mapping", "write `title: Your title`")
@@ -123,7 +125,7 @@ def _parse(source: Source, settings: ContentSettings) -> Parsed:
              "add it to `taxonomies:` in site.yaml, or rename the key")
 
     url = _url(get("url"), path, fail, settings, doc_type, section, published, slug, title, filename,
-               is_section_index)
+               is_section_index, bool(errors))
     aliases: list[str] = []
     for alias in _string_list(get("aliases"), "aliases", fail):
         try:
@@ -138,9 +140,10 @@ def _parse(source: Source, settings: ContentSettings) -> Parsed:
 
     featured = _featured(meta, keys, published, title, fail)
     summary = get("summary")
-    params = {k: v for k, v in meta.items() if k.lower() not in KNOWN_KEYS or k.lower() in ("images", "keywords")}
-    params.update(get("params") or {} if isinstance(get("params"), dict) else {})
-    for key in sorted(k for k in meta if k.lower() not in KNOWN_KEYS):
+    params = {k: v for k, v in meta.items() if k.lower() not in MODELLED_KEYS}
+    if isinstance(get("params"), dict):
+        params.update(get("params"))
+    for key in sorted(k for k in meta if k.lower() not in MODELLED_KEYS | PASSED_KEYS | set(settings.taxonomies)):
         warnings.append(SiteError(path, f"unknown front-matter key `{key}`; it is passed to templates as "
                                   f"params.{key}", "move it under `params:` to silence this",
                                   frontmatter.key_line(fm_text, key)))
@@ -199,7 +202,8 @@ def _string_list(value: Any, key: str, fail) -> tuple[str, ...]:
 
 
 def _url(value: Any, path: str, fail, settings: ContentSettings, doc_type: str, section: str,
-         published: datetime | None, slug: str, title: str, filename: str, is_section_index: bool) -> str:
+         published: datetime | None, slug: str, title: str, filename: str, is_section_index: bool,
+         errors_so_far: bool = False) -> str:
     if is_section_index:
         return urls.normalize_url(f"/{section}/") if section else "/"
     if value not in (None, ""):
@@ -213,7 +217,8 @@ def _url(value: Any, path: str, fail, settings: ContentSettings, doc_type: str, 
     pattern = patterns.get(section) or patterns.get(doc_type) or patterns[kind]
     if ":year" in pattern or ":month" in pattern or ":day" in pattern:
         if published is None:
-            fail("date", "no date, and the permalink pattern needs one", "add `date: YYYY-MM-DD` or a `url:`")
+            if not errors_so_far:
+                fail("date", "has no date, and the permalink pattern needs one", "add `date: YYYY-MM-DD` or a `url:`")
             return "/"
     try:
         return urls.expand_permalink(pattern, date=published, slug=slug, title=title, section=section,

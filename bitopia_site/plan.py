@@ -38,7 +38,7 @@ def plan_site(index: SiteIndex, views: Views, paginate: int, feed_limit: int) ->
                                  "terms": terms}, in_sitemap=True))
         newest_first = sorted(taxonomy.terms, key=lambda t: sort_key(t.posts[0]))[:feed_limit]
         term_items = [{"title": t.name, "url": t.url, "date": t.posts[0].date, "author": "", "categories": [],
-                       "summary": f"{len(t.posts)} posts", "content": f"{len(t.posts)} posts"}
+                       "summary": _count(len(t.posts)), "content": _count(len(t.posts))}
                       for t in newest_first]
         pages.append(_feed(f"{taxonomy.url}index.xml", taxonomy.name.title(), term_items, taxonomy.url))
         for term in taxonomy.terms:
@@ -94,7 +94,7 @@ def _owner(page: OutputPage) -> str:
 def _document_page(doc: Document, views: Views) -> OutputPage:
     layout = doc.params.get("layout")
     default = "page.html" if doc.is_page else "post.html"
-    templates = (f"{layout}.html", default) if isinstance(layout, str) and layout else (default,)
+    templates = (f"{layout}.html",) if isinstance(layout, str) and layout else (default,)
     context = {"kind": "page" if doc.is_page else "post", "title": doc.title, "page": views.doc(doc),
                "lastmod": doc.lastmod or doc.date, "layout": layout if isinstance(layout, str) else None,
                **views.post_extras(doc)}
@@ -128,6 +128,10 @@ def _feed(url: str, title: str, items: list[dict[str, Any]], home: str) -> Outpu
     updated = max((i["date"] for i in items if i["date"]), default=None)
     return OutputPage(urls.output_path(url), url, ("feed.xml",),
                       {"kind": "feed", "title": title, "items": items, "link": home, "updated": updated})
+
+
+def _count(n: int) -> str:
+    return f"{n} post" if n == 1 else f"{n} posts"
 
 
 def _archives(index: SiteIndex, views: Views) -> list[OutputPage]:

@@ -70,7 +70,7 @@ class Renderer:
             source = page.context.get("page", {}).get("source") if isinstance(page.context.get("page"), dict) else None
             names = " or ".join(f"`{name}`" for name in page.templates)
             raise SiteError(source or page.url, f"template {names} not found",
-                            "create it in templates/ or in the theme, or change the post's `layout:`") from None
+                            "create it in templates/ or in the theme, or fix the `layout:` in front matter") from None
         except jinja2.TemplateSyntaxError as exc:
             raise self._syntax_error(exc) from None
         try:

@@ -33,8 +33,10 @@ def _theme_dir(root: Path, name: str) -> Path | None:
 
 
 def load_theme(root: Path, name: str) -> Theme:
-    """Resolve `name` and its parents (theme.yaml `parent:`); the default theme is always last."""
+    """Resolve `name` and its parents (theme.yaml `parent:`); the default theme comes last
+    unless a theme.yaml says `parent: none`."""
     chain: list[Path] = []
+    standalone = False  # theme.yaml `parent: none`: no implicit fallback to the default theme
     names: list[str] = []
     params: dict[str, Any] = {}
     current: str | None = name or DEFAULT_THEME
@@ -50,7 +52,10 @@ def load_theme(root: Path, name: str) -> Theme:
         meta = _theme_meta(folder)
         params = {**(meta.get("params") or {}), **params}
         current = meta.get("parent")
-    if names[-1] != DEFAULT_THEME:
+        if current in (False, "none", "None"):
+            standalone = True
+            current = None
+    if names[-1] != DEFAULT_THEME and not standalone:
         default = _theme_dir(root, DEFAULT_THEME)
         if default is not None and default not in chain:
             chain.append(default)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -11,12 +12,16 @@ from bitopia_site.model import Document, SiteIndex, Term
 from bitopia_site.urls import urlize
 
 
+_ROOT_LINK = re.compile(r'\b(href|src)="/(?!/)')
+
+
 class Views:
     """Builds each document's view once; lists and pages share them."""
 
-    def __init__(self, index: SiteIndex, now: datetime) -> None:
+    def __init__(self, index: SiteIndex, now: datetime, base_path: str = "/") -> None:
         self.index = index
         self.now = now
+        self.base_path = base_path
         self._cache: dict[str, dict[str, Any]] = {}
         self._term_urls = {(t.taxonomy, t.slug): t.url for tax in index.taxonomies for t in tax.terms}
 
@@ -39,14 +44,20 @@ class Views:
             featured = {"url": doc.featured.url, "alt": doc.featured.alt, "stretch": doc.featured.stretch}
         return {
             "title": doc.title, "url": doc.url, "date": doc.date, "lastmod": doc.lastmod or doc.date,
-            "author": doc.author, "description": doc.description, "summary": Markup(doc.summary),
-            "truncated": doc.summary_is_excerpt, "content": Markup(doc.html), "toc": doc.toc,
+            "author": doc.author, "description": doc.description, "summary": Markup(self._rebase(doc.summary)),
+            "truncated": doc.summary_is_excerpt, "content": Markup(self._rebase(doc.html)), "toc": doc.toc,
             "word_count": doc.word_count, "reading_time": doc.reading_time, "draft": doc.draft,
             "scheduled": bool(doc.date and doc.date > self.now),
             "section": doc.section, "type": doc.type, "source": doc.source, "params": doc.params,
             "terms": terms, "categories": terms.get("categories", []), "tags": terms.get("tags", []),
             "featured": featured, "is_page": doc.is_page,
         }
+
+    def _rebase(self, html: str) -> str:
+        """Root-relative links in content (`/img/x.jpg`) point below a base path like `/blog/`."""
+        if self.base_path == "/":
+            return html
+        return _ROOT_LINK.sub(lambda m: f'{m.group(1)}="{self.base_path}', html)
 
     def post_extras(self, doc: Document) -> dict[str, Any]:
         """Previous/next and series navigation for one post page."""

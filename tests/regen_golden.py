@@ -1,0 +1,33 @@
+"""Regenerate the golden output trees: python tests/regen_golden.py (then review `git diff`)."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from bitopia_site.build import BuildOptions, build  # noqa: E402
+
+GOLDEN_NOW = __import__("datetime").datetime(2026, 1, 1, tzinfo=__import__("datetime").timezone.utc)
+GOLDEN_SITES = ["sample"]
+
+
+def golden_options() -> BuildOptions:
+    return BuildOptions(now=GOLDEN_NOW, jobs=1)
+
+
+def main() -> None:
+    for name in GOLDEN_SITES:
+        site = HERE / "sites" / name
+        expected = site / "expected"
+        shutil.rmtree(expected, ignore_errors=True)
+        build(site, expected, golden_options())
+        (expected / ".bitopia-output").unlink()
+        print(f"wrote {expected.relative_to(HERE.parent)}")
+
+
+if __name__ == "__main__":
+    main()
