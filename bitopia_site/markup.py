@@ -18,11 +18,12 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
+from bitopia_site.htmlfix import balance
 from bitopia_site.urls import urlize
 
 MORE = "<!--more-->"
 WORDS_PER_MINUTE = 213
-SETTINGS = "commonmark+table+strikethrough+footnote+typographer+anchors+pygments:v1"
+SETTINGS = "commonmark+table+strikethrough+footnote+typographer+anchors+pygments+balance:v1"
 _TAG = re.compile(r"<[^>]*>")
 
 
@@ -72,12 +73,16 @@ def render(text: str, summary_words: int = 70, summary: str | None = None) -> Re
     md = _markdown()
     tokens = md.parse(text.replace("\r\n", "\n").replace("\r", "\n"), {})
     body = md.renderer.render(tokens, md.options, {})
+    has_raw_html = any(t.type == "html_block" or (t.type == "inline" and any(
+        c.type == "html_inline" for c in t.children or ())) for t in tokens)
+    if has_raw_html:
+        body = balance(body)
     plain = _plain_text(tokens)
     words = len(plain.split())
     if summary is not None:
         summary_html, excerpt = md.renderInline(str(summary)), True
     elif MORE in text:
-        summary_html, excerpt = md.render(text.split(MORE, 1)[0]).strip(), True
+        summary_html, excerpt = balance(md.render(text.split(MORE, 1)[0]).strip()), True
     else:
         summary_html, excerpt = _first_paragraph(tokens, summary_words)
     return RenderedMarkdown(body, summary_html, excerpt, _toc(tokens), words)

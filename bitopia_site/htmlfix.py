@@ -1,0 +1,84 @@
+"""Balance the tags of raw HTML in Markdown, the way a browser would read them.
+
+Migrated posts carry raw HTML that CommonMark cuts at blank lines (`<blockquote>` in one
+block, `</blockquote>` inside a later paragraph). Left as is, a stray end tag or an unclosed
+element breaks the page around the post; here every element is closed where the browser
+would close it, and end tags with nothing to close are dropped.
+"""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+        "track", "wbr"}
+CLOSES_P = {"address", "article", "aside", "blockquote", "details", "div", "dl", "fieldset", "figcaption",
+            "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "main", "menu",
+            "nav", "ol", "p", "pre", "section", "table", "ul"}
+SELF_CLOSING_SIBLINGS = {"li": {"li"}, "dt": {"dt", "dd"}, "dd": {"dt", "dd"}, "tr": {"tr"},
+                         "td": {"td", "th"}, "th": {"td", "th"}, "option": {"option"}}
+
+
+class _Balancer(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.out: list[str] = []
+        self.stack: list[str] = []
+
+    def _close_to(self, tag: str) -> None:
+        while self.stack:
+            top = self.stack.pop()
+            self.out.append(f"</{top}>")
+            if top == tag:
+                return
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        if tag in CLOSES_P and "p" in self.stack[-1:]:
+            self._close_to("p")
+        siblings = SELF_CLOSING_SIBLINGS.get(tag)
+        if siblings and self.stack and self.stack[-1] in siblings:
+            self._close_to(self.stack[-1])
+        self.out.append(self.get_starttag_text() or f"<{tag}>")
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag: str, attrs) -> None:
+        self.out.append(self.get_starttag_text() or f"<{tag} />")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in VOID:
+            return
+        if tag == "p" and "p" not in self.stack:
+            return
+        if tag in self.stack:
+            self._close_to(tag)
+
+    def handle_data(self, data: str) -> None:
+        self.out.append(data)
+
+    def handle_entityref(self, name: str) -> None:
+        self.out.append(f"&{name};")
+
+    def handle_charref(self, name: str) -> None:
+        self.out.append(f"&#{name};")
+
+    def handle_comment(self, data: str) -> None:
+        self.out.append(f"<!--{data}-->")
+
+    def handle_decl(self, decl: str) -> None:
+        self.out.append(f"<!{decl}>")
+
+    def handle_pi(self, data: str) -> None:
+        self.out.append(f"<?{data}>")
+
+    def unknown_decl(self, data: str) -> None:
+        self.out.append(f"<![{data}]>")
+
+
+def balance(html: str) -> str:
+    """The same HTML with every element closed once, in order; text and attributes untouched."""
+    parser = _Balancer()
+    parser.feed(html)
+    parser.close()
+    parser._close_to("")  # close whatever is still open
+    return "".join(parser.out)
