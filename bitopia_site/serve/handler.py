@@ -1,0 +1,233 @@
+"""The dev server's HTTP side: safe static serving of the serve folder, the error page, SSE."""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+import queue
+import shutil
+import socket
+import stat
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import unquote
+
+if TYPE_CHECKING:
+    from bitopia_site.serve.server import DevServer
+
+EVENTS_PATH = "/__bitopia/events"
+SCRIPT_PATH = "/__bitopia/livereload.js"
+BUILD_PLACEHOLDER = "__BITOPIA_BUILD__"
+SCRIPT_TAG = f'<script src="{SCRIPT_PATH}" data-build="{BUILD_PLACEHOLDER}" data-events="{EVENTS_PATH}"></script>'
+LIVERELOAD_JS = (Path(__file__).resolve().parent / "livereload.js").read_bytes()
+KEEPALIVE_SECONDS = 15.0
+BUILD_WAIT_SECONDS = 120.0
+TYPES = {
+    ".html": "text/html; charset=utf-8", ".htm": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8", ".json": "application/json", ".xml": "application/xml; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8", ".svg": "image/svg+xml", ".woff2": "font/woff2", ".woff": "font/woff",
+    ".webp": "image/webp", ".ico": "image/x-icon", ".map": "application/json",
+}
+
+
+class Refused(Exception):
+    """A request path that may not be served; carries the status to answer with."""
+
+    def __init__(self, status: HTTPStatus) -> None:
+        super().__init__(status.phrase)
+        self.status = status
+
+
+def request_parts(target: str) -> tuple[list[str], bool]:
+    """The path segments a request names, and whether it ends with '/'.
+
+    Refuses (400) what no file can be called: no leading '/', NUL and other control characters,
+    backslashes, bad percent-encoding; refuses (404) '.' and '..' segments, raw or encoded, and
+    hidden files. Pure: the file system is checked by `resolve` afterwards.
+    """
+    if not target.startswith("/") or target.startswith("//"):
+        raise Refused(HTTPStatus.BAD_REQUEST)
+    path = target.split("?", 1)[0].split("#", 1)[0]
+    try:
+        decoded = unquote(path, errors="strict")
+    except UnicodeDecodeError:
+        raise Refused(HTTPStatus.BAD_REQUEST) from None
+    if "\\" in decoded or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in decoded):
+        raise Refused(HTTPStatus.BAD_REQUEST)
+    segments = decoded.split("/")[1:]
+    if any(seg in (".", "..") or seg.startswith(".") for seg in segments):
+        raise Refused(HTTPStatus.NOT_FOUND)
+    return [seg for seg in segments if seg], decoded.endswith("/")
+
+
+def resolve(folder: Path, parts: list[str]) -> Path | None:
+    """The file or folder below `folder` the parts name, if it exists and stays inside (symlinks too)."""
+    candidate = folder.joinpath(*parts)
+    real = os.path.realpath(candidate)
+    base = os.path.realpath(folder)
+    if real != base and not real.startswith(base.rstrip(os.sep) + os.sep):
+        return None
+    return candidate if os.path.exists(real) else None
+
+
+def content_type(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix in TYPES:
+        return TYPES[suffix]
+    guessed, _ = mimetypes.guess_type(path.name)
+    return guessed or "application/octet-stream"
+
+
+class Handler(BaseHTTPRequestHandler):
+    """GET and HEAD on the serve folder; everything else is refused."""
+
+    server: "DevHTTPServer"
+    server_version = "bitopia-serve"
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the stdlib's name
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        self._answer(body=True)
+
+    def do_HEAD(self) -> None:  # noqa: N802
+        self._answer(body=False)
+
+    def _refuse_method(self) -> None:
+        self._send_bytes(HTTPStatus.METHOD_NOT_ALLOWED, b"405 method not allowed: only GET and HEAD\n",
+                         "text/plain; charset=utf-8", body=True, extra={"Allow": "GET, HEAD"})
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_TRACE = do_CONNECT = _refuse_method  # noqa: N815
+
+    def _answer(self, body: bool) -> None:
+        dev = self.server.dev
+        try:
+            parts, slash = request_parts(self.path)
+        except Refused as refused:
+            self._send_bytes(refused.status, f"{refused.status.value} {refused.status.phrase}\n".encode(),
+                             "text/plain; charset=utf-8", body)
+            return
+        route = "/" + "/".join(parts)
+        if route == SCRIPT_PATH:
+            self._send_bytes(HTTPStatus.OK, LIVERELOAD_JS, TYPES[".js"], body)
+            return
+        if route == EVENTS_PATH:
+            self._events(body)
+            return
+        dev.gate.wait(BUILD_WAIT_SECONDS)
+        state = dev.state
+        found = resolve(dev.out, parts)
+        if found is not None and found.is_dir():
+            if not slash and parts:
+                query = self.path[len(self.path.split("?", 1)[0]):]
+                self._send_bytes(HTTPStatus.MOVED_PERMANENTLY, b"", "text/plain", body,
+                                 extra={"Location": route + "/" + query})
+                return
+            found = resolve(dev.out, [*parts, "index.html"])
+        if state.error_page is not None and (found is None or found.suffix in (".html", ".htm")):
+            self._send_html(HTTPStatus.INTERNAL_SERVER_ERROR, state.error_page, state.token, body)
+            return
+        if found is None:
+            missing = resolve(dev.out, ["404.html"])
+            if missing is not None and missing.is_file():
+                self._send_html(HTTPStatus.NOT_FOUND, missing.read_bytes(), state.token, body)
+            else:
+                self._send_bytes(HTTPStatus.NOT_FOUND, b"404 not found\n", "text/plain; charset=utf-8", body)
+            return
+        self._send_file(found, state.token, body)
+
+    def _send_file(self, path: Path, token: str, body: bool) -> None:
+        ctype = content_type(path)
+        try:
+            handle = open(path, "rb")
+        except OSError:
+            self._send_bytes(HTTPStatus.NOT_FOUND, b"404 not found\n", "text/plain; charset=utf-8", body)
+            return
+        with handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                self._send_bytes(HTTPStatus.NOT_FOUND, b"404 not found\n", "text/plain; charset=utf-8", body)
+                return
+            if ctype.startswith("text/html"):
+                self._send_html(HTTPStatus.OK, handle.read(), token, body)
+                return
+            self.send_response(HTTPStatus.OK)
+            self._headers(ctype, info.st_size)
+            if body:
+                shutil.copyfileobj(handle, self.wfile)
+
+    def _send_html(self, status: HTTPStatus, data: bytes, token: str, body: bool) -> None:
+        """HTML carries the build it shows, so its live-reload script can tell when it is stale."""
+        data = data.replace(BUILD_PLACEHOLDER.encode(), token.encode())
+        self._send_bytes(status, data, TYPES[".html"], body)
+
+    def _send_bytes(self, status: HTTPStatus, data: bytes, ctype: str, body: bool,
+                    extra: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        for name, value in (extra or {}).items():
+            self.send_header(name, value)
+        self._headers(ctype, len(data))
+        if body:
+            self.wfile.write(data)
+
+    def _headers(self, ctype: str, length: int) -> None:
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(length))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.end_headers()
+
+    def _events(self, body: bool) -> None:
+        """A Server-Sent Events stream: one `build` event per finished build, until the server stops."""
+        dev = self.server.dev
+        self.close_connection = True
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if not body:
+            return
+        query = self.path.split("?", 1)[1] if "?" in self.path else ""
+        seen = ""
+        for pair in query.split("&"):
+            if pair.startswith("build="):
+                seen = unquote(pair[6:])
+        inbox = dev.hub.subscribe()
+        try:
+            self.wfile.write(b"retry: 1000\n\n")
+            latest = dev.state.latest_event
+            if seen and latest is not None and seen != latest.build and not dev.gate.busy:
+                inbox.put(latest.stale_for(seen))
+            self.wfile.flush()
+            while True:
+                try:
+                    event = inbox.get(timeout=KEEPALIVE_SECONDS)
+                except queue.Empty:
+                    self.wfile.write(b": keep-alive\n\n")
+                    self.wfile.flush()
+                    continue
+                if event is None:
+                    return
+                self.wfile.write(event.message().encode("utf-8"))
+                self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, socket.timeout, OSError):
+            return
+        finally:
+            dev.hub.unsubscribe(inbox)
+
+
+class DevHTTPServer(ThreadingHTTPServer):
+    """A threaded HTTP server that knows its DevServer; binds IPv6 hosts too."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], dev: "DevServer") -> None:
+        self.dev = dev
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        super().__init__(address, Handler)

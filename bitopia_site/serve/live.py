@@ -1,0 +1,100 @@
+"""Shared state of the dev server: the build gate and the Server-Sent Events hub."""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+import time
+from dataclasses import dataclass, field, replace
+
+
+@dataclass(frozen=True)
+class BuildEvent:
+    """What browsers are told after a build: reload, swap stylesheets, or go to a page."""
+
+    build: str  # the token of the build now served
+    after: str  # the token of the build before it
+    ok: bool
+    css: tuple[str, ...] = ()  # only stylesheets changed: their URLs
+    navigate: str | None = None
+    sent: float = field(default_factory=time.time)
+
+    def message(self) -> str:
+        """The event in SSE wire format."""
+        data = json.dumps({"build": self.build, "after": self.after, "ok": self.ok, "css": list(self.css),
+                           "navigate": self.navigate, "sent": self.sent})
+        return f"event: build\ndata: {data}\n\n"
+
+    def stale_for(self, seen: str) -> "BuildEvent":
+        """The event for a page that shows an older build `seen`: reload it whole."""
+        return replace(self, after=seen, css=(), navigate=None)
+
+
+class BuildGate:
+    """Holds requests while a build is due or running, so nobody sees a half-built site."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._busy = True  # until the first build is done
+        self.generation = 0
+
+    def hold(self) -> None:
+        """Changes arrived: requests wait from now until `release`."""
+        with self._cond:
+            self._busy = True
+
+    def release(self) -> int:
+        """A build finished (well or not): let requests through; returns the new generation."""
+        with self._cond:
+            self._busy = False
+            self.generation += 1
+            self._cond.notify_all()
+            return self.generation
+
+    @property
+    def busy(self) -> bool:
+        return self._busy
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until no build is due; False if `timeout` passed first."""
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._busy, timeout)
+
+
+class EventHub:
+    """Fans build events out to every connected browser; each has its own queue."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._clients: set[queue.Queue[BuildEvent | None]] = set()
+        self.closed = False
+
+    def subscribe(self) -> queue.Queue[BuildEvent | None]:
+        q: queue.Queue[BuildEvent | None] = queue.Queue()
+        with self._lock:
+            if self.closed:
+                q.put(None)
+            self._clients.add(q)
+        return q
+
+    def unsubscribe(self, q: queue.Queue[BuildEvent | None]) -> None:
+        with self._lock:
+            self._clients.discard(q)
+
+    @property
+    def clients(self) -> int:
+        with self._lock:
+            return len(self._clients)
+
+    def publish(self, event: BuildEvent) -> None:
+        with self._lock:
+            for q in self._clients:
+                q.put(event)
+
+    def close(self) -> None:
+        """End every open event stream (the server is stopping)."""
+        with self._lock:
+            self.closed = True
+            for q in self._clients:
+                q.put(None)

@@ -1,0 +1,253 @@
+"""`bitopia serve`: build into a folder of its own, serve it, watch the site, reload browsers."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import shutil
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import IO, Callable
+
+from bitopia_site.build import BuildOptions, build, content_settings
+from bitopia_site.config import load_config
+from bitopia_site.content import parse
+from bitopia_site.errors import BuildFailed, Report, SiteError
+from bitopia_site.model import OutputPage, Source
+from bitopia_site.serve.errorpage import render_error_page
+from bitopia_site.serve.handler import SCRIPT_TAG, DevHTTPServer
+from bitopia_site.serve.live import BuildEvent, BuildGate, EventHub
+from bitopia_site.serve.watcher import Changes, Debouncer, Kind, SiteLayout, SiteWatcher, static_url
+from bitopia_site.theme import load_theme
+from bitopia_site.urls import output_path
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; each server then builds into a temp folder
+    fcntl = None  # type: ignore[assignment]
+
+SERVE_FOLDER = Path(".bitopia-cache") / "serve"
+_BODY_END = re.compile(r"</body\s*>", re.IGNORECASE)
+Log = Callable[[str, bool], None]
+
+
+def inject_livereload(page: OutputPage, text: str) -> str:
+    """Put the live-reload script before the last `</body>` of an HTML page (or at its end)."""
+    if not page.path.endswith((".html", ".htm")):
+        return text
+    matches = list(_BODY_END.finditer(text))
+    if not matches:
+        return text + SCRIPT_TAG + "\n"
+    at = matches[-1].start()
+    return text[:at] + SCRIPT_TAG + "\n" + text[at:]
+
+
+@dataclass(frozen=True)
+class ServeState:
+    """What requests see; replaced whole after each build."""
+
+    token: str
+    error_page: bytes | None = None  # set while the site does not build
+    errors: tuple[SiteError, ...] = ()
+    latest_event: BuildEvent | None = None
+
+
+def _quiet_log(text: str, error: bool = False) -> None:
+    pass
+
+
+class DevServer:
+    """Builds `root` into its serve folder, serves it over HTTP and rebuilds on every change.
+
+    Browsers learn of each build over Server-Sent Events; while a build is due or running,
+    requests wait; while the site does not build, every page is an error page.
+    """
+
+    def __init__(self, root: Path, *, host: str = "127.0.0.1", port: int = 8000,
+                 options: BuildOptions = BuildOptions(drafts=True, future=True), out: Path | None = None,
+                 poll: bool = False, navigate: bool = False, debounce: float = 0.1,
+                 log: Log = _quiet_log) -> None:
+        self.root = Path(root).resolve()
+        self.host = host
+        self.navigate = navigate
+        self.log = log
+        self.gate = BuildGate()
+        self.hub = EventHub()
+        self.builds = 0  # builds run, the first one included
+        self.last_seconds = 0.0
+        self._instance = secrets.token_hex(3)
+        self.state = ServeState(token=f"{self._instance}-0")
+        self._build_lock = threading.Lock()
+        self._lock_file: IO[str] | None = None
+        self._temp_out: Path | None = None
+        self.out = out.resolve() if out is not None else self._serve_folder()
+        self.httpd = DevHTTPServer((host, port), self)
+        self.port = self.httpd.server_address[1]
+        shown_host = "127.0.0.1" if host in ("0.0.0.0", "") else host
+        shown_host = f"[{shown_host}]" if ":" in shown_host else shown_host
+        self.url = f"http://{shown_host}:{self.port}/"
+        self.options = replace(options, base_url=self.url, post_process=inject_livereload)
+        self.debouncer = Debouncer(self._rebuild, quiet=debounce, on_first=self.gate.hold)
+        self.watcher = SiteWatcher(self._layout(), self.debouncer, poll=poll)
+        self._thread = threading.Thread(target=self.httpd.serve_forever, name="bitopia-http", daemon=True)
+        self._started = False
+
+    # -- life cycle -------------------------------------------------------------------------
+
+    def start(self) -> "DevServer":
+        """Serve at once (requests wait for the first build), watch, then build."""
+        self._thread.start()
+        self._started = True
+        self.watcher.start()
+        self._rebuild(None)
+        return self
+
+    def close(self) -> None:
+        """Stop watching and serving; end every event stream; release the serve folder."""
+        self.watcher.stop()
+        self.debouncer.stop()
+        self.hub.close()
+        if self._started:
+            self.httpd.shutdown()
+        self.httpd.server_close()
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
+        if self._temp_out is not None:
+            shutil.rmtree(self._temp_out, ignore_errors=True)
+
+    def __enter__(self) -> "DevServer":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- building ---------------------------------------------------------------------------
+
+    def _rebuild(self, changes: Changes | None) -> None:
+        """Build once; publish the result to browsers; never raises for a broken site."""
+        with self._build_lock:
+            self.gate.hold()
+            started = time.perf_counter()
+            errors: list[SiteError] = []
+            summary = ""
+            try:
+                result = build(self.root, self.out, self.options)
+                stats = result.stats
+                summary = (f"{result.pages} pages, {stats.written} written, {stats.removed} removed"
+                           + (f", {len(result.warnings)} warnings" if result.warnings else ""))
+                for warning in result.warnings if changes is None else []:
+                    self.log("warning: " + warning.format(), False)
+            except BuildFailed as failed:
+                errors = failed.errors
+            except SiteError as err:
+                errors = [err]
+            except Exception as exc:  # noqa: BLE001 - a bug in bitopia must not stop the preview
+                errors = [SiteError(None, f"bitopia failed while building: {type(exc).__name__}: {exc}",
+                                    "this is a bug in bitopia; please report it with the file you changed")]
+            self.last_seconds = time.perf_counter() - started
+            self.builds += 1
+            before = self.state
+            token = f"{self._instance}-{self.builds}"
+            ok = not errors
+            event = BuildEvent(token, before.token, ok, self._css_only(changes, before) if ok else (),
+                               self._navigate_to(changes) if ok else None)
+            error_page = None if ok else render_error_page(errors, self.root, SCRIPT_TAG)
+            self.state = ServeState(token, error_page, tuple(errors), event)
+            self.gate.release()
+            self.hub.publish(event)
+            self._report(changes, errors, summary)
+            if changes is not None and Kind.CONFIG in changes.kinds:
+                self._refresh_watch()
+
+    def _report(self, changes: Changes | None, errors: list[SiteError], summary: str) -> None:
+        what = "Built" if changes is None else f"Rebuilt after {changes.describe()}:"
+        if errors:
+            for err in errors:
+                self.log("error: " + err.format(), True)
+            self.log(f"{what} failed with {len(errors)} error{'s' if len(errors) != 1 else ''} "
+                     f"in {self.last_seconds:.2f} s; the browser shows them until the next good build", True)
+        else:
+            self.log(f"{what} {summary} in {self.last_seconds:.2f} s", False)
+
+    @staticmethod
+    def _css_only(changes: Changes | None, before: ServeState) -> tuple[str, ...]:
+        """Stylesheet URLs when only stylesheets changed and the last build was good: swap, don't reload."""
+        if changes is None or before.error_page is not None or not changes.only(Kind.STATIC):
+            return ()
+        if not all(rel.lower().endswith(".css") for rel in changes.paths):
+            return ()
+        return tuple(sorted({url for rel in changes.paths if (url := static_url(rel))}))
+
+    def _navigate_to(self, changes: Changes | None) -> str | None:
+        """With --navigate, the URL of the one post or page just edited (if it is in the site)."""
+        if not self.navigate or changes is None:
+            return None
+        edited = [rel for rel, kind in changes.paths.items() if kind is Kind.CONTENT and (self.root / rel).is_file()]
+        if len(edited) != 1:
+            return None
+        url = page_url(self.root, edited[0])
+        if url is None or not (self.out / output_path(url)).is_file():
+            return None
+        return url
+
+    # -- folders ----------------------------------------------------------------------------
+
+    def _serve_folder(self) -> Path:
+        """SITE/.bitopia-cache/serve, locked for this server; a temp folder if it is taken or read-only."""
+        folder = self.root / SERVE_FOLDER
+        try:
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            if fcntl is not None:
+                handle = open(folder.parent / "serve.lock", "w")
+                try:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    handle.close()
+                    raise
+                self._lock_file = handle
+                return folder
+        except OSError:
+            pass
+        self._temp_out = Path(tempfile.mkdtemp(prefix="bitopia-serve-")) / "site"
+        return self._temp_out
+
+    def _layout(self) -> SiteLayout:
+        """The site's folders, with theme folders outside it (the packaged theme) watched too."""
+        external: list[tuple[Path, str]] = []
+        try:
+            config = load_config(self.root, Report())
+            theme = load_theme(config.root, config.theme)
+        except SiteError:
+            theme = None
+        if theme is not None:
+            for folder, name in zip((d.parent for d in theme.template_dirs[-len(theme.names):]), theme.names):
+                if not folder.resolve().is_relative_to(self.root):
+                    external.append((folder.resolve(), name))
+        ignored = (self.out,) if self.out.is_relative_to(self.root) else ()
+        return SiteLayout(self.root, tuple(external), ignored)
+
+    def _refresh_watch(self) -> None:
+        """After a config change the theme may be another: watch its folders too."""
+        layout = self._layout()
+        self.watcher.layout = layout
+        for folder in self.watcher.folders():
+            try:
+                self.watcher.watch(folder)
+            except OSError as exc:
+                self.log(f"warning: {folder}: cannot watch: {exc.strerror or exc}", True)
+
+
+def page_url(root: Path, rel: str) -> str | None:
+    """The URL of the content file `rel` (site-relative), or None if it does not parse."""
+    try:
+        config = load_config(root, Report())
+        text = (root / rel).read_text(encoding="utf-8")
+    except (SiteError, OSError, UnicodeDecodeError):
+        return None
+    parsed = parse(Source(rel, text), content_settings(config))
+    return parsed.document.url if parsed.document is not None else None
+
