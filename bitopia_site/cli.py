@@ -68,3 +68,97 @@ def build_command(site: Path, output: Path | None, drafts: bool, future: bool, e
     if not quiet:
         show_warnings(result.warnings)
         click.echo(summary(result))
+
+
+def _fail_one(err: SiteError) -> None:
+    """Print one error that is not a failed build, and exit 1."""
+    click.echo(click.style("error: ", fg="red", bold=True) + err.format(), err=True)
+    sys.exit(1)
+
+
+@main.command("serve")
+@site_option
+@click.option("-p", "--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port to listen on (0: any free port).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; anything but 127.0.0.1 shows the preview to your network.")
+@click.option("--no-drafts", is_flag=True, help="Leave drafts out (they are shown by default).")
+@click.option("--no-future", is_flag=True, help="Leave posts dated in the future out (shown by default).")
+@click.option("--expired", is_flag=True, help="Include posts whose expiryDate has passed.")
+@click.option("--open", "open_browser", is_flag=True, help="Open the site in a web browser.")
+@click.option("--poll", is_flag=True, help="Poll for changes (network drives, some containers) instead of inotify.")
+@click.option("--navigate", is_flag=True, help="After a post is saved, send open browsers to it.")
+@click.option("-j", "--jobs", type=click.IntRange(min=0), default=0, help="Processes to use (0: all cores).")
+def serve_command(site: Path, port: int, host: str, no_drafts: bool, no_future: bool, expired: bool,
+                  open_browser: bool, poll: bool, navigate: bool, jobs: int) -> None:
+    """Preview the site: build, serve, rebuild on every save and reload the browser."""
+    import signal
+    import time
+    import webbrowser
+
+    from bitopia_site.serve import DevServer
+
+    if not site.is_dir():
+        _fail_one(SiteError(str(site), "is not a folder", "pass the site folder with -s"))
+
+    def log(text: str, error: bool) -> None:
+        for label, color in (("error: ", "red"), ("warning: ", "yellow")):
+            if text.startswith(label):
+                text = click.style(label, fg=color, bold=True) + text[len(label):]
+        click.echo(text, err=error)
+
+    options = BuildOptions(drafts=not no_drafts, future=not no_future, expired=expired, jobs=jobs)
+    try:
+        server = DevServer(site, host=host, port=port, options=options, poll=poll, navigate=navigate, log=log)
+    except OSError as exc:
+        _fail_one(SiteError(f"{host}:{port}", f"cannot listen there: {exc.strerror or exc}",
+                            "pass another port with -p (or -p 0 for any free one)"))
+        return
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        server.start()
+        shown = "drafts and future posts shown" if not (no_drafts or no_future) else "as published" \
+            if (no_drafts and no_future) else ("future posts shown" if no_drafts else "drafts shown")
+        watching = "polling for changes" if server.watcher.polling else "watching for changes"
+        click.echo(f"Serving {site} at {server.url} ({shown}; {watching}). Press Ctrl+C to stop.")
+        if open_browser:
+            webbrowser.open(server.url)
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        click.echo("Stopped.")
+    finally:
+        server.close()
+
+
+@main.group("new")
+def new_group() -> None:
+    """Start a new post or page (a draft, dated now)."""
+
+
+def _new(site: Path, kind: str, title: str, series: str | None) -> None:
+    from bitopia_site.scaffold import new_content
+
+    try:
+        path = new_content(site, kind, title, series)
+    except SiteError as err:
+        _fail_one(err)
+        return
+    click.echo(str(path))
+
+
+@new_group.command("post")
+@site_option
+@click.argument("title")
+@click.option("--series", default=None, help="Add the post to a series (e.g. \"Stories from Bitopia\").")
+def new_post_command(site: Path, title: str, series: str | None) -> None:
+    """Write content/posts/<slug>.md for TITLE; never overwrites a file."""
+    _new(site, "post", title, series)
+
+
+@new_group.command("page")
+@site_option
+@click.argument("title")
+def new_page_command(site: Path, title: str) -> None:
+    """Write content/pages/<slug>.md for TITLE, served at /<slug>/."""
+    _new(site, "page", title, None)
