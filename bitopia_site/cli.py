@@ -162,3 +162,66 @@ def new_post_command(site: Path, title: str, series: str | None) -> None:
 def new_page_command(site: Path, title: str) -> None:
     """Write content/pages/<slug>.md for TITLE, served at /<slug>/."""
     _new(site, "page", title, None)
+
+
+# -- check and publish ------------------------------------------------------------------------
+
+def _problems(errors: list[SiteError], what: str) -> None:
+    """Print every problem, say what was (not) done, and exit 1."""
+    for err in errors:
+        click.echo(click.style("error: ", fg="red", bold=True) + err.format(), err=True)
+    count = len(errors)
+    click.echo(f"{count} problem{'s' if count != 1 else ''}; {what}", err=True)
+    sys.exit(1)
+
+
+@main.command("check")
+@site_option
+@click.option("--strict", is_flag=True, help="Treat build warnings as problems.")
+@click.option("-j", "--jobs", type=click.IntRange(min=0), default=0, help="Processes to use (0: all cores).")
+def check_command(site: Path, strict: bool, jobs: int) -> None:
+    """Build for production in memory and check links, images and drafts; exit 1 on problems."""
+    from bitopia_site.check import check_site
+
+    try:
+        built, result = check_site(site, jobs=jobs, strict=strict)
+    except BuildFailed as failed:
+        _problems(failed.errors, "the site does not build.")
+        return
+    show_warnings(built.report.warnings)
+    if result.problems:
+        _problems(result.problems, result.summary() + ".")
+    click.echo(f"{result.summary()}.")
+
+
+@main.command("publish")
+@site_option
+@click.argument("target", required=False)
+@click.option("--dry-run", is_flag=True, help="List what would be added, changed and removed; change nothing.")
+@click.option("--rollback", is_flag=True, help="Make the release before the live one live again.")
+@click.option("--convert", is_flag=True,
+              help="Let a plain folder TARGET become a symlink to releases (the folder is kept as a release).")
+@click.option("--remote", default=None, help="For git:BRANCH, push the branch to this remote.")
+@click.option("--keep", type=click.IntRange(min=1), default=5, show_default=True, help="Releases to keep.")
+@click.option("--strict", is_flag=True, help="Treat build warnings as problems.")
+@click.option("-j", "--jobs", type=click.IntRange(min=0), default=0, help="Processes to use (0: all cores).")
+def publish_command(site: Path, target: str | None, dry_run: bool, rollback: bool, convert: bool,
+                    remote: str | None, keep: int, strict: bool, jobs: int) -> None:
+    """Build, check, and swap the whole site into TARGET (a folder, or git:BRANCH) at once.
+
+    TARGET defaults to `publish:` in site.yaml.
+    """
+    from bitopia_site import publish as publishing
+
+    log = click.echo
+    try:
+        target = target or publishing.default_target(site)
+        if rollback:
+            publishing.rollback(site, target, log)
+        else:
+            publishing.publish(site, target, log, dry_run=dry_run, convert=convert, remote=remote, keep=keep,
+                               jobs=jobs, strict=strict)
+    except BuildFailed as failed:
+        _problems(failed.errors, f"nothing was published; {target} is as it was.")
+    except SiteError as err:
+        _problems([err], f"nothing was published; {target} is as it was." if target else "nothing was published.")
