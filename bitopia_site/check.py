@@ -186,6 +186,7 @@ def check_build(site: SiteBuild, unpublished: Sequence[Unpublished] = (), jobs: 
         if _LOOKS_LIKE_HOST.match(raw):
             hint = f"it reads as a path on this site; for another site write https://{raw}"
         result.problems += _located(refs, raw, texts, sources, f"{what} {raw}, which is not on the site", hint)
+    result.problems.sort(key=lambda e: (e.path or "", e.line or 0, e.message))
     return result
 
 
