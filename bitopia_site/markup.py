@@ -1,5 +1,7 @@
-"""Markdown to HTML (markdown-it-py), with highlighted code, heading ids, a table of contents,
-a summary and a word count. Pure: text in, RenderedMarkdown out."""
+"""Markdown to HTML with cmark-gfm (GitHub's C implementation of CommonMark + GFM): tables,
+strikethrough, autolinks, footnotes, smart punctuation, raw HTML passed through; then heading
+ids, a table of contents, Pygments highlighting, a summary and a word count.
+Pure: text in, RenderedMarkdown out."""
 
 from __future__ import annotations
 
@@ -9,10 +11,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
-from mdit_py_plugins.anchors import anchors_plugin
-from mdit_py_plugins.footnote import footnote_plugin
+import cmarkgfm
+from cmarkgfm.cmark import Options
 from pygments import highlight as pygments_highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
@@ -23,8 +23,16 @@ from bitopia_site.urls import urlize
 
 MORE = "<!--more-->"
 WORDS_PER_MINUTE = 213
-SETTINGS = "commonmark+table+strikethrough+footnote+typographer+anchors+pygments+balance:v1"
+EXTENSIONS = ["table", "strikethrough", "autolink"]
+OPTIONS = Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_SMART | Options.CMARK_OPT_FOOTNOTES
+SETTINGS = f"cmark-gfm:{EXTENSIONS}:{int(OPTIONS)}:ids+pygments+balance:v2"
+
 _TAG = re.compile(r"<[^>]*>")
+_FOOTNOTE_REF = re.compile(r'<sup class="footnote-ref">.*?</sup>', re.S)
+_RAW_HTML = re.compile(r"<[a-zA-Z!/]")
+_HEADING = re.compile(r"<h([1-6])>(.*?)</h\1>", re.S)
+_CODE = re.compile(r'<pre><code class="language-([^"\s]+)">(.*?)</code></pre>', re.S)
+_PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.S)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +41,7 @@ class RenderedMarkdown:
 
     html: str
     summary: str  # HTML
-    summary_is_excerpt: bool  # True when cut from the text (not the whole body)
+    summary_is_excerpt: bool  # True when the summary is not the whole text
     toc: tuple[tuple[int, str, str], ...]  # (level, id, text)
     word_count: int
 
@@ -42,16 +50,51 @@ class RenderedMarkdown:
         return max(1, math.ceil(self.word_count / WORDS_PER_MINUTE))
 
 
-def _highlight(code: str, lang: str, _attrs: str) -> str:
-    name = (lang or "").split()[0] if lang else ""
-    if not name:
-        return ""
+def to_html(text: str) -> str:
+    """CommonMark + GFM to HTML, with raw HTML balanced so it cannot break the page around it."""
+    body = cmarkgfm.markdown_to_html_with_extensions(text, options=OPTIONS, extensions=EXTENSIONS)
+    if _RAW_HTML.search(text):
+        body = balance(body)
+    if "<pre><code class=" in body:
+        body = _CODE.sub(_highlight, body)
+    return body
+
+
+def render(text: str, summary_words: int = 70, summary: str | None = None) -> RenderedMarkdown:
+    """Render a Markdown body; `summary` from front matter wins over the text's own."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    body, toc = _heading_ids(to_html(text))
+    plain = plain_text(body)
+    if summary is not None:
+        summary_html, excerpt = _inline(to_html(summary)), True
+    elif MORE in text:
+        summary_html, excerpt = to_html(text.split(MORE, 1)[0]).strip(), True
+    else:
+        summary_html, excerpt = _first_paragraphs(body, summary_words, len(plain.split()))
+    return RenderedMarkdown(body, summary_html, excerpt, toc, len(plain.split()))
+
+
+def plain_text(fragment: str) -> str:
+    """The text of an HTML fragment: footnote marks and tags dropped, entities decoded."""
+    return html.unescape(_TAG.sub("", _FOOTNOTE_REF.sub("", fragment).replace("<br", " <br")))
+
+
+def _inline(fragment: str) -> str:
+    """A one-paragraph fragment without its <p> wrapper."""
+    fragment = fragment.strip()
+    if fragment.startswith("<p>") and fragment.endswith("</p>") and fragment.count("<p>") == 1:
+        return fragment[3:-4]
+    return fragment
+
+
+def _highlight(match: re.Match[str]) -> str:
+    lang, code = match.group(1), match.group(2)
     try:
-        lexer = get_lexer_by_name(name)
+        lexer = get_lexer_by_name(lang)
     except ClassNotFound:
-        return ""
-    body = pygments_highlight(code, lexer, _formatter())
-    return f'<pre class="highlight"><code class="language-{html.escape(name)}">{body}</code></pre>'
+        return match.group(0)
+    body = pygments_highlight(html.unescape(code), lexer, _formatter())
+    return f'<pre class="highlight"><code class="language-{lang}">{body}</code></pre>'
 
 
 @lru_cache(maxsize=1)
@@ -59,85 +102,37 @@ def _formatter() -> HtmlFormatter:
     return HtmlFormatter(nowrap=True)
 
 
-@lru_cache(maxsize=1)
-def _markdown() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": True, "typographer": True, "highlight": _highlight})
-    md.enable(["table", "strikethrough", "replacements", "smartquotes"])
-    md.use(footnote_plugin)
-    md.use(anchors_plugin, min_level=1, max_level=6, slug_func=lambda s: urlize(s) or "section")
-    return md
+def _heading_ids(body: str) -> tuple[str, tuple[tuple[int, str, str], ...]]:
+    """Give every Markdown heading a unique id (Hugo-style slug) and collect h2-h4 for the TOC."""
+    used: dict[str, int] = {}
+    toc: list[tuple[int, str, str]] = []
+
+    def name(match: re.Match[str]) -> str:
+        level, inner = int(match.group(1)), match.group(2)
+        text = " ".join(plain_text(inner).split())
+        base = urlize(text) or "section"
+        count = used.get(base, 0)
+        used[base] = count + 1
+        ident = base if count == 0 else f"{base}-{count}"
+        if 2 <= level <= 4:
+            toc.append((level, ident, text))
+        return f'<h{level} id="{ident}">{inner}</h{level}>'
+
+    if "<h" not in body:
+        return body, ()
+    return _HEADING.sub(name, body), tuple(toc)
 
 
-def render(text: str, summary_words: int = 70, summary: str | None = None) -> RenderedMarkdown:
-    """Render a Markdown body; `summary` from front matter wins over the text's own."""
-    md = _markdown()
-    tokens = md.parse(text.replace("\r\n", "\n").replace("\r", "\n"), {})
-    body = md.renderer.render(tokens, md.options, {})
-    has_raw_html = any(t.type == "html_block" or (t.type == "inline" and any(
-        c.type == "html_inline" for c in t.children or ())) for t in tokens)
-    if has_raw_html:
-        body = balance(body)
-    plain = _plain_text(tokens)
-    words = len(plain.split())
-    if summary is not None:
-        summary_html, excerpt = md.renderInline(str(summary)), True
-    elif MORE in text:
-        summary_html, excerpt = balance(md.render(text.split(MORE, 1)[0]).strip()), True
-    else:
-        summary_html, excerpt = _first_paragraph(tokens, summary_words)
-    return RenderedMarkdown(body, summary_html, excerpt, _toc(tokens), words)
-
-
-def _plain_text(tokens: list[Token]) -> str:
-    parts: list[str] = []
-    for token in tokens:
-        if token.type == "inline":
-            parts.append(_inline_text(token))
-        elif token.type in ("fence", "code_block"):
-            parts.append(token.content)
-        elif token.type == "html_block":
-            parts.append(_TAG.sub(" ", token.content))
-    return " ".join(parts)
-
-
-def _inline_text(token: Token) -> str:
-    out = []
-    for child in token.children or ():
-        if child.type in ("text", "code_inline"):
-            out.append(child.content)
-        elif child.type in ("softbreak", "hardbreak"):
-            out.append(" ")
-    return "".join(out)
-
-
-def _first_paragraph(tokens: list[Token], limit: int) -> tuple[str, bool]:
-    """The first paragraph's text, cut at a word boundary after about `limit` words."""
-    collected: list[str] = []
-    paragraphs = 0
-    for i, token in enumerate(tokens):
-        if token.type == "inline" and i and tokens[i - 1].type == "paragraph_open":
-            collected += _inline_text(token).split()
-            paragraphs += 1
-            if len(collected) >= limit // 2:
-                break
-    cut = collected[:limit]
-    text = " ".join(cut)
-    more = len(collected) > limit or paragraphs < _count_paragraphs(tokens) or any(
-        t.type in ("fence", "code_block", "heading_open", "bullet_list_open", "blockquote_open") for t in tokens)
-    return html.escape(text + ("…" if len(collected) > limit else ""), quote=False), more
-
-
-def _count_paragraphs(tokens: list[Token]) -> int:
-    return sum(1 for t in tokens if t.type == "paragraph_open")
-
-
-def _toc(tokens: list[Token]) -> tuple[tuple[int, str, str], ...]:
-    entries = []
-    for i, token in enumerate(tokens):
-        if token.type == "heading_open" and token.tag in ("h2", "h3", "h4"):
-            ident = str(token.attrs.get("id", ""))
-            entries.append((int(token.tag[1]), ident, _inline_text(tokens[i + 1])))
-    return tuple(entries)
+def _first_paragraphs(body: str, limit: int, total_words: int) -> tuple[str, bool]:
+    """The opening paragraphs' text, cut at a word boundary after about `limit` words."""
+    words: list[str] = []
+    for match in _PARAGRAPH.finditer(body.split('<section class="footnotes"', 1)[0]):
+        words += plain_text(match.group(1)).split()
+        if len(words) >= limit // 2:
+            break
+    cut = words[:limit]
+    text = " ".join(cut) + ("…" if len(words) > limit else "")
+    return html.escape(text, quote=False), len(cut) < total_words
 
 
 def pygments_css(style: str = "default", scope: str = ".highlight") -> str:
