@@ -20,7 +20,7 @@ from bitopia_site.cli import main
 from bitopia_site.errors import SiteError
 from bitopia_site.model import OutputPage
 from bitopia_site.serve.errorpage import excerpt, render_error_page
-from bitopia_site.serve.handler import SCRIPT_TAG, Refused, request_parts
+from bitopia_site.serve.handler import BUILD_PLACEHOLDER, SCRIPT_TAG, Refused, request_parts
 from bitopia_site.serve.server import DevServer, inject_livereload
 
 POST = "content/posts/2014-08-06-the-live-deployment-stories-from-bitopia.md"
@@ -173,7 +173,8 @@ def test_serves_pages_with_the_script_and_their_build(serve) -> None:
     status, headers, _ = raw_get(server, POST_URL.rstrip("/") + "?x=1")
     assert status == 301 and headers["location"] == POST_URL + "?x=1"
     status, text = get(server, "/no/such/page/")
-    assert status == 404 and "Page not found" in text and "/__bitopia/livereload.js" in text
+    not_found = (server.out / "404.html").read_text().replace(BUILD_PLACEHOLDER, server.state.token)
+    assert status == 404 and text == not_found and "/__bitopia/livereload.js" in text
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"])
@@ -302,7 +303,7 @@ def test_deleting_a_post_answers_404_and_drops_it_from_lists(serve, bundled_site
     (bundled_site / POST).unlink()
     assert wait_for(lambda: server.builds == 2)
     status, text = get(server, POST_URL)
-    assert status == 404 and "Page not found" in text
+    assert status == 404 and text == get(server, "/404.html")[1]
     assert "The Live Deployment" not in get(server, "/")[1]
     assert not (server.out / POST_URL.strip("/") / "index.html").exists()
 

@@ -8,6 +8,7 @@ import queue
 import shutil
 import socket
 import stat
+import sys
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -231,3 +232,10 @@ class DevHTTPServer(ThreadingHTTPServer):
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         super().__init__(address, Handler)
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A browser that goes away mid-answer is normal; anything else is one line, not a traceback."""
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, socket.timeout)):
+            return
+        self.dev.log(f"error: while answering {client_address}: {type(error).__name__}: {error}", True)
