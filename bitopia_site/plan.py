@@ -115,13 +115,26 @@ def _paginated(base: str, templates: tuple[str, ...], items: list[dict[str, Any]
             "items": items[(number - 1) * size: number * size], "number": number, "total": total,
             "prev_url": page_url(number - 1) if number > 1 else None,
             "next_url": page_url(number + 1) if number < total else None,
-            "urls": [page_url(n) for n in range(1, total + 1)], "count": len(items),
+            "first_url": page_url(1), "last_url": page_url(total), "count": len(items),
+            "links": _page_links(number, total, page_url),
         }
         url = page_url(number)
         lastmod = max((i["lastmod"] for i in pager["items"] if i["lastmod"]), default=None)
         context = {"kind": kind, "title": title, "pager": pager, "feed_url": feed_url, "lastmod": lastmod, **extra}
         yield OutputPage(urls.output_path(url), url, templates, context, in_sitemap=sitemap and number == 1)
     yield _alias(f"{base}page/1/", base)
+
+
+def _page_links(number: int, total: int, page_url) -> list[dict[str, Any]]:
+    """Page numbers to show: the first, the last and two either side of the current one, with
+    gaps (`{"gap": True}`) between; a fixed size, so pagination stays linear in the number of pages."""
+    shown = sorted({1, total, *range(max(1, number - 2), min(total, number + 2) + 1)})
+    links: list[dict[str, Any]] = []
+    for n in shown:
+        if links and n - links[-1]["number"] > 1:
+            links.append({"gap": True, "number": n - 1})
+        links.append({"number": n, "url": page_url(n), "current": n == number, "gap": False})
+    return links
 
 
 def _feed(url: str, title: str, items: list[dict[str, Any]], home: str) -> OutputPage:
