@@ -73,8 +73,9 @@ class GitTarget:
             if pushed.returncode != 0:
                 raise SiteError(f"git:{self.branch}", f"pushing to {self.remote} failed: "
                                 f"{(pushed.stderr or pushed.stdout).strip().splitlines()[-1:] or ['?']}",
-                                f"the commit is on the local branch {self.branch}; if the remote moved on, run "
-                                f"`git fetch {self.remote} {self.branch}:{self.branch}` and publish again")
+                                f"the commit is on the local branch {self.branch}; if the remote moved on, take its "
+                                f"branch with `git fetch {self.remote} +{self.branch}:{self.branch}` and publish again "
+                                f"(files the site lacks, like a CNAME, belong in static/)")
             self.log(f"pushed {self.branch} to {self.remote}")
         where = f" and on {self.remote}" if self.remote else ""
         self.log(f"live: {self.branch} at {commit[:12]} (build {prod.digest[:12]}) in {self.repo}{where}")
