@@ -170,6 +170,15 @@ def _site_globals(config: SiteConfig, theme_params: dict[str, Any], index: SiteI
              for name, items in config.menus.items()}
     taxonomies = {t.name: {"name": t.name, "url": t.url, "terms": [views.term(term) for term in t.terms]}
                   for t in index.taxonomies}
+
+    def has_file(path: str) -> bool:
+        """True when the site's static/ or content/ holds `path` (`/img/me.jpg`): lets a theme
+        skip an image the site does not have (e.g. an avatar named in a migrated config)."""
+        parts = [p for p in str(path).split("?")[0].split("#")[0].split("/") if p]
+        if not parts or any(p in (".", "..") or "\\" in p for p in parts):
+            return False
+        return any((config.root / folder).joinpath(*parts).is_file() for folder in ("static", "content"))
+
     return {
         "site": {
             "title": config.title, "base_url": config.base_url, "author": config.author,
@@ -179,6 +188,6 @@ def _site_globals(config: SiteConfig, theme_params: dict[str, Any], index: SiteI
             "sections": [{"name": s.name, "url": s.url, "title": s.title} for s in index.sections],
             "pages": views.docs(index.pages), "post_count": len(index.posts),
             "generator": f"bitopia {__version__}", "build_year": now.year,
-            "feed_full_content": config.feed_full_content,
+            "feed_full_content": config.feed_full_content, "has_file": has_file,
         },
     }
