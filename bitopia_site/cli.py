@@ -221,7 +221,9 @@ def publish_command(site: Path, target: str | None, dry_run: bool, rollback: boo
         else:
             publishing.publish(site, target, log, dry_run=dry_run, convert=convert, remote=remote, keep=keep,
                                jobs=jobs, strict=strict)
-    except BuildFailed as failed:
-        _problems(failed.errors, f"nothing was published; {target} is as it was.")
-    except SiteError as err:
-        _problems([err], f"nothing was published; {target} is as it was." if target else "nothing was published.")
+    except (BuildFailed, SiteError) as failed:
+        errors = failed.errors if isinstance(failed, BuildFailed) else [failed]
+        if not target:
+            _problems(errors, "nothing was published.")
+        live = publishing.live_line(site, target)
+        _problems(errors, f"nothing was published; {target} is as it was." + (f"\n{live}" if live else ""))

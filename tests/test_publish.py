@@ -69,7 +69,8 @@ def test_first_publish_makes_a_release_and_a_relative_symlink(bundled_site: Path
     name, log = do_publish(bundled_site, target)
     assert RELEASE_NAME.match(name) and name.startswith("0001-")
     assert os.readlink(target) == f"blog.releases/{name}"
-    assert sorted(os.listdir(target.parent / "blog.releases")) == [".lock", name]
+    assert sorted(os.listdir(target.parent / "blog.releases")) == [".history", ".lock", name]
+    assert (target.parent / "blog.releases" / ".history").read_text().split()[-1] == name
     expected = render_site(bundled_site, production_options(FIXED_NOW, 1))
     served = {p: (target / p).read_bytes() for p in expected.rendered}
     for path, data in expected.rendered.items():
@@ -209,6 +210,7 @@ def test_a_broken_site_publishes_nothing(bundled_site: Path, target: Path, break
     assert result.exit_code == 1
     assert "error: content/posts/broken.md:" in result.output
     assert f"1 problem; nothing was published; {target} is as it was." in result.output
+    assert result.output.splitlines()[-1] == f"live: {first} ({target} -> blog.releases/{first}), as before"
     assert snapshot(target.parent) == before
 
 
@@ -270,3 +272,17 @@ def test_a_release_that_cannot_be_written_leaves_the_live_one(bundled_site: Path
     monkeypatch.undo()
     assert snapshot(target.parent) == before
     assert FolderTarget(target, Log()).live() == first
+
+
+def test_releases_that_were_live_survive_a_hand_made_rollback(bundled_site: Path, target: Path) -> None:
+    first, _ = do_publish(bundled_site, target)
+    edition(bundled_site, 1)
+    second, _ = do_publish(bundled_site, target)
+    os.symlink(f"blog.releases/{first}", target.parent / "hand-made")
+    os.replace(target.parent / "hand-made", target)  # what `ln -sfn` does
+    edition(bundled_site, 2)
+    third, log = do_publish(bundled_site, target)
+    assert third.startswith("0003-")
+    assert sorted(n for n in os.listdir(target.parent / "blog.releases") if not n.startswith(".")) == [
+        first, second, third]
+    assert not any("never went live" in line for line in log)

@@ -20,7 +20,7 @@ from bitopia_site.publish.production import (BUILD_META, Changes, Log, Productio
                                              unstamp)
 
 __all__ = ["BUILD_META", "PAUSE_ENV", "Changes", "FolderTarget", "GitTarget", "PublishResult", "Production",
-           "build_id_of", "default_target", "make_target", "publish", "rollback", "unstamp"]
+           "build_id_of", "default_target", "live_line", "make_target", "publish", "rollback", "unstamp"]
 
 GIT_PREFIX = "git:"
 
@@ -85,6 +85,19 @@ def publish(site: Path, target: str, log: Log, *, dry_run: bool = False, convert
         raise SiteError(exc.filename or target, f"cannot publish: {exc.strerror or exc}",
                         "check the permissions and free space of the target's folder; "
                         "the live release was left as it was") from None
+
+
+def live_line(site: Path, target: str) -> str | None:
+    """'live: …' for what the target serves now (for the last line after a failure), if that is known."""
+    try:
+        where = make_target(site, target, lambda line: None)
+        if isinstance(where, FolderTarget):
+            live = where.live()
+            return f"live: {live} ({where.describe()}), as before" if live else None
+        commit = where.parent()
+        return f"live: {where.branch} at {commit[:12]} in {where.repo}, as before" if commit else None
+    except (SiteError, OSError):
+        return None
 
 
 def rollback(site: Path, target: str, log: Log) -> PublishResult:

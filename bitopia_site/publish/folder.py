@@ -6,6 +6,7 @@ Layout beside the target:
     blog.releases/.partial-0008-…/                           (being written; never served)
     blog.releases/0005-….rolled-back/                        (left by --rollback until the next publish)
     blog.releases/.lock                                      (one publish at a time)
+    blog.releases/.history                                   (each release that went live, and when)
 
 A release folder gets its final name only once all its files are written and synced, so a publish
 killed at any point leaves the previous release live; the next publish removes what it left.
@@ -36,6 +37,7 @@ PAUSE_ENV = "BITOPIA_PUBLISH_PAUSE"  # test hook: seconds to sleep once half the
 _RELEASE = re.compile(r"^(\d{4,})-[0-9A-Za-z-]+$")
 ROLLED_BACK = ".rolled-back"
 PARTIAL = ".partial-"
+HISTORY = ".history"
 
 
 class FolderTarget:
@@ -206,10 +208,28 @@ class FolderTarget:
         live = self.live()
         if live is None:
             return
+        went_live = self._history()
         for name in self.release_names():
-            if _seq(name) > _seq(live):
+            if _seq(name) > _seq(live) and name not in went_live:
                 _remove(self.releases / name)
                 self.log(f"removed the release {name}, which never went live (an interrupted publish)")
+
+    def _history(self) -> set[str]:
+        try:
+            lines = (self.releases / HISTORY).read_text(encoding="utf-8").splitlines()
+        except OSError:
+            return set()
+        return {line.split()[-1] for line in lines if line.strip()}
+
+    def _record(self, name: str) -> None:
+        """Note that `name` went live (kept short: the last 200 switches)."""
+        path = self.releases / HISTORY
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()[-199:]
+        except OSError:
+            lines = []
+        lines.append(f"{datetime.now(timezone.utc):%Y-%m-%dT%H:%M:%SZ} {name}")
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
     def _write_release(self, name: str, prod: Production, live: str | None) -> None:
         """Write every file into .partial-<name>, sync, then give the folder its final name."""
@@ -270,6 +290,7 @@ class FolderTarget:
         os.symlink(f"{self.releases.name}/{name}", self._link_tmp)
         os.replace(self._link_tmp, self.target)
         _fsync_dir(self.target.parent)
+        self._record(name)
         self.log(f"switched {self.target} to {self.releases.name}/{name}")
 
     def _convert(self, name: str, old_name: str) -> None:
@@ -281,6 +302,8 @@ class FolderTarget:
             os.rename(self.target, self.releases / old_name)
             os.replace(self._link_tmp, self.target)
         _fsync_dir(self.target.parent)
+        self._record(old_name)
+        self._record(name)
         self.log(f"converted {self.target}: the old folder is kept as release {old_name}, "
                  f"the target now links to {self.releases.name}/{name}")
 

@@ -45,7 +45,7 @@ class GitTarget:
     def publish(self, prod: Production) -> str:
         """Commit the site on the branch (and push it); return the commit's id."""
         self._refuse_checked_out()
-        parent = self._parent()
+        parent = self.parent()
         with tempfile.TemporaryDirectory(prefix="bitopia-publish-") as tmp:
             staging = Path(tmp) / "site"
             paths = self._stage(prod.files, staging)
@@ -83,7 +83,7 @@ class GitTarget:
 
     def changes(self, prod: Production) -> Changes:
         """What committing `prod` would add, change and remove against the branch's current tree."""
-        parent = self._parent()
+        parent = self.parent()
         old: dict[str, str] = {}
         if parent:
             listing = self._git("ls-tree", "-r", "-z", "--full-tree", parent).stdout
@@ -106,7 +106,7 @@ class GitTarget:
             raise SiteError(f"git:{self.branch}", f"the branch {self.branch} is checked out in a working tree",
                             "switch that working tree to another branch, or publish to another branch")
 
-    def _parent(self) -> str | None:
+    def parent(self) -> str | None:
         """The branch's commit, else the remote's copy of it, else None (the first publish)."""
         for ref in [self.ref] + ([f"refs/remotes/{self.remote}/{self.branch}"] if self.remote else []):
             found = self._git("rev-parse", "--verify", "-q", f"{ref}^{{commit}}", check=False)
