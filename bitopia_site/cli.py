@@ -166,12 +166,12 @@ def new_page_command(site: Path, title: str) -> None:
 
 # -- check and publish ------------------------------------------------------------------------
 
-def _problems(errors: list[SiteError], what: str) -> None:
+def _problems(errors: list[SiteError], what: str, counted: bool = True) -> None:
     """Print every problem, say what was (not) done, and exit 1."""
     for err in errors:
         click.echo(click.style("error: ", fg="red", bold=True) + err.format(), err=True)
     count = len(errors)
-    click.echo(f"{count} problem{'s' if count != 1 else ''}; {what}", err=True)
+    click.echo(f"{count} problem{'s' if count != 1 else ''}; {what}" if counted else what, err=True)
     sys.exit(1)
 
 
@@ -190,7 +190,7 @@ def check_command(site: Path, strict: bool, jobs: int) -> None:
         return
     show_warnings(built.report.warnings)
     if result.problems:
-        _problems(result.problems, result.summary() + ".")
+        _problems(result.problems, result.summary() + ".", counted=False)
     click.echo(f"{result.summary()}.")
 
 
