@@ -68,6 +68,8 @@ def publish(site: Path, target: str, log: Log, *, dry_run: bool = False, convert
     target cannot take it; in both cases the target is as it was.
     """
     where = make_target(site, target, log, remote, keep)
+    if isinstance(where, FolderTarget) and not dry_run:
+        where.check_target(convert)  # refuse a target that cannot take a release before building
     prod = build_checked(site, log, now, jobs, strict)
     if dry_run:
         changes = where.changes(prod)

@@ -86,7 +86,10 @@ class FolderTarget:
 
     def publish(self, prod: Production, convert: bool = False) -> str:
         """Write `prod` as a new release and make it live; return the live release's name."""
-        kind = self._check_target(convert)
+        kind = self.check_target(convert)
+        if kind == "missing" and not self.target.parent.is_dir():
+            self.target.parent.mkdir(parents=True)
+            self.log(f"created {self.target.parent}")
         self.releases.mkdir(parents=True, exist_ok=True)
         with self._locked():
             self._clean_up()
@@ -154,7 +157,8 @@ class FolderTarget:
 
     # -- steps --------------------------------------------------------------------------------
 
-    def _check_target(self, convert: bool) -> str:
+    def check_target(self, convert: bool) -> str:
+        """The target's kind, or a SiteError if it cannot take a release (checked before building, too)."""
         kind = self.kind()
         hint_convert = (f"run `bitopia publish --convert {self.target}`: it keeps the folder as the first release "
                         f"in {self.releases.name}/ and puts a symlink in its place; nothing is deleted")
@@ -170,9 +174,6 @@ class FolderTarget:
         if kind == "folder" and os.path.ismount(self.target):
             raise SiteError(self.target, "is a mount point, which cannot be replaced by a symlink",
                             "publish to a folder inside it and point the web server there")
-        if kind == "missing" and not self.target.parent.is_dir():
-            self.target.parent.mkdir(parents=True)
-            self.log(f"created {self.target.parent}")
         return kind
 
     @contextmanager

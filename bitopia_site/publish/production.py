@@ -93,10 +93,6 @@ def build_id_of(data: bytes) -> str | None:
     return match.group(1).decode() if match else None
 
 
-def read_bytes(data: bytes | Path) -> bytes:
-    return data if isinstance(data, bytes) else data.read_bytes()
-
-
 @dataclass(frozen=True)
 class Changes:
     """What a publish would change in the target: files added, changed and removed."""
