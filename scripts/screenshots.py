@@ -1,6 +1,6 @@
 """Screenshots of the default theme: home, a post and a tag page at 1280 px and 390 px wide.
 
-    python scripts/screenshots.py [--site DIR] [--out FOLDER] [--dark] [--full-page]
+    python scripts/screenshots.py [--site DIR] [--out FOLDER] [--dark] [--full-page] [--all]
 
 Builds the site (default: this repository's own) into a temporary folder, serves it on
 127.0.0.1 and drives Debian's chromium with Playwright. The PNGs go to FOLDER (default
@@ -44,15 +44,28 @@ def serve(folder: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
     return httpd, f"http://127.0.0.1:{httpd.server_address[1]}"
 
 
-def pick_pages(out: Path) -> dict[str, str]:
-    """home, the seed post (or the first post found) and the biggest tag page of the built site."""
+def pick_pages(out: Path, every_type: bool = False) -> dict[str, str]:
+    """home, the seed post (or the first post found) and the biggest tag page of the built site;
+    with `every_type` also a page, the tags, the archives and the 404 page."""
     post = SEED_POST if (out / SEED_POST.strip("/") / "index.html").is_file() else None
     if post is None:
         candidates = sorted(p for p in out.glob("[12][0-9][0-9][0-9]/**/index.html"))
         post = "/" + candidates[0].parent.relative_to(out).as_posix() + "/" if candidates else "/"
     tags = sorted((out / "tags").glob("*/index.html"), key=lambda p: -p.stat().st_size)
     tag = "/tags/" + tags[0].parent.name + "/" if tags else "/tags/"
-    return {"home": "/", "post": post, "tag": tag}
+    pages = {"home": "/", "post": post, "tag": tag}
+    if every_type:
+        standalone = next((f"/{p.parent.name}/" for p in sorted(out.glob("*/index.html"))
+                           if p.parent.name in ("about", "now")), "/")
+        pages.update({"page": standalone, "terms": "/tags/", "archive": "/archives/", "404": "/404.html"})
+    return pages
+
+
+# Lazy images load only when scrolled near; load them all so a full-page shot shows them.
+LOAD_ALL_IMAGES = """() => Promise.all([...document.images].map(img => {
+    img.loading = 'eager';
+    return img.complete ? null : new Promise(done => { img.onload = img.onerror = done; });
+}))"""
 
 
 def main() -> None:
@@ -61,6 +74,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPO / "screenshots", help="where the PNGs go")
     parser.add_argument("--dark", action="store_true", help="also take dark-mode screenshots")
     parser.add_argument("--full-page", action="store_true", help="the whole page, not the first screen")
+    parser.add_argument("--all", action="store_true", help="also a page, the tags, the archives and the 404 page")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -81,8 +95,9 @@ def main() -> None:
                         context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(base)
                                       else (blocked.append(route.request.url), route.abort()))
                         page = context.new_page()
-                        for name, path in pick_pages(out).items():
+                        for name, path in pick_pages(out, args.all).items():
                             page.goto(base + path, wait_until="load")
+                            page.evaluate(LOAD_ALL_IMAGES)
                             suffix = "" if scheme == "light" else "-dark"
                             target = args.out / f"{name}-{size_name}{suffix}.png"
                             page.screenshot(path=str(target), full_page=args.full_page)
