@@ -9,22 +9,24 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from bitopia_site import __version__, parallel
+from bitopia_site.cache import Cache, parsed_entry
 from bitopia_site.config import SiteConfig, load_config
-from bitopia_site.content import ContentSettings, Parsed, parse
+from bitopia_site.content import ContentSettings, Parsed, parse, source_digest
 from bitopia_site.errors import BuildFailed, Report, SiteError
+from bitopia_site.fingerprint import Fingerprinter, files_digest
 from bitopia_site.index import Visibility, build_index
 from bitopia_site.model import Document, OutputPage, SiteIndex, Source
 from bitopia_site.plan import add_sitemap, check_collisions, plan_site
 from bitopia_site.render import Renderer, make_environment
 from bitopia_site.sources import read_site
-from bitopia_site.theme import load_theme
+from bitopia_site.theme import Theme, load_theme
 from bitopia_site.views import Views
-from bitopia_site.writer import WriteStats, check_output_folder, write_site
+from bitopia_site.writer import WriteStats, check_output_folder, output_id, write_site
 
 
 @dataclass(frozen=True)
 class BuildOptions:
-    """How to build: what to publish, where links point, how many processes."""
+    """How to build: what to publish, where links point, how many processes, whether to cache."""
 
     drafts: bool = False
     future: bool = False
@@ -34,20 +36,32 @@ class BuildOptions:
     jobs: int = 0  # 0: every core
     now: datetime | None = None  # the build time; tests inject one
     post_process: Callable[[OutputPage, str], str] | None = None
-    progress: Callable[[str, int, int], None] | None = None
+    cache: bool = True
+
+
+@dataclass(frozen=True)
+class Reuse:
+    """What the last build into the same folder rendered: page fingerprints, still on disk."""
+
+    fingerprints: dict[str, str]
 
 
 @dataclass
 class SiteBuild:
-    """A rendered site in memory: every output file, and what it came from."""
+    """A rendered site in memory: every output file, and what it came from.
+
+    With `Reuse`, a page whose fingerprint did not change maps to None: "keep the file on disk".
+    """
 
     config: SiteConfig
     index: SiteIndex
-    rendered: dict[str, bytes]
+    rendered: dict[str, bytes | None]
     static: dict[str, Path]
     report: Report
     sources: int
     pages: list[OutputPage] = field(default_factory=list)
+    fingerprints: dict[str, str] = field(default_factory=dict)
+    rendered_count: int = 0
 
 
 @dataclass(frozen=True)
@@ -61,6 +75,7 @@ class BuildResult:
     stats: WriteStats
     seconds: float
     warnings: list[SiteError]
+    rendered: int = 0
 
 
 def content_settings(config: SiteConfig) -> ContentSettings:
@@ -68,7 +83,7 @@ def content_settings(config: SiteConfig) -> ContentSettings:
                            config.summary_words)
 
 
-def render_site(root: Path, options: BuildOptions) -> SiteBuild:
+def render_site(root: Path, options: BuildOptions, reuse: Reuse | None = None) -> SiteBuild:
     """Read and render the whole site into memory; raise BuildFailed listing every problem."""
     report = Report()
     now = options.now or datetime.now(timezone.utc)
@@ -84,7 +99,8 @@ def render_site(root: Path, options: BuildOptions) -> SiteBuild:
     for err in files.errors:
         report.error(err)
     settings = content_settings(config)
-    documents = parse_all(files.sources, settings, report, jobs)
+    cache = Cache(config.root, report, options.cache)
+    documents = parse_all(files.sources, settings, report, jobs, cache)
     visibility = Visibility(now, options.drafts, options.future, options.expired)
     index = build_index(documents, visibility, config.taxonomies, config.main_sections)
     _check_featured(index, files.static, report)
@@ -93,43 +109,72 @@ def render_site(root: Path, options: BuildOptions) -> SiteBuild:
     for err in check_collisions(pages, files.static):
         report.error(err)
     report.raise_if_failed(options.strict)
-    site_globals = _site_globals(config, theme.params, index, views, now)
+    site_globals = _site_globals(config, theme.params, index, views, now, files.static)
+    fingerprints = _fingerprints(pages, views, config, theme, site_globals, files.static, options)
+    todo = [p for p in pages if reuse is None or not fingerprints
+            or reuse.fingerprints.get(p.path) != fingerprints[p.path]]
     env = make_environment(config, theme, site_globals)
     renderer = Renderer(env, config.root, options.post_process)
-    results = parallel.map_chunks(_render_chunk, renderer, pages, jobs, min_items=400)
-    rendered: dict[str, bytes] = {}
-    for page, result in zip(pages, results):
+    results = parallel.map_chunks(_render_chunk, renderer, todo, jobs, min_items=400)
+    rendered: dict[str, bytes | None] = {p.path: None for p in pages}
+    for page, result in zip(todo, results):
         if isinstance(result, SiteError):
             report.error(result)
         else:
             rendered[page.path] = result
     report.raise_if_failed(options.strict)
-    return SiteBuild(config, index, rendered, files.static, report, len(files.sources), pages)
+    return SiteBuild(config, index, rendered, files.static, report, len(files.sources), pages, fingerprints,
+                     len(todo))
 
 
 def build(root: Path, out: Path | None = None, options: BuildOptions = BuildOptions()) -> BuildResult:
-    """Build the site at `root` into `out` (default root/output); nothing is written on failure."""
+    """Build the site at `root` into `out` (default root/output); nothing is written on failure.
+
+    Pages whose inputs did not change since the last build into `out` are not rendered again,
+    and a build that changes nothing writes nothing.
+    """
     started = time.perf_counter()
-    out = out if out is not None else root / "output"
+    out = (out if out is not None else root / "output").resolve()
     try:
         check_output_folder(out, root)
     except SiteError as err:
         raise BuildFailed([err]) from None
-    site = render_site(root, options)
+    cache = Cache(root.resolve(), Report(), options.cache)
+    last = cache.load("output", str(out))
+    current_id = output_id(out)
+    reuse = None
+    if last and current_id and last.get("build_id") == current_id:
+        reuse = Reuse(last.get("fingerprints", {}))
+    site = render_site(root, options, reuse)
     try:
-        stats = write_site(out, site.rendered, site.static)
+        stats = write_site(out, site.rendered, site.static, last.get("files") if reuse else None)
     except SiteError as err:
         raise BuildFailed([err]) from None
+    if site.fingerprints and stats.build_id:
+        cache.save("output", str(out), {"build_id": stats.build_id, "fingerprints": site.fingerprints,
+                                        "files": set(site.rendered) | set(site.static)})
     terms = sum(len(t.terms) for t in site.index.taxonomies)
     return BuildResult(len(site.rendered), len(site.index.posts), terms, len(site.static), stats,
-                       time.perf_counter() - started, site.report.warnings)
+                       time.perf_counter() - started, site.report.warnings + cache.report.warnings,
+                       site.rendered_count)
 
 
-def parse_all(sources: list[Source], settings: ContentSettings, report: Report, jobs: int) -> list[Document]:
-    """Parse every source (in parallel for large sites); errors and warnings go to the report."""
-    results: list[Parsed] = parallel.map_chunks(_parse_chunk, settings, sources, jobs)
+def parse_all(sources: list[Source], settings: ContentSettings, report: Report, jobs: int,
+              cache: Cache | None = None) -> list[Document]:
+    """Parse every source (cached ones from the cache, the rest in parallel); problems go to the report."""
+    key = settings.key()
+    entries = cache.load("documents", key) if cache else {}
+    digests = [source_digest(s, settings) for s in sources]
+    results: list[Parsed | None] = [parsed_entry(entries, s.path, d) for s, d in zip(sources, digests)]
+    missing = [i for i, r in enumerate(results) if r is None]
+    fresh = parallel.map_chunks(_parse_chunk, settings, [sources[i] for i in missing], jobs)
+    for i, parsed in zip(missing, fresh):
+        results[i] = parsed
+    if cache and (missing or len(entries) != len(sources)):
+        cache.save("documents", key, {s.path: (d, r) for s, d, r in zip(sources, digests, results)})
     documents = []
     for parsed in results:
+        assert parsed is not None
         for err in parsed.errors:
             report.error(err)
         for warning in parsed.warnings:
@@ -153,6 +198,22 @@ def _render_chunk(renderer: Renderer, chunk: Sequence[OutputPage]) -> list[bytes
     return out
 
 
+def _fingerprints(pages: list[OutputPage], views: Views, config: SiteConfig, theme: Theme,
+                  site_globals: dict[str, Any], static: dict[str, Path], options: BuildOptions) -> dict[str, str]:
+    """Each page's fingerprint, or {} when pages cannot be fingerprinted (an unknown post-processor)."""
+    process = options.post_process
+    process_key = ""
+    if process is not None:
+        qualname = getattr(process, "__qualname__", "<locals>")
+        if "<locals>" in qualname or not hasattr(process, "__module__"):
+            return {}
+        process_key = f"{process.__module__}.{qualname}"
+    finger = Fingerprinter(views.digests, "")
+    finger.global_key = finger.value([__version__, config.fingerprint(), files_digest(theme.template_dirs),
+                                      process_key, site_globals, sorted(static)])
+    return {page.path: finger.page(page) for page in pages}
+
+
 def _check_featured(index: SiteIndex, static: dict[str, Path], report: Report) -> None:
     for doc in index.documents:
         image = doc.featured
@@ -163,7 +224,7 @@ def _check_featured(index: SiteIndex, static: dict[str, Path], report: Report) -
 
 
 def _site_globals(config: SiteConfig, theme_params: dict[str, Any], index: SiteIndex, views: Views,
-                  now: datetime) -> dict[str, Any]:
+                  now: datetime, static: dict[str, Path]) -> dict[str, Any]:
     """What every template sees as `site`."""
     params = {**theme_params, **config.params}
     menus = {name: sorted(items, key=lambda i: (i.get("weight", 0), str(i.get("name", ""))))
@@ -172,12 +233,9 @@ def _site_globals(config: SiteConfig, theme_params: dict[str, Any], index: SiteI
                   for t in index.taxonomies}
 
     def has_file(path: str) -> bool:
-        """True when the site's static/ or content/ holds `path` (`/img/me.jpg`): lets a theme
-        skip an image the site does not have (e.g. an avatar named in a migrated config)."""
-        parts = [p for p in str(path).split("?")[0].split("#")[0].split("/") if p]
-        if not parts or any(p in (".", "..") or "\\" in p for p in parts):
-            return False
-        return any((config.root / folder).joinpath(*parts).is_file() for folder in ("static", "content"))
+        """True when the built site will hold `path` (`/img/me.jpg`): lets a theme skip an image
+        the site does not have (e.g. an avatar named in a migrated config)."""
+        return str(path).split("?")[0].split("#")[0].lstrip("/") in static
 
     return {
         "site": {

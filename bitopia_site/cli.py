@@ -29,8 +29,8 @@ def show_warnings(warnings: list[SiteError]) -> None:
 
 def summary(result: BuildResult) -> str:
     stats = result.stats
-    return (f"Built {result.pages} pages ({result.posts} posts, {result.terms} terms) and {result.static} "
-            f"static files in {result.seconds:.2f} s: {stats.written} written, {stats.unchanged} unchanged, "
+    return (f"Built {result.pages} pages ({result.posts} posts, {result.terms} terms; {result.rendered} rendered) "
+            f"and {result.static} static files in {result.seconds:.2f} s: {stats.written} written, {stats.unchanged} unchanged, "
             f"{stats.removed} removed" + (f"; {len(result.warnings)} warnings" if result.warnings else ""))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -159,9 +160,15 @@ def _parse(source: Source, settings: ContentSettings) -> Parsed:
         terms=tuple(terms), weight=weight, featured=featured, html=rendered.html,
         summary=rendered.summary, summary_is_excerpt=rendered.summary_is_excerpt, toc=rendered.toc,
         word_count=rendered.word_count, reading_time=rendered.reading_time,
-        is_section_index=is_section_index, params=params,
+        is_section_index=is_section_index, params=params, digest=source_digest(source, settings),
     )
     return Parsed(doc, (), tuple(warnings))
+
+
+def source_digest(source: Source, settings: ContentSettings) -> str:
+    """What a parse depends on: the file's path and text, and the settings."""
+    data = f"{source.path}\0{settings.key()}\0{source.text}".encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def parse_date(value: Any, tz: ZoneInfo) -> datetime | None:

@@ -53,6 +53,7 @@ class Document:
     reading_time: int
     is_section_index: bool = False
     params: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    digest: str = ""  # hash of the source text and the parse settings: what the document came from
 
     @property
     def is_page(self) -> bool:

@@ -25,23 +25,28 @@ class SiteFiles:
 def walk(folder: Path, root: Path) -> list[tuple[str, Path]]:
     """Files below `folder` as (path relative to `folder`, path), hidden ones left out, sorted.
 
-    A link that leads outside `root` is refused, so a site can never publish files from elsewhere.
+    A link that leads outside `root` is left out (read_site reports links to files), so a site
+    can never publish files from elsewhere.
     """
     found: list[tuple[str, Path]] = []
     if not folder.is_dir():
         return found
     root_real = os.path.realpath(root)
+    base = str(folder)
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
-        real_dir = os.path.realpath(dirpath)
-        if not _inside(real_dir, root_real):
-            dirnames[:] = []
-            continue
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        keep = []
+        for name in sorted(dirnames):
+            sub = os.path.join(dirpath, name)
+            if name.startswith(".") or (os.path.islink(sub) and not _inside(os.path.realpath(sub), root_real)):
+                continue
+            keep.append(name)
+        dirnames[:] = keep
+        rel_dir = os.path.relpath(dirpath, base)
         for name in filenames:
             if name.startswith(".") or name in IGNORED_NAMES or name.endswith("~"):
                 continue
-            path = Path(dirpath) / name
-            found.append((path.relative_to(folder).as_posix(), path))
+            rel = name if rel_dir == "." else f"{rel_dir}/{name}".replace(os.sep, "/")
+            found.append((rel, Path(dirpath, name)))
     found.sort()
     return found
 
@@ -60,7 +65,7 @@ def read_site(root: Path, theme_static: list[Path]) -> SiteFiles:
     content = root / "content"
     for rel, path in walk(content, root):
         site_rel = f"content/{rel}"
-        if not _inside(os.path.realpath(path), root_real):
+        if os.path.islink(path) and not _inside(os.path.realpath(path), root_real):
             files.errors.append(SiteError(site_rel, "is a link to a file outside the site",
                                           "copy the file into the site instead of linking to it"))
             continue

@@ -23,12 +23,14 @@ class Views:
         self.now = now
         self.base_path = base_path
         self._cache: dict[str, dict[str, Any]] = {}
+        self.digests: dict[int, str] = {}  # id(view) -> what it was made from, for fingerprints
         self._term_urls = {(t.taxonomy, t.slug): t.url for tax in index.taxonomies for t in tax.terms}
 
     def doc(self, doc: Document) -> dict[str, Any]:
         view = self._cache.get(doc.source)
         if view is None:
             view = self._cache[doc.source] = self._build(doc)
+            self.digests[id(view)] = f"doc:{doc.digest}:{view['scheduled']}"
         return view
 
     def docs(self, docs: tuple[Document, ...] | list[Document]) -> list[dict[str, Any]]:
