@@ -44,7 +44,8 @@ def repo(bundled_site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 
 def state(repo: Path) -> tuple[str, str, str, bytes, list[str]]:
     """Everything publish must leave alone: status, HEAD, branch, the index file, the working tree."""
-    files = sorted(str(p.relative_to(repo)) for p in repo.rglob("*") if ".git" not in p.parts)
+    files = sorted(str(p.relative_to(repo)) for p in repo.rglob("*")
+                   if ".git" not in p.parts and ".bitopia-cache" not in p.parts)  # the build's own cache
     return (git(repo, "status", "--porcelain"), git(repo, "rev-parse", "HEAD"),
             git(repo, "symbolic-ref", "HEAD"), (repo / ".git" / "index").read_bytes(), files)
 
