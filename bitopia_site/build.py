@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -18,8 +18,8 @@ from bitopia_site.index import Visibility, build_index
 from bitopia_site.model import Document, OutputPage, SiteIndex, Source
 from bitopia_site.plan import add_sitemap, check_collisions, plan_site
 from bitopia_site.render import Renderer, make_environment
-from bitopia_site.sources import read_site
-from bitopia_site.theme import Theme, load_theme
+from bitopia_site.sources import input_state, read_site
+from bitopia_site.theme import PACKAGED_THEMES, Theme, load_theme
 from bitopia_site.views import Views
 from bitopia_site.writer import WriteStats, check_output_folder, output_id, write_site
 
@@ -62,6 +62,7 @@ class SiteBuild:
     pages: list[OutputPage] = field(default_factory=list)
     fingerprints: dict[str, str] = field(default_factory=dict)
     rendered_count: int = 0
+    horizon: float = float("inf")  # when time alone changes what is published (a post comes due)
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,7 @@ def render_site(root: Path, options: BuildOptions, reuse: Reuse | None = None) -
             rendered[page.path] = result
     report.raise_if_failed(options.strict)
     return SiteBuild(config, index, rendered, files.static, report, len(files.sources), pages, fingerprints,
-                     len(todo))
+                     len(todo), _horizon(documents, now))
 
 
 def build(root: Path, out: Path | None = None, options: BuildOptions = BuildOptions()) -> BuildResult:
@@ -139,24 +140,50 @@ def build(root: Path, out: Path | None = None, options: BuildOptions = BuildOpti
         check_output_folder(out, root)
     except SiteError as err:
         raise BuildFailed([err]) from None
+    now = options.now or datetime.now(timezone.utc)
+    options = replace(options, now=now)
     cache = Cache(root.resolve(), Report(), options.cache)
     last = cache.load("output", str(out))
     current_id = output_id(out)
     reuse = None
     if last and current_id and last.get("build_id") == current_id:
         reuse = Reuse(last.get("fingerprints", {}))
+    state = _input_state(root, options)
+    if reuse and state is not None and last.get("state") == state and now.timestamp() < last.get("horizon", 0):
+        counts = last["counts"]
+        stats = WriteStats(0, counts[0] + counts[3], 0, current_id)
+        return BuildResult(counts[0], counts[1], counts[2], counts[3], stats, time.perf_counter() - started,
+                           list(last.get("warnings", [])), 0)
     site = render_site(root, options, reuse)
     try:
         stats = write_site(out, site.rendered, site.static, last.get("files") if reuse else None)
     except SiteError as err:
         raise BuildFailed([err]) from None
+    terms = sum(len(t.terms) for t in site.index.taxonomies)
+    counts = (len(site.rendered), len(site.index.posts), terms, len(site.static))
     if site.fingerprints and stats.build_id:
         cache.save("output", str(out), {"build_id": stats.build_id, "fingerprints": site.fingerprints,
-                                        "files": set(site.rendered) | set(site.static)})
-    terms = sum(len(t.terms) for t in site.index.taxonomies)
-    return BuildResult(len(site.rendered), len(site.index.posts), terms, len(site.static), stats,
-                       time.perf_counter() - started, site.report.warnings + cache.report.warnings,
-                       site.rendered_count)
+                                        "files": set(site.rendered) | set(site.static), "state": state,
+                                        "horizon": site.horizon, "counts": counts,
+                                        "warnings": site.report.warnings})
+    return BuildResult(*counts, stats, time.perf_counter() - started,
+                       site.report.warnings + cache.report.warnings, site.rendered_count)
+
+
+def _input_state(root: Path, options: BuildOptions) -> str | None:
+    """Every input file's name, size and time stamp, with the options; None when uncacheable."""
+    if options.post_process is not None and "<locals>" in getattr(options.post_process, "__qualname__", "<locals>"):
+        return None
+    key = (options.drafts, options.future, options.expired, options.base_url, options.strict,
+           getattr(options.post_process, "__qualname__", None))
+    return f"{key}:{input_state(root.resolve(), [PACKAGED_THEMES])}"
+
+
+def _horizon(documents: list[Document], now: datetime) -> float:
+    """The first moment after `now` at which a date alone changes what is published."""
+    moments = [d.date.timestamp() for d in documents if d.date and d.date > now]
+    moments += [d.expiry_date.timestamp() for d in documents if d.expiry_date and d.expiry_date > now]
+    return min(moments, default=float("inf"))
 
 
 def parse_all(sources: list[Source], settings: ContentSettings, report: Report, jobs: int,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,3 +91,28 @@ def read_site(root: Path, theme_static: list[Path]) -> SiteFiles:
         else:
             files.static[rel] = path
     return files
+
+
+def input_state(root: Path, extra_folders: list[Path]) -> str:
+    """A hash of the name, size and time stamp of every file a build reads: the site's config,
+    content/, static/, templates/, themes/ and the given theme folders. Equal states mean no input
+    changed, so a build with the same options can stop at once."""
+    h = hashlib.blake2b(digest_size=16)
+    folders = [root / name for name in ("content", "static", "templates", "themes")] + list(extra_folders)
+    for folder in folders:
+        h.update(str(folder).encode() + b"\0")
+        for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
+            dirnames.sort()
+            for name in sorted(filenames):
+                try:
+                    info = os.stat(os.path.join(dirpath, name))
+                except OSError:
+                    continue
+                h.update(f"{dirpath}/{name}\0{info.st_size}\0{info.st_mtime_ns}\0".encode("utf-8", "surrogateescape"))
+    for entry in sorted(os.listdir(root)):
+        if entry.endswith((".yaml", ".yml", ".toml")):
+            try:
+                h.update(entry.encode() + (root / entry).read_bytes())
+            except OSError:
+                continue
+    return h.hexdigest()
