@@ -75,6 +75,7 @@ def main() -> None:
     parser.add_argument("--dark", action="store_true", help="also take dark-mode screenshots")
     parser.add_argument("--full-page", action="store_true", help="the whole page, not the first screen")
     parser.add_argument("--all", action="store_true", help="also a page, the tags, the archives and the 404 page")
+    parser.add_argument("--path", action="append", default=[], help="also this URL path (repeatable)")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -95,7 +96,8 @@ def main() -> None:
                         context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(base)
                                       else (blocked.append(route.request.url), route.abort()))
                         page = context.new_page()
-                        for name, path in pick_pages(out, args.all).items():
+                        extra = {"path-" + p.strip("/").replace("/", "-"): p for p in args.path}
+                        for name, path in {**pick_pages(out, args.all), **extra}.items():
                             page.goto(base + path, wait_until="load")
                             page.evaluate(LOAD_ALL_IMAGES)
                             suffix = "" if scheme == "light" else "-dark"

@@ -144,10 +144,13 @@ def _open(browser: Any, site: Site, path: str, **context_options: Any) -> tuple[
 
 
 def _axe_serious(page: Any) -> list[str]:
-    """axe-core's serious and critical violations on the page as it is now."""
+    """axe-core's serious and critical violations on the page as it is now (axe-core comes with
+    axe-playwright-python; it is injected once per page)."""
     from axe_playwright_python.sync_playwright import Axe
 
-    results = Axe().run(page).response
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(Axe().axe_script)
+    results = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
     assert results["testEngine"]["name"] == "axe-core" and results["passes"] is not None
     return [f"{v['id']} ({v['impact']}): {v['help']} — " + "; ".join(str(n["target"][0]) for n in v["nodes"][:5])
             for v in results["violations"] if v["impact"] in SERIOUS]
