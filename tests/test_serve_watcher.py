@@ -81,6 +81,8 @@ def test_layout_maps_external_themes_and_ignores_the_serve_folder(tmp_path: Path
     assert layout.relative(str(root / ".bitopia-cache" / "serve" / "index.html")) is None
     assert layout.relative(str(tmp_path / "other" / "a.md")) is None
     assert layout.relative(str(tmp_path / "site-other" / "content" / "a.md")) is None
+    assert layout.absolute("themes/bitopia/templates/base.html") == theme / "templates" / "base.html"
+    assert layout.absolute("content/a.md") == root / "content" / "a.md"
 
 
 def test_changes_from_events(tmp_path: Path) -> None:
@@ -116,8 +118,12 @@ def test_debouncer_turns_a_burst_into_one_call() -> None:
         assert wait_for(lambda: len(calls) == 1, 2)
         time.sleep(0.3)
         assert len(calls) == 1 and len(calls[0].paths) == 500 and len(firsts) == 1
+        took = time.monotonic() - firsts[0]
+        assert 0.5 <= took < 2  # a bulk change waits longer to settle than one save
+        saved = time.monotonic()
         debouncer.add("static/a.css", Kind.STATIC)  # a later save is its own burst
         assert wait_for(lambda: len(calls) == 2, 2)
+        assert time.monotonic() - saved < 0.4  # one save settles in ~100 ms
         assert calls[1].paths == {"static/a.css": Kind.STATIC}
     finally:
         debouncer.stop()
@@ -125,7 +131,7 @@ def test_debouncer_turns_a_burst_into_one_call() -> None:
 
 def test_debouncer_fires_during_a_steady_trickle_after_max_wait() -> None:
     calls: list[Changes] = []
-    debouncer = Debouncer(calls.append, quiet=0.1, max_wait=0.3)
+    debouncer = Debouncer(calls.append, quiet=0.1, max_wait=0.3, bulk_quiet=0.1)
     try:
         started = time.monotonic()
         while time.monotonic() - started < 0.6:
@@ -213,5 +219,21 @@ def test_a_checkout_of_1000_files_is_one_rebuild(bundled_site: Path) -> None:
         time.sleep(1.0)  # any straggling event would make a third build by now
         assert server.builds == 2
         assert (server.out / "notes" / "0999.txt").read_text() == "new 999\n"
+    finally:
+        server.close()
+
+
+def test_a_repeated_event_for_an_unchanged_file_costs_no_build(bundled_site: Path) -> None:
+    post = bundled_site / "content" / "posts" / "2014-08-06-the-live-deployment-stories-from-bitopia.md"
+    server = DevServer(bundled_site, port=0).start()
+    try:
+        post.write_text(post.read_text() + "\nOne more line.\n")
+        assert wait_for(lambda: server.builds == 2)
+        # what a slow watcher thread may deliver late: the close that followed the write
+        server.debouncer.add("content/posts/" + post.name, Kind.CONTENT)
+        assert wait_for(lambda: server.skipped == 1, 5)
+        assert server.builds == 2 and not server.gate.busy
+        post.write_text(post.read_text().replace("One more line.", "One more line!"))
+        assert wait_for(lambda: server.builds == 3)
     finally:
         server.close()

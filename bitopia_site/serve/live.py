@@ -37,20 +37,17 @@ class BuildGate:
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self._busy = True  # until the first build is done
-        self.generation = 0
 
     def hold(self) -> None:
         """Changes arrived: requests wait from now until `release`."""
         with self._cond:
             self._busy = True
 
-    def release(self) -> int:
-        """A build finished (well or not): let requests through; returns the new generation."""
+    def release(self) -> None:
+        """A build finished (well or not), or was not needed: let requests through."""
         with self._cond:
             self._busy = False
-            self.generation += 1
             self._cond.notify_all()
-            return self.generation
 
     @property
     def busy(self) -> bool:

@@ -20,7 +20,8 @@ from bitopia_site.model import OutputPage, Source
 from bitopia_site.serve.errorpage import render_error_page
 from bitopia_site.serve.handler import SCRIPT_TAG, DevHTTPServer
 from bitopia_site.serve.live import BuildEvent, BuildGate, EventHub
-from bitopia_site.serve.watcher import Changes, Debouncer, Kind, SiteLayout, SiteWatcher, static_url
+from bitopia_site.serve.watcher import (Changes, Debouncer, Kind, Signature, SiteLayout, SiteWatcher, signature,
+                                        static_url)
 from bitopia_site.theme import load_theme
 from bitopia_site.urls import output_path
 
@@ -77,20 +78,28 @@ class DevServer:
         self.gate = BuildGate()
         self.hub = EventHub()
         self.builds = 0  # builds run, the first one included
-        self.last_seconds = 0.0
+        self.skipped = 0  # bursts of events that changed no file since the last build
+        self._signatures: dict[str, Signature] = {}
+        self.last_seconds = 0.0  # how long the latest build took
+        self.build_started = 0.0
         self._instance = secrets.token_hex(3)
         self.state = ServeState(token=f"{self._instance}-0")
         self._build_lock = threading.Lock()
         self._lock_file: IO[str] | None = None
         self._temp_out: Path | None = None
         self.out = out.resolve() if out is not None else self._serve_folder()
-        self.httpd = DevHTTPServer((host, port), self)
+        try:
+            self.httpd = DevHTTPServer((host, port), self)
+        except OSError:
+            self._release_folder()
+            raise
         self.port = self.httpd.server_address[1]
         shown_host = "127.0.0.1" if host in ("0.0.0.0", "") else host
         shown_host = f"[{shown_host}]" if ":" in shown_host else shown_host
         self.url = f"http://{shown_host}:{self.port}/"
         self.options = replace(options, base_url=self.url, post_process=inject_livereload)
-        self.debouncer = Debouncer(self._rebuild, quiet=debounce, on_first=self.gate.hold)
+        self.changed_at = 0.0  # perf_counter() when the latest burst of changes was first seen
+        self.debouncer = Debouncer(self._rebuild, quiet=debounce, on_first=self._changes_began)
         self.watcher = SiteWatcher(self._layout(), self.debouncer, poll=poll)
         self._thread = threading.Thread(target=self.httpd.serve_forever, name="bitopia-http", daemon=True)
         self._started = False
@@ -113,6 +122,9 @@ class DevServer:
         if self._started:
             self.httpd.shutdown()
         self.httpd.server_close()
+        self._release_folder()
+
+    def _release_folder(self) -> None:
         if self._lock_file is not None:
             self._lock_file.close()
             self._lock_file = None
@@ -127,9 +139,17 @@ class DevServer:
 
     # -- building ---------------------------------------------------------------------------
 
+    def _changes_began(self) -> None:
+        self.changed_at = time.perf_counter()
+        self.gate.hold()
+
     def _rebuild(self, changes: Changes | None) -> None:
         """Build once; publish the result to browsers; never raises for a broken site."""
         with self._build_lock:
+            if changes is not None and not self._changed_since_last_build(changes):
+                self.skipped += 1
+                self.gate.release()
+                return
             self.gate.hold()
             started = time.perf_counter()
             errors: list[SiteError] = []
@@ -148,6 +168,7 @@ class DevServer:
             except Exception as exc:  # noqa: BLE001 - a bug in bitopia must not stop the preview
                 errors = [SiteError(None, f"bitopia failed while building: {type(exc).__name__}: {exc}",
                                     "this is a bug in bitopia; please report it with the file you changed")]
+            self.build_started = started
             self.last_seconds = time.perf_counter() - started
             self.builds += 1
             before = self.state
@@ -162,6 +183,15 @@ class DevServer:
             self._report(changes, errors, summary)
             if changes is not None and Kind.CONFIG in changes.kinds:
                 self._refresh_watch()
+
+    def _changed_since_last_build(self, changes: Changes) -> bool:
+        """False when every file named is as the last build read it: a late or repeated event
+        (an editor's close after its write, say) must not cost a second build."""
+        layout = self.watcher.layout
+        now = {rel: signature(layout.absolute(rel)) for rel in changes.paths}
+        changed = any(rel not in self._signatures or self._signatures[rel] != sig for rel, sig in now.items())
+        self._signatures.update(now)
+        return changed
 
     def _report(self, changes: Changes | None, errors: list[SiteError], summary: str) -> None:
         what = "Built" if changes is None else f"Rebuilt after {changes.describe()}:"
@@ -212,8 +242,8 @@ class DevServer:
                 return folder
         except OSError:
             pass
-        self._temp_out = Path(tempfile.mkdtemp(prefix="bitopia-serve-")) / "site"
-        return self._temp_out
+        self._temp_out = Path(tempfile.mkdtemp(prefix="bitopia-serve-"))
+        return self._temp_out / "site"
 
     def _layout(self) -> SiteLayout:
         """The site's folders, with theme folders outside it (the packaged theme) watched too."""

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import enum
 import fnmatch
+import hashlib
 import os
+import stat
 import threading
 import time
 from dataclasses import dataclass, field
@@ -98,6 +100,14 @@ class SiteLayout:
     external_themes: tuple[tuple[Path, str], ...] = ()  # (theme folder, theme name)
     ignored: tuple[Path, ...] = ()  # e.g. the serve folder, when it is inside the root
 
+    def absolute(self, rel: str) -> Path:
+        """The file a site-relative path (as `relative` makes them) names on disk."""
+        for folder, name in self.external_themes:
+            prefix = f"themes/{name}"
+            if (rel == prefix or rel.startswith(prefix + "/")) and not (self.root / prefix).exists():
+                return folder / rel[len(prefix):].lstrip("/")
+        return self.root / rel
+
     def relative(self, path: str) -> str | None:
         """`path` as the site sees it (`content/x.md`, `themes/<name>/...`); None if foreign or ignored."""
         for folder in self.ignored:
@@ -140,6 +150,22 @@ class Changes:
         return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
+Signature = tuple[int, int, bytes | None] | None
+_HASH_LIMIT = 8_000_000
+
+
+def signature(path: Path) -> Signature:
+    """What a file holds now, cheaply: size, mtime and (for files up to 8 MB) a hash; None if gone."""
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            return (-1, info.st_mtime_ns, None)
+        digest = hashlib.blake2b(path.read_bytes(), digest_size=16).digest() if info.st_size <= _HASH_LIMIT else None
+    except OSError:
+        return None
+    return (info.st_size, info.st_mtime_ns, digest)
+
+
 def changes_from_event(event: FileSystemEvent, layout: SiteLayout) -> list[tuple[str, Kind]]:
     """The relevant (path, kind) pairs of one watchdog event; both ends of a move count."""
     if event.event_type in ("opened", "closed_no_write"):
@@ -165,17 +191,22 @@ def changes_from_event(event: FileSystemEvent, layout: SiteLayout) -> list[tuple
 class Debouncer:
     """Collects changes and calls `on_settled` once they stop for `quiet` seconds.
 
-    `on_first` is called when a burst begins (the server then holds requests until the
-    rebuild is done). Calls run on one worker thread, one at a time; changes that arrive
-    during a call make the next burst. A steady trickle still fires after `max_wait`.
+    A burst of `bulk` files or more (a checkout, a copy, a search-and-replace) is a tool at
+    work, not a person saving: it must stop for `bulk_quiet` seconds instead, so a busy disk
+    or a loaded machine does not split it into several rebuilds. `on_first` is called when a
+    burst begins (the server then holds requests until the rebuild is done). Calls run on one
+    worker thread, one at a time; changes that arrive during a call make the next burst. A
+    steady trickle still fires after `max_wait`.
     """
 
-    def __init__(self, on_settled: Callable[[Changes], None], quiet: float = 0.1, max_wait: float = 2.0,
-                 on_first: Callable[[], None] | None = None) -> None:
+    def __init__(self, on_settled: Callable[[Changes], None], quiet: float = 0.1, max_wait: float = 3.0,
+                 on_first: Callable[[], None] | None = None, bulk: int = 20, bulk_quiet: float = 0.5) -> None:
         self.on_settled = on_settled
         self.on_first = on_first
         self.quiet = quiet
         self.max_wait = max_wait
+        self.bulk = bulk
+        self.bulk_quiet = max(bulk_quiet, quiet)
         self._cond = threading.Condition()
         self._pending = Changes()
         self._first = 0.0
@@ -209,7 +240,8 @@ class Debouncer:
                 while not self._stopped:
                     if self._pending.paths:
                         now = time.monotonic()
-                        due = min(self._last + self.quiet, self._first + self.max_wait)
+                        quiet = self.bulk_quiet if len(self._pending.paths) >= self.bulk else self.quiet
+                        due = min(self._last + quiet, self._first + self.max_wait)
                         if now >= due:
                             break
                         self._cond.wait(due - now)
@@ -291,7 +323,7 @@ class SiteWatcher:
 
     def dispatch(self, event: FileSystemEvent) -> None:
         if event.is_directory and event.event_type in ("created", "moved"):
-            target = os.fsdecode(event.dest_path or event.src_path if event.event_type == "moved" else event.src_path)
+            target = os.fsdecode(event.dest_path if event.event_type == "moved" else event.src_path)
             rel = self.layout.relative(target)
             if rel in WATCHED_FOLDERS and Path(target).is_dir():
                 try:
