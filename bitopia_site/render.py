@@ -32,14 +32,30 @@ def make_environment(config: SiteConfig, theme: Theme, site_globals: dict[str, A
     scheme, rest = config.base_url.split("://", 1)
     origin = f"{scheme}://{rest.split('/', 1)[0]}"
 
+    links: dict[str, str] = {}
+
     def url_for(path: str) -> str:
-        return urls.join(base_path, str(path or "/"))
+        path = str(path or "/")
+        link = links.get(path)
+        if link is None:
+            link = links[path] = urls.join(base_path, path)
+        return link
 
     def abs_url(path: str) -> str:
         link = url_for(path)
         return link if "://" in link else origin + link
 
-    env.globals.update(site_globals, url_for=url_for, abs_url=abs_url, pygments_css=pygments_css)
+    fragments: dict[str, Markup] = {}
+
+    def once(name: str) -> Markup:
+        """A template rendered once per build with the site's globals only (a sidebar, say):
+        for fragments that are the same on every page."""
+        fragment = fragments.get(name)
+        if fragment is None:
+            fragment = fragments[name] = Markup(env.get_template(name).render())
+        return fragment
+
+    env.globals.update(site_globals, url_for=url_for, abs_url=abs_url, pygments_css=pygments_css, once=once)
     env.filters.update(
         date=_format_date, iso=lambda d: d.isoformat() if isinstance(d, datetime) else "",
         rfc822=lambda d: format_datetime(d) if isinstance(d, datetime) else "", absolute=abs_url,
