@@ -37,6 +37,7 @@ class BuildOptions:
     now: datetime | None = None  # the build time; tests inject one
     post_process: Callable[[OutputPage, str], str] | None = None
     cache: bool = True
+    progress: Callable[[str, int, int], None] | None = None  # (stage, done, total), for a terminal
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ def render_site(root: Path, options: BuildOptions, reuse: Reuse | None = None) -
         report.error(err)
     settings = content_settings(config)
     cache = Cache(config.root, report, options.cache)
-    documents = parse_all(files.sources, settings, report, jobs, cache)
+    documents = parse_all(files.sources, settings, report, jobs, cache, _stage(options, "reading posts", len(files.sources)))
     visibility = Visibility(now, options.drafts, options.future, options.expired)
     index = build_index(documents, visibility, config.taxonomies, config.main_sections)
     _check_featured(index, files.static, report)
@@ -116,7 +117,8 @@ def render_site(root: Path, options: BuildOptions, reuse: Reuse | None = None) -
             or reuse.fingerprints.get(p.path) != fingerprints[p.path]]
     env = make_environment(config, theme, site_globals)
     renderer = Renderer(env, config.root, options.post_process)
-    results = parallel.map_chunks(_render_chunk, renderer, todo, jobs, min_items=400)
+    results = parallel.map_chunks(_render_chunk, renderer, todo, jobs, min_items=400,
+                                  progress=_stage(options, "rendering pages", len(todo)))
     rendered: dict[str, bytes | None] = {p.path: None for p in pages}
     for page, result in zip(todo, results):
         if isinstance(result, SiteError):
@@ -187,14 +189,14 @@ def _horizon(documents: list[Document], now: datetime) -> float:
 
 
 def parse_all(sources: list[Source], settings: ContentSettings, report: Report, jobs: int,
-              cache: Cache | None = None) -> list[Document]:
+              cache: Cache | None = None, progress: Callable[[int], None] | None = None) -> list[Document]:
     """Parse every source (cached ones from the cache, the rest in parallel); problems go to the report."""
     key = settings.key()
     entries = cache.load("documents", key) if cache else {}
     digests = [source_digest(s, settings) for s in sources]
     results: list[Parsed | None] = [parsed_entry(entries, s.path, d) for s, d in zip(sources, digests)]
     missing = [i for i, r in enumerate(results) if r is None]
-    fresh = parallel.map_chunks(_parse_chunk, settings, [sources[i] for i in missing], jobs)
+    fresh = parallel.map_chunks(_parse_chunk, settings, [sources[i] for i in missing], jobs, progress=progress)
     for i, parsed in zip(missing, fresh):
         results[i] = parsed
     if cache and (missing or len(entries) != len(sources)):
@@ -209,6 +211,11 @@ def parse_all(sources: list[Source], settings: ContentSettings, report: Report, 
         if parsed.document is not None:
             documents.append(parsed.document)
     return documents
+
+
+def _stage(options: BuildOptions, stage: str, total: int) -> Callable[[int], None] | None:
+    report = options.progress
+    return None if report is None else (lambda done: report(stage, done, total))
 
 
 def _parse_chunk(settings: ContentSettings, chunk: Sequence[Source]) -> list[Parsed]:

@@ -54,20 +54,62 @@ def main() -> None:
 @click.option("--base-url", default=None, help="Override base_url (e.g. for a preview host).")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option("-j", "--jobs", type=click.IntRange(min=0), default=0, help="Processes to use (0: all cores).")
+@click.option("--no-cache", is_flag=True, help="Ignore .bitopia-cache/ and render every page.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 def build_command(site: Path, output: Path | None, drafts: bool, future: bool, expired: bool,
-                  base_url: str | None, strict: bool, jobs: int, quiet: bool) -> None:
+                  base_url: str | None, strict: bool, jobs: int, no_cache: bool, quiet: bool) -> None:
     """Build the site into its output folder."""
+    progress = Progress() if not quiet and sys.stderr.isatty() else None
     options = BuildOptions(drafts=drafts, future=future, expired=expired, base_url=base_url, strict=strict,
-                           jobs=jobs)
+                           jobs=jobs, cache=not no_cache, progress=progress)
     try:
         result = build(site, output, options)
     except BuildFailed as failed:
+        if progress:
+            progress.clear()
         fail(failed.errors)
         return
+    if progress:
+        progress.clear()
     if not quiet:
         show_warnings(result.warnings)
         click.echo(summary(result))
+
+
+class Progress:
+    """One line on a terminal that shows what a long build is doing; silent for short ones."""
+
+    def __init__(self) -> None:
+        self.shown = False
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if total < 500:
+            return
+        self.shown = True
+        click.echo(f"\r\033[K{stage} {done}/{total}", err=True, nl=False)
+
+    def clear(self) -> None:
+        if self.shown:
+            click.echo("\r\033[K", err=True, nl=False)
+
+
+@main.command("clean")
+@site_option
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="The output folder to delete (default: SITE/output).")
+def clean_command(site: Path, output: Path | None) -> None:
+    """Delete the output folder and the cache (.bitopia-cache/)."""
+    from bitopia_site.writer import remove_output
+
+    try:
+        removed = remove_output(site, output if output is not None else site / "output")
+    except SiteError as err:
+        fail([err])
+        return
+    for path in removed:
+        click.echo(f"removed {path}")
+    if not removed:
+        click.echo("nothing to remove")
 
 
 def _fail_one(err: SiteError) -> None:

@@ -15,22 +15,29 @@ def default_jobs() -> int:
 
 
 def map_chunks(func: Callable[[Any, Sequence[Any]], list[Any]], shared: Any, items: Sequence[Any],
-               jobs: int, min_items: int = 200) -> list[Any]:
-    """`func(shared, chunk)` over chunks of `items`, results in order.
+               jobs: int, min_items: int = 200, progress: Callable[[int], None] | None = None) -> list[Any]:
+    """`func(shared, chunk)` over chunks of `items`, results in order; `progress(done)` after each chunk.
 
     `shared` reaches the workers through fork, not pickling, so it may be large.
     """
-    if jobs <= 1 or len(items) < min_items or "fork" not in multiprocessing.get_all_start_methods():
-        return func(shared, items)
+    parallel = jobs > 1 and len(items) >= min_items and "fork" in multiprocessing.get_all_start_methods()
+    chunk = max(1, -(-len(items) // (jobs * 8 if parallel else 16)))
+    bounds = [(i, min(i + chunk, len(items))) for i in range(0, len(items), chunk)]
+    results: list[Any] = []
+    if not parallel:
+        for start, end in bounds:
+            results.extend(func(shared, items[start:end]))
+            if progress:
+                progress(end)
+        return results
     global _SHARED
     _SHARED = (func, shared, items)
-    chunk = max(1, -(-len(items) // (jobs * 4)))
-    bounds = [(i, min(i + chunk, len(items))) for i in range(0, len(items), chunk)]
     try:
         with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-            results: list[Any] = []
-            for part in pool.map(_run, bounds):
+            for (_, end), part in zip(bounds, pool.map(_run, bounds)):
                 results.extend(part)
+                if progress:
+                    progress(end)
             return results
     finally:
         _SHARED = None

@@ -214,3 +214,19 @@ def _files(folder: Path) -> set[str]:
         for name in names:
             found.add(name if rel == "." else f"{rel}/{name}".replace(os.sep, "/"))
     return found
+
+
+def remove_output(root: Path, out: Path) -> list[Path]:
+    """Delete a bitopia output folder (with its staging and trash siblings) and the site's cache."""
+    from bitopia_site.cache import CACHE_DIR
+
+    out = out.resolve()
+    if out.exists() and not (out / MARKER).exists() and any(out.iterdir()):
+        raise SiteError(str(out), "was not made by bitopia, so it is not deleted", "delete it yourself if you mean to")
+    removed = []
+    candidates = [out, staging_path(out), *out.parent.glob(f".{out.name}.trash-*"), root.resolve() / CACHE_DIR]
+    for path in candidates:
+        if path.exists() or path.is_symlink():
+            _remove(path)
+            removed.append(path)
+    return removed

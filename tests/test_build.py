@@ -160,3 +160,18 @@ def test_real_hugo_blog_keeps_every_live_url(real_blog: Path, tmp_path: Path) ->
     assert images and all((out / image).is_file() for image in images)
     live = out / "2014/08/06/the-live-deployment-stories-from-bitopia/index.html"
     assert "/img/2014/08/live_deployment_bitopia.jpg" in live.read_text()
+
+
+def test_clean_removes_output_and_cache_and_no_cache_renders_everything(tmp_path: Path) -> None:
+    site = copy_site(SITES / "sample", tmp_path / "site")
+    runner = CliRunner()
+    assert runner.invoke(main, ["build", "-s", str(site), "-q"]).exit_code == 0
+    assert (site / ".bitopia-cache").is_dir() and (site / "output/index.html").is_file()
+    again = runner.invoke(main, ["build", "-s", str(site)])
+    assert "; 0 rendered)" in again.output and "0 written" in again.output
+    forced = runner.invoke(main, ["build", "-s", str(site), "--no-cache"])
+    assert "; 0 rendered)" not in forced.output and "0 written" in forced.output
+    cleaned = runner.invoke(main, ["clean", "-s", str(site)])
+    assert cleaned.exit_code == 0 and "removed" in cleaned.output
+    assert not (site / "output").exists() and not (site / ".bitopia-cache").exists()
+    assert (site / "content").is_dir()
