@@ -25,6 +25,7 @@ import cProfile
 import io
 import pstats
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -184,6 +185,7 @@ def main() -> None:
                         help="where corpora are generated and kept")
     parser.add_argument("--profile", action="store_true", help="also cProfile one rebuild per corpus")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # restore the edited post on the way out
     args.workdir.mkdir(parents=True, exist_ok=True)
     results: list[tuple[str, dict[str, list[float]]]] = []
     for size in [s.strip() for s in args.sizes.split(",") if s.strip()]:

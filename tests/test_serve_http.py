@@ -6,6 +6,7 @@ import http.client
 import json
 import os
 import queue
+import shutil
 import socket
 import threading
 import time
@@ -22,6 +23,7 @@ from bitopia_site.model import OutputPage
 from bitopia_site.serve.errorpage import excerpt, render_error_page
 from bitopia_site.serve.handler import BUILD_PLACEHOLDER, SCRIPT_TAG, Refused, request_parts
 from bitopia_site.serve.server import DevServer, inject_livereload
+from conftest import REPO, copy_site
 
 POST = "content/posts/2014-08-06-the-live-deployment-stories-from-bitopia.md"
 POST_URL = "/2014/08/06/the-live-deployment-stories-from-bitopia/"
@@ -34,6 +36,19 @@ def wait_for(condition, timeout: float = 10.0) -> bool:
             return True
         time.sleep(0.01)
     return condition()
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
+    """One server on a copy of the bundled site, for the tests that only read."""
+    site = tmp_path_factory.mktemp("shared") / "bundled"
+    site.mkdir()
+    shutil.copy(REPO / "site.yaml", site / "site.yaml")
+    copy_site(REPO / "content", site / "content")
+    copy_site(REPO / "themes", site / "themes")
+    server = DevServer(site, port=0).start()
+    yield server
+    server.close()
 
 
 @pytest.fixture
@@ -152,8 +167,8 @@ def test_error_page_shows_file_line_message_and_source(tmp_path: Path) -> None:
 
 # -- the running server ----------------------------------------------------------------------
 
-def test_serves_pages_with_the_script_and_their_build(serve) -> None:
-    server = serve()
+def test_serves_pages_with_the_script_and_their_build(shared: DevServer) -> None:
+    server = shared
     assert server.out == (server.root / ".bitopia-cache" / "serve") and not (server.root / "output").exists()
     status, headers, body = raw_get(server, POST_URL)
     assert status == 200 and headers["content-type"] == "text/html; charset=utf-8"
@@ -177,11 +192,11 @@ def test_serves_pages_with_the_script_and_their_build(serve) -> None:
     assert status == 404 and text == not_found and "/__bitopia/livereload.js" in text
 
 
-@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"])
-def test_only_get_and_head(serve, method: str) -> None:
-    server = serve()
-    status, headers, _ = raw_get(server, "/", method)
-    assert status == 405 and headers["allow"] == "GET, HEAD"
+def test_only_get_and_head(shared: DevServer) -> None:
+    for method in ("POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"):
+        status, headers, _ = raw_get(shared, "/", method)
+        assert status == 405 and headers["allow"] == "GET, HEAD", method
+    assert raw_get(shared, "/", "BREW")[0] == 501
 
 
 TRAVERSALS = [
@@ -193,18 +208,22 @@ TRAVERSALS = [
 ]
 
 
-def test_traversal_is_refused(serve, tmp_path: Path) -> None:
+def test_traversal_is_refused(shared: DevServer, tmp_path: Path) -> None:
     secret = tmp_path / "outside"
     secret.mkdir()
     (secret / "passwd").write_text("SECRET-OUTSIDE\n")
-    server = serve()
+    server = shared
     # links in the served folder that lead out of it (as a hostile or careless site might make)
     os.symlink(secret, server.out / "escape")
     os.symlink(secret / "passwd", server.out / "escape-file")
-    for target in TRAVERSALS:
-        status, _, body = raw_get(server, target)
-        assert status in (400, 404), target
-        assert b"SECRET-OUTSIDE" not in body and b"root:" not in body and b"base_url" not in body, target
+    try:
+        for target in TRAVERSALS:
+            status, _, body = raw_get(server, target)
+            assert status in (400, 404), target
+            assert b"SECRET-OUTSIDE" not in body and b"root:" not in body and b"base_url" not in body, target
+    finally:
+        (server.out / "escape").unlink()
+        (server.out / "escape-file").unlink()
 
 
 def test_an_edit_sends_one_build_event_and_serves_the_new_text(serve, bundled_site: Path) -> None:
@@ -224,8 +243,8 @@ def test_an_edit_sends_one_build_event_and_serves_the_new_text(serve, bundled_si
         events.close()
 
 
-def test_a_stale_page_is_told_at_once(serve, bundled_site: Path) -> None:
-    server = serve()
+def test_a_stale_page_is_told_at_once(shared: DevServer) -> None:
+    server = shared
     events = EventClient(server, "an-older-build")
     try:
         event = events.next(5)

@@ -101,7 +101,8 @@ class DevServer:
         self.changed_at = 0.0  # perf_counter() when the latest burst of changes was first seen
         self.debouncer = Debouncer(self._rebuild, quiet=debounce, on_first=self._changes_began)
         self.watcher = SiteWatcher(self._layout(), self.debouncer, poll=poll)
-        self._thread = threading.Thread(target=self.httpd.serve_forever, name="bitopia-http", daemon=True)
+        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="bitopia-http", daemon=True)
         self._started = False
 
     # -- life cycle -------------------------------------------------------------------------
