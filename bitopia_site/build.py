@@ -21,7 +21,7 @@ from bitopia_site.render import Renderer, make_environment
 from bitopia_site.sources import input_state, read_site
 from bitopia_site.theme import PACKAGED_THEMES, Theme, load_theme
 from bitopia_site.views import Views
-from bitopia_site.writer import WriteStats, check_output_folder, output_id, write_site
+from bitopia_site.writer import SiteWriter, WriteStats, check_output_folder, output_id
 
 
 @dataclass(frozen=True)
@@ -85,8 +85,12 @@ def content_settings(config: SiteConfig) -> ContentSettings:
                            config.summary_words)
 
 
-def render_site(root: Path, options: BuildOptions, reuse: Reuse | None = None) -> SiteBuild:
-    """Read and render the whole site into memory; raise BuildFailed listing every problem."""
+def render_site(root: Path, options: BuildOptions, reuse: Reuse | None = None,
+                sink: Callable[[str, bytes | None], None] | None = None) -> SiteBuild:
+    """Read and render the whole site into memory; raise BuildFailed listing every problem.
+
+    With a `sink`, each rendered file goes to it as soon as it is made instead of into memory.
+    """
     report = Report()
     now = options.now or datetime.now(timezone.utc)
     jobs = options.jobs or parallel.default_jobs()
@@ -117,15 +121,22 @@ def render_site(root: Path, options: BuildOptions, reuse: Reuse | None = None) -
             or reuse.fingerprints.get(p.path) != fingerprints[p.path]]
     env = make_environment(config, theme, site_globals)
     renderer = Renderer(env, config.root, options.post_process)
-    results = parallel.map_chunks(_render_chunk, renderer, todo, jobs, min_items=400,
-                                  progress=_stage(options, "rendering pages", len(todo)))
+    results = parallel.iter_chunks(_render_chunk, renderer, todo, jobs, min_items=400,
+                                   progress=_stage(options, "rendering pages", len(todo)))
     rendered: dict[str, bytes | None] = {p.path: None for p in pages}
     for page, result in zip(todo, results):
         if isinstance(result, SiteError):
             report.error(result)
-        else:
+        elif sink is None:
             rendered[page.path] = result
+        elif not report.errors:
+            sink(page.path, result)
     report.raise_if_failed(options.strict)
+    if sink is not None:
+        todo_paths = {p.path for p in todo}
+        for page in pages:
+            if page.path not in todo_paths:
+                sink(page.path, None)
     return SiteBuild(config, index, rendered, files.static, report, len(files.sources), pages, fingerprints,
                      len(todo), _horizon(documents, now))
 
@@ -156,11 +167,16 @@ def build(root: Path, out: Path | None = None, options: BuildOptions = BuildOpti
         stats = WriteStats(0, counts[0] + counts[3], 0, current_id)
         return BuildResult(counts[0], counts[1], counts[2], counts[3], stats, time.perf_counter() - started,
                            list(last.get("warnings", [])), 0)
-    site = render_site(root, options, reuse)
+    writer = SiteWriter(out, last.get("files") if reuse else None)
     try:
-        stats = write_site(out, site.rendered, site.static, last.get("files") if reuse else None)
+        site = render_site(root, options, reuse, sink=writer.put)
+        stats = writer.finish({rel: src for rel, src in site.static.items() if rel not in site.rendered})
     except SiteError as err:
+        writer.abort()
         raise BuildFailed([err]) from None
+    except BaseException:
+        writer.abort()
+        raise
     terms = sum(len(t.terms) for t in site.index.taxonomies)
     counts = (len(site.rendered), len(site.index.posts), terms, len(site.static))
     if site.fingerprints and stats.build_id:

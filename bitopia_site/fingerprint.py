@@ -62,5 +62,8 @@ def files_digest(folders: Iterable[Path]) -> str:
     for folder in folders:
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):
             h.update(str(path.relative_to(folder)).encode() + b"\0")
-            h.update(path.read_bytes())
+            try:
+                h.update(path.read_bytes())
+            except OSError:  # gone while we looked (an editor's temp file): it is not a template
+                continue
     return h.hexdigest()

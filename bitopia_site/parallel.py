@@ -5,7 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 _SHARED: Any = None
 
@@ -16,29 +16,31 @@ def default_jobs() -> int:
 
 def map_chunks(func: Callable[[Any, Sequence[Any]], list[Any]], shared: Any, items: Sequence[Any],
                jobs: int, min_items: int = 200, progress: Callable[[int], None] | None = None) -> list[Any]:
-    """`func(shared, chunk)` over chunks of `items`, results in order; `progress(done)` after each chunk.
+    """`func(shared, chunk)` over chunks of `items`, results in order, as one list."""
+    return list(iter_chunks(func, shared, items, jobs, min_items, progress))
 
-    `shared` reaches the workers through fork, not pickling, so it may be large.
-    """
+
+def iter_chunks(func: Callable[[Any, Sequence[Any]], list[Any]], shared: Any, items: Sequence[Any],
+                jobs: int, min_items: int = 200, progress: Callable[[int], None] | None = None) -> Iterator[Any]:
+    """`func(shared, chunk)` over chunks of `items`, yielding results in order as chunks finish;
+    `progress(done)` after each chunk. `shared` reaches workers through fork, not pickling."""
     parallel = jobs > 1 and len(items) >= min_items and "fork" in multiprocessing.get_all_start_methods()
     chunk = max(1, -(-len(items) // (jobs * 8 if parallel else 16)))
     bounds = [(i, min(i + chunk, len(items))) for i in range(0, len(items), chunk)]
-    results: list[Any] = []
     if not parallel:
         for start, end in bounds:
-            results.extend(func(shared, items[start:end]))
+            yield from func(shared, items[start:end])
             if progress:
                 progress(end)
-        return results
+        return
     global _SHARED
     _SHARED = (func, shared, items)
     try:
         with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
             for (_, end), part in zip(bounds, pool.map(_run, bounds)):
-                results.extend(part)
+                yield from part
                 if progress:
                     progress(end)
-            return results
     finally:
         _SHARED = None
 

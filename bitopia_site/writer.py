@@ -55,64 +55,116 @@ def check_output_folder(out: Path, root: Path) -> None:
                         "empty it, delete it, or choose another output folder")
 
 
+class SiteWriter:
+    """Writes one build into `out`: changed files go straight into a staging folder as they are
+    rendered (so the site is never held in memory), unchanged ones are hard-linked at the end,
+    then the staging folder is swapped in. Nothing is staged when nothing changed.
+    """
+
+    def __init__(self, out: Path, previous_files: set[str] | None = None) -> None:
+        self.out = out.resolve()
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        self.previous = previous_files
+        self.stage: Path | None = None
+        self.kept: list[str] = []
+        self.made_dirs: set[str] = set()
+        self.written = 0
+        self.written_paths: set[str] = set()
+        _sweep_trash(self.out)
+
+    def put(self, rel: str, data: bytes | None) -> None:
+        """One rendered file; None means "the same as the file already in the output"."""
+        old = self.out / rel
+        if data is None or (self.out.is_dir() and _same_bytes(old, data)):
+            self.kept.append(rel)
+            return
+        self._guard(lambda: self._write(rel, data))
+
+    def finish(self, static: dict[str, Path]) -> WriteStats:
+        """Add the static files, then swap the finished site in (or change nothing)."""
+        paths = set(self.kept) | static.keys() | self.written_paths
+        if (self.stage is None and self.previous is not None and self.out.is_dir() and self.previous == paths
+                and all(_same_static(self.out / rel, src) for rel, src in static.items() if rel not in self.kept)):
+            return WriteStats(0, len(paths), 0, output_id(self.out))
+        unchanged = 0
+
+        def place_all() -> None:
+            nonlocal unchanged
+            stage = self._ensure_stage()
+            for rel in self.kept:
+                self._dirs(rel)
+                os.link(self.out / rel, stage / rel)
+                unchanged += 1
+            for rel, source in static.items():
+                self._dirs(rel)
+                if _same_static(self.out / rel, source):
+                    os.link(self.out / rel, stage / rel)
+                    unchanged += 1
+                else:
+                    shutil.copy2(source, stage / rel)
+                    self.written += 1
+
+        self._guard(place_all)
+        build_id = uuid.uuid4().hex
+        stage = self._ensure_stage()
+        self._guard(lambda: (stage / MARKER).write_text(f"made by bitopia; replaced whole on every build\n{build_id}\n"))
+        old_files = self.previous if self.previous is not None else (_files(self.out) if self.out.exists() else set())
+        removed = len(old_files - paths - {MARKER})
+        swap(stage, self.out)
+        self.stage = None
+        return WriteStats(self.written, unchanged, removed, build_id)
+
+    def abort(self) -> None:
+        """Drop the staging folder; the output stays as it was."""
+        if self.stage is not None:
+            _remove(self.stage)
+            self.stage = None
+
+    def _ensure_stage(self) -> Path:
+        if self.stage is None:
+            stage = staging_path(self.out)
+            if stage.exists() or stage.is_symlink():
+                _remove(stage)
+            stage.mkdir()
+            self.stage = stage
+        return self.stage
+
+    def _dirs(self, rel: str) -> None:
+        parent = os.path.dirname(rel)
+        if parent and parent not in self.made_dirs:
+            os.makedirs(self._ensure_stage() / parent, exist_ok=True)
+            self.made_dirs.add(parent)
+
+    def _write(self, rel: str, data: bytes) -> None:
+        self._dirs(rel)
+        (self._ensure_stage() / rel).write_bytes(data)
+        self.written += 1
+        self.written_paths.add(rel)
+
+    def _guard(self, action) -> None:
+        try:
+            action()
+        except OSError as exc:
+            self.abort()
+            raise SiteError(str(self.out), f"cannot write the site: {exc.strerror or exc}",
+                            "free some disk space or fix the folder's permissions; the previous output is "
+                            "untouched") from None
+
+
 def write_site(out: Path, rendered: dict[str, bytes | None], static: dict[str, Path],
                previous_files: set[str] | None = None) -> WriteStats:
-    """Make `out` hold exactly `rendered` and `static`, swapping in a finished staging folder.
-
-    A rendered value of None means "the same as the file already in `out`". `previous_files`,
-    when known, is the set of files the last build wrote (to tell quickly that nothing changed).
-    """
-    out = out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    _sweep_trash(out)
-    if previous_files is not None and out.is_dir() and _unchanged(out, rendered, static, previous_files):
-        return WriteStats(0, len(rendered) + len(static), 0, output_id(out))
-    stage = staging_path(out)
-    if stage.exists() or stage.is_symlink():
-        _remove(stage)
-    stage.mkdir()
-    written = unchanged = 0
-    made_dirs: set[str] = set()
-    try:
-        for rel, data in rendered.items():
-            if _place(out, stage, rel, made_dirs, data, None):
-                unchanged += 1
-            else:
-                written += 1
-        for rel, source in static.items():
-            if rel in rendered:
-                continue
-            if _place(out, stage, rel, made_dirs, None, source):
-                unchanged += 1
-            else:
-                written += 1
-        build_id = uuid.uuid4().hex
-        (stage / MARKER).write_text(f"made by bitopia; replaced whole on every build\n{build_id}\n")
-    except OSError as exc:
-        _remove(stage)
-        raise SiteError(str(out), f"cannot write the site: {exc.strerror or exc}",
-                        "free some disk space or fix the folder's permissions; the previous output is untouched") from None
-    removed = len(_files(out) - rendered.keys() - static.keys() - {MARKER}) if out.exists() else 0
-    swap(stage, out)
-    return WriteStats(written, unchanged, removed, build_id)
-
-
-def _unchanged(out: Path, rendered: dict[str, bytes | None], static: dict[str, Path], previous: set[str]) -> bool:
-    """True when writing would change nothing: every page kept or equal, every static file the same."""
-    if previous != rendered.keys() | static.keys():
-        return False
+    """Make `out` hold exactly `rendered` and `static` (None: keep the file in `out`)."""
+    writer = SiteWriter(out, previous_files)
     for rel, data in rendered.items():
-        if data is not None:
-            old = out / rel
-            try:
-                if old.stat().st_size != len(data) or old.read_bytes() != data:
-                    return False
-            except OSError:
-                return False
-    for rel, source in static.items():
-        if rel not in rendered and not _same_static(out / rel, source):
-            return False
-    return True
+        writer.put(rel, data)
+    return writer.finish({rel: src for rel, src in static.items() if rel not in rendered})
+
+
+def _same_bytes(old: Path, data: bytes) -> bool:
+    try:
+        return old.stat().st_size == len(data) and old.read_bytes() == data
+    except OSError:
+        return False
 
 
 def _same_static(old: Path, source: Path) -> bool:
@@ -121,33 +173,6 @@ def _same_static(old: Path, source: Path) -> bool:
     except OSError:
         return False
     return a.st_size == b.st_size and a.st_mtime_ns == b.st_mtime_ns
-
-
-def _place(out: Path, stage: Path, rel: str, made_dirs: set[str], data: bytes | None, source: Path | None) -> bool:
-    """Put one file into the staging folder; True when it is a hard link to the same old file."""
-    parent = os.path.dirname(rel)
-    if parent and parent not in made_dirs:
-        os.makedirs(stage / parent, exist_ok=True)
-        made_dirs.add(parent)
-    old = out / rel
-    target = stage / rel
-    if data is None and source is None:  # kept: the old file is the right one
-        os.link(old, target)
-        return True
-    try:
-        if source is not None and _same_static(old, source):
-            os.link(old, target)
-            return True
-        if data is not None and old.stat().st_size == len(data) and old.read_bytes() == data:
-            os.link(old, target)
-            return True
-    except OSError:
-        pass
-    if source is not None:
-        shutil.copy2(source, target)
-    else:
-        target.write_bytes(data or b"")
-    return False
 
 
 def swap(stage: Path, out: Path) -> None:
