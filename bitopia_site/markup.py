@@ -87,11 +87,18 @@ def _inline(fragment: str) -> str:
     return fragment
 
 
+@lru_cache(maxsize=256)
+def _lexer(lang: str):
+    try:
+        return get_lexer_by_name(lang)
+    except ClassNotFound:
+        return None
+
+
 def _highlight(match: re.Match[str]) -> str:
     lang, code = match.group(1), match.group(2)
-    try:
-        lexer = get_lexer_by_name(lang)
-    except ClassNotFound:
+    lexer = _lexer(lang)
+    if lexer is None:
         return match.group(0)
     body = pygments_highlight(html.unescape(code), lexer, _formatter())
     return f'<pre class="highlight"><code class="language-{lang}">{body}</code></pre>'
