@@ -201,8 +201,11 @@ def main() -> None:
         cells = []
         for name in names:
             values = figures[name]
-            cells.append(f"{1000 * statistics.median(values):6.0f} /{1000 * min(values):6.0f} /{1000 * max(values):6.0f}"
-                         if values else f"{'-':>22}")
+            if values:
+                low, mid, high = (1000 * v for v in (min(values), statistics.median(values), max(values)))
+                cells.append(f"{mid:6.0f} /{low:6.0f} /{high:6.0f}")
+            else:
+                cells.append("-")
         print(f"{size:>8} " + " ".join(f"{cell:>22}" for cell in cells))
 
 

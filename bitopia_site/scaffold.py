@@ -33,7 +33,8 @@ def format_date(moment: datetime) -> str:
     return stamp if moment.utcoffset() is not None else stamp + "+00:00"
 
 
-def front_matter(kind: str, title: str, config: SiteConfig, now: datetime, series: str | None = None) -> tuple[str, str]:
+def front_matter(kind: str, title: str, config: SiteConfig, now: datetime,
+                 series: str | None = None) -> tuple[str, str]:
     """(slug, file text) of a new post or page: a draft dated `now`, at its permalink."""
     if kind not in KINDS:
         raise SiteError(None, f"cannot make a `{kind}`", "make a `post` or a `page`")
