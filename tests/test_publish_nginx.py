@@ -125,6 +125,12 @@ def versioned_site(bundled_site: Path, dest: Path, version: str) -> Path:
     return site
 
 
+def seq(release: str) -> int:
+    """The sequence number a release name starts with (releases go live in this order)."""
+    head = release.split("-", 1)[0]
+    return int(head) if head.isdigit() else -1
+
+
 def release_of(headers: dict[str, str]) -> str:
     return headers.get("X-Release", "").rstrip("/").rsplit("/", 1)[-1]
 
@@ -183,8 +189,8 @@ class Reader:
             return None
         if not self.by_release:
             return release, body
-        file = (self.releases / release / path.lstrip("/")) if not path.endswith("/") else \
-            (self.releases / release / path.lstrip("/") / "index.html")
+        local = path.split("?")[0].lstrip("/")
+        file = self.releases / release / (local + "index.html" if local.endswith("/") or not local else local)
         try:
             expected = file.read_bytes()
         except OSError:
@@ -205,11 +211,11 @@ class Reader:
         if build != release and self.by_release:
             self._error(f"GET {path}: build id {build} served from release {release}")
             return
-        sheets = re.findall(rb'<link rel="stylesheet" href="([^"]+)"', page)
+        sheets = stylesheets(page)
         if not sheets:
             self._error(f"GET {path}: no stylesheet")
             return
-        css_path = rng.choice(sheets).decode()
+        css_path = rng.choice(sheets)
         css = self._fetch(conn, css_path)
         again = self._fetch(conn, path)
         if css is None or again is None:
@@ -222,7 +228,8 @@ class Reader:
             later = build_id_of(again[1])
             if later != build:
                 self.straddled += 1  # a publish happened between the two page fetches:
-                if self.by_release and css_release not in (build, later):  # the sheet is from one of them
+                # then the sheet comes from a release that was live at some moment in between
+                if self.by_release and not seq(build) <= seq(css_release) <= seq(later or ""):
                     self.mixed.append(f"{path} (builds {build}, {later}) with {css_path} from {css_release}")
                 return
             if (css_release != build and self.by_release) or page_version is None or css_version is None or \
@@ -234,10 +241,20 @@ class Reader:
             self.errors.append(message)
 
 
+def stylesheets(page: bytes) -> list[str]:
+    """The hrefs of a page's <link rel="stylesheet"> tags, in any attribute order."""
+    found = []
+    for tag in re.findall(rb"<link\b[^>]*>", page):
+        href = re.search(rb'\bhref="([^"]+)"', tag)
+        if re.search(rb'\brel="[^"]*stylesheet', tag) and href:
+            found.append(href.group(1).decode())
+    return found
+
+
 def html_pages(release: Path) -> list[str]:
     """The URLs of the release's pages that have a stylesheet (redirect pages of aliases have none)."""
     return sorted("/" + p.relative_to(release).as_posix().removesuffix("index.html")
-                  for p in release.rglob("*.html") if b'rel="stylesheet"' in p.read_bytes())
+                  for p in release.rglob("*.html") if stylesheets(p.read_bytes()))
 
 
 def test_readers_see_one_whole_release_while_publishing_20_times(bundled_site: Path, tmp_path: Path,
