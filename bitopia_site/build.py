@@ -37,6 +37,7 @@ class BuildOptions:
     now: datetime | None = None  # the build time; tests inject one
     post_process: Callable[[OutputPage, str], str] | None = None
     cache: bool = True
+    in_place: bool = False  # update the output file by file instead of swapping it (a dev server's own folder)
     progress: Callable[[str, int, int], None] | None = None  # (stage, done, total), for a terminal
 
 
@@ -119,7 +120,7 @@ def render_site(root: Path, options: BuildOptions, reuse: Reuse | None = None,
     fingerprints = _fingerprints(pages, views, config, theme, site_globals, files.static, options)
     todo = [p for p in pages if reuse is None or not fingerprints
             or reuse.fingerprints.get(p.path) != fingerprints[p.path]]
-    env = make_environment(config, theme, site_globals)
+    env = make_environment(config, theme, site_globals, cache.folder / "templates" if options.cache else None)
     renderer = Renderer(env, config.root, options.post_process)
     results = parallel.iter_chunks(_render_chunk, renderer, todo, jobs, min_items=400,
                                    progress=_stage(options, "rendering pages", len(todo)))
@@ -167,7 +168,7 @@ def build(root: Path, out: Path | None = None, options: BuildOptions = BuildOpti
         stats = WriteStats(0, counts[0] + counts[3], 0, current_id)
         return BuildResult(counts[0], counts[1], counts[2], counts[3], stats, time.perf_counter() - started,
                            list(last.get("warnings", [])), 0)
-    writer = SiteWriter(out, last.get("files") if reuse else None)
+    writer = SiteWriter(out, last.get("files") if reuse else None, options.in_place)
     try:
         site = render_site(root, options, reuse, sink=writer.put)
         stats = writer.finish({rel: src for rel, src in site.static.items() if rel not in site.rendered})

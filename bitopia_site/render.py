@@ -20,9 +20,19 @@ from bitopia_site.model import OutputPage
 from bitopia_site.theme import Theme
 
 
-def make_environment(config: SiteConfig, theme: Theme, site_globals: dict[str, Any]) -> jinja2.Environment:
-    """A sandboxed-by-path, autoescaping Jinja2 environment over the theme chain."""
+def make_environment(config: SiteConfig, theme: Theme, site_globals: dict[str, Any],
+                     bytecode_dir: Path | None = None) -> jinja2.Environment:
+    """A sandboxed-by-path, autoescaping Jinja2 environment over the theme chain; compiled
+    templates are kept in `bytecode_dir` so the next build need not compile them again."""
+    cache = None
+    if bytecode_dir is not None:
+        try:
+            bytecode_dir.mkdir(parents=True, exist_ok=True)
+            cache = jinja2.FileSystemBytecodeCache(str(bytecode_dir))
+        except OSError:
+            cache = None
     env = jinja2.Environment(
+        bytecode_cache=cache,
         loader=jinja2.FileSystemLoader([str(d) for d in theme.template_dirs]),
         autoescape=jinja2.select_autoescape(["html", "htm", "xml"], default_for_string=True),
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,

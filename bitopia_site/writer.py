@@ -61,8 +61,9 @@ class SiteWriter:
     then the staging folder is swapped in. Nothing is staged when nothing changed.
     """
 
-    def __init__(self, out: Path, previous_files: set[str] | None = None) -> None:
+    def __init__(self, out: Path, previous_files: set[str] | None = None, in_place: bool = False) -> None:
         self.out = out.resolve()
+        self.in_place = in_place  # for a dev server that holds requests while it builds: no staging
         self.out.parent.mkdir(parents=True, exist_ok=True)
         self.previous = previous_files
         self.stage: Path | None = None
@@ -83,6 +84,8 @@ class SiteWriter:
     def finish(self, static: dict[str, Path]) -> WriteStats:
         """Add the static files, then swap the finished site in (or change nothing)."""
         paths = set(self.kept) | static.keys() | self.written_paths
+        if self.in_place:
+            return self._finish_in_place(static, paths)
         if (self.stage is None and self.previous is not None and self.out.is_dir() and self.previous == paths
                 and all(_same_static(self.out / rel, src) for rel, src in static.items() if rel not in self.kept)):
             return WriteStats(0, len(paths), 0, output_id(self.out))
@@ -114,6 +117,34 @@ class SiteWriter:
         self.stage = None
         return WriteStats(self.written, unchanged, removed, build_id)
 
+    def _finish_in_place(self, static: dict[str, Path], paths: set[str]) -> WriteStats:
+        unchanged = len(self.kept)
+        for rel, source in static.items():
+            if _same_static(self.out / rel, source):
+                unchanged += 1
+            else:
+                self._guard(lambda: self._replace(rel, None, source))
+        old_files = self.previous if self.previous is not None else _files(self.out)
+        gone = sorted(old_files - paths - {MARKER})
+        for rel in gone:
+            _prune(self.out, rel)
+        build_id = uuid.uuid4().hex
+        self._guard(lambda: (self.out / MARKER).write_text(f"made by bitopia; updated in place\n{build_id}\n"))
+        return WriteStats(self.written, unchanged, len(gone), build_id)
+
+    def _replace(self, rel: str, data: bytes | None, source: Path | None) -> None:
+        """Replace one file of the output in a single rename, so no reader sees half of it."""
+        target = self.out / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temp = target.parent / f".{target.name}.{os.getpid()}.tmp"
+        if source is not None:
+            shutil.copy2(source, temp)
+        else:
+            temp.write_bytes(data or b"")
+        os.replace(temp, target)
+        self.written += 1
+        self.written_paths.add(rel)
+
     def abort(self) -> None:
         """Drop the staging folder; the output stays as it was."""
         if self.stage is not None:
@@ -136,6 +167,9 @@ class SiteWriter:
             self.made_dirs.add(parent)
 
     def _write(self, rel: str, data: bytes) -> None:
+        if self.in_place:
+            self._replace(rel, data, None)
+            return
         self._dirs(rel)
         (self._ensure_stage() / rel).write_bytes(data)
         self.written += 1
@@ -158,6 +192,22 @@ def write_site(out: Path, rendered: dict[str, bytes | None], static: dict[str, P
     for rel, data in rendered.items():
         writer.put(rel, data)
     return writer.finish({rel: src for rel, src in static.items() if rel not in rendered})
+
+
+def _prune(out: Path, rel: str) -> None:
+    """Delete one file of the output and the folders it leaves empty."""
+    path = out / rel
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+    parent = path.parent
+    while parent != out:
+        try:
+            parent.rmdir()
+        except OSError:
+            break
+        parent = parent.parent
 
 
 def _same_bytes(old: Path, data: bytes) -> bool:
@@ -249,9 +299,10 @@ def remove_output(root: Path, out: Path) -> list[Path]:
     if out.exists() and not (out / MARKER).exists() and any(out.iterdir()):
         raise SiteError(str(out), "was not made by bitopia, so it is not deleted", "delete it yourself if you mean to")
     removed = []
-    candidates = [out, staging_path(out), *out.parent.glob(f".{out.name}.trash-*"), root.resolve() / CACHE_DIR]
-    for path in candidates:
+    for path in [out, staging_path(out), root.resolve() / CACHE_DIR]:
         if path.exists() or path.is_symlink():
             _remove(path)
             removed.append(path)
+    for trash in out.parent.glob(f".{out.name}.trash-*"):  # a background delete may be at it already
+        shutil.rmtree(trash, ignore_errors=True)
     return removed
