@@ -27,6 +27,9 @@ PASSED_KEYS = {
 }
 TAXONOMY_LIKE = {"tag", "tags", "category", "categories", "series", "topic", "topics"}
 DATE_HINT = "write YYYY-MM-DD or YYYY-MM-DD HH:MM:SS+HH:MM"
+# Each term is a page listing its posts, each post with all its terms: N terms on one post make
+# N pages of N links, so a build with thousands of terms on one post would never finish.
+MAX_TERMS = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +117,10 @@ def _parse(source: Source, settings: ContentSettings) -> Parsed:
     terms: list[tuple[str, tuple[str, ...]]] = []
     for taxonomy in settings.taxonomies:
         names = _string_list(get(taxonomy), taxonomy, fail)
+        if len(names) > MAX_TERMS:
+            fail(taxonomy, f"has {len(names):,} {taxonomy}; a post can have at most {MAX_TERMS}",
+                 f"keep the {taxonomy} that say what the post is about")
+            names = ()
         for name in names:
             if not urls.urlize(name):
                 fail(taxonomy, f'{taxonomy} term "{name}" has no letters or digits to make a URL from',
@@ -252,7 +259,7 @@ def _featured(meta: dict[str, Any], keys: dict[str, str], published: datetime | 
         if published is None:
             fail("featuredpath", "`featuredpath: date` needs the post's date", "add `date:` to the front matter")
             return None
-        site_path = f"img/{published:%Y}/{published:%m}/{name}"
+        site_path = f"img/{published.year:04d}/{published:%m}/{name}"
     elif where:
         site_path = f"img/{where}/{name}"
     else:

@@ -32,13 +32,18 @@ def split(text: str, path: str) -> tuple[dict[str, Any], str, int]:
 
     A document with no front matter is an error: every post needs at least a title.
     """
-    text = text.lstrip("\ufeff")
-    first = text.split("\n", 1)[0].rstrip("\r").rstrip()
+    text = _newlines(text.lstrip("\ufeff"))
+    first = text.split("\n", 1)[0].rstrip()
     if first in _FENCES:
         return _split_fenced(text, path, first)
     if text.startswith("{"):
         return _split_json(text, path)
     raise SiteError(path, "no front matter found", "start the file with a `---` line, then `title: ...`, then `---`", 1)
+
+
+def _newlines(text: str) -> str:
+    """Windows (CRLF) and old Mac (CR) line ends, or a mix, read as plain LF."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 def _split_fenced(text: str, path: str, fence: str) -> tuple[dict[str, Any], str, int]:
@@ -82,8 +87,14 @@ def _parse_toml(raw: str, path: str) -> dict[str, Any]:
 def _split_json(text: str, path: str) -> tuple[dict[str, Any], str, int]:
     try:
         data, end = json.JSONDecoder().raw_decode(text)
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
     except json.JSONDecodeError as exc:
         raise SiteError(path, f"invalid JSON front matter: {exc.msg}", "check commas and quotes", exc.lineno) from None
+    except RecursionError:
+        raise SiteError(path, "invalid JSON front matter: nested too deeply", "flatten the nested lists", 1) from None
+    except UnicodeEncodeError:
+        raise SiteError(path, "invalid JSON front matter: a \\u escape names half a character (a lone surrogate)",
+                        "write the character itself, or both halves of its \\u escape", 1) from None
     body = text[end:].lstrip("\r\n")
     return _mapping(data, path), body, text.count("\n", 0, len(text) - len(body)) + 1
 
@@ -99,5 +110,6 @@ def _mapping(data: Any, path: str) -> dict[str, Any]:
 def key_line(text: str, key: str) -> int | None:
     """The line where a top-level front-matter key is set, for error messages."""
     pattern = re.compile(rf"^['\"]?{re.escape(key)}['\"]?\s*[:=]", re.M | re.I)
+    text = _newlines(text)
     match = pattern.search(text)
     return text.count("\n", 0, match.start()) + 1 if match else None

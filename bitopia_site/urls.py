@@ -10,6 +10,8 @@ from urllib.parse import quote
 _KEEP = set("_.+~")
 _DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}[-_]")
 _BAD_URL = re.compile(r"[\\\x00-\x1f\x7f?#]")
+MAX_NAME_BYTES = 255  # a file name on Linux, macOS and Windows
+MAX_URL_BYTES = 2000  # kept well below PATH_MAX (4096) once the output folder is in front
 
 
 class UnsafeURL(ValueError):
@@ -36,18 +38,35 @@ def slug_from_filename(stem: str) -> str:
 def normalize_url(url: str) -> str:
     """Give a site URL a leading slash, and a trailing one unless it names a file."""
     url = str(url).strip()
+    if "?" in url and not re.search(r"[\\\x00-\x1f\x7f]", url):
+        query = _short(url[url.index("?"):], 40)
+        raise UnsafeURL(f"`{_short(url)}` has a query string (`{query}`), which a static file path cannot hold")
+    if "\\" in url and not re.search(r"[\x00-\x1f\x7f?#]", url):
+        raise UnsafeURL(f"`{_short(url)}` has backslashes; a URL path is written with forward slashes (/)")
     if _BAD_URL.search(url):
-        raise UnsafeURL(f"`{url}` has a character a file path cannot hold (a backslash, ?, #, or a control character)")
+        raise UnsafeURL(f"`{_short(url)}` has a character a file path cannot hold (a backslash, ?, #, or a "
+                        "control character)")
     if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", url) or url.startswith("//"):
-        raise UnsafeURL(f"`{url}` names a scheme, host or drive, not a path on this site")
+        raise UnsafeURL(f"`{_short(url)}` names a scheme, host or drive, not a path on this site")
     url = "/" + url.lstrip("/")
     url = re.sub(r"/{2,}", "/", url)
     if not url.endswith("/") and not names_file(url):
         url += "/"
     parts = url.strip("/").split("/")
     if any(part in ("..", ".") for part in parts):
-        raise UnsafeURL(f"`{url}` climbs out of the site with `..`")
+        raise UnsafeURL(f"`{_short(url)}` climbs out of the site with `..`" if ".." in parts
+                        else f"`{_short(url)}` has a `.` part, which names no folder")
+    if len(url.encode("utf-8", "surrogatepass")) > MAX_URL_BYTES or \
+            any(len(part.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES for part in parts):
+        raise UnsafeURL(f"`{_short(url)}` is too long for a file path (at most {MAX_NAME_BYTES} bytes between "
+                        f"slashes, {MAX_URL_BYTES} in all)")
     return url
+
+
+def _short(text: str, limit: int = 80) -> str:
+    """A URL for an error message: control characters shown as escapes, a long one cut."""
+    text = re.sub(r"[\x00-\x1f\x7f]", lambda m: f"\\x{ord(m.group()):02x}", text)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def safe_file_path(path: str) -> str:
@@ -76,7 +95,7 @@ def expand_permalink(pattern: str, *, date: datetime | None, slug: str, title: s
                      section: str, filename: str) -> str:
     """Fill a permalink pattern like `/:year/:month/:day/:slug/`."""
     values = {
-        "year": f"{date:%Y}" if date else "",
+        "year": f"{date.year:04d}" if date else "",  # %Y gives "1" for year 1, not "0001"
         "month": f"{date:%m}" if date else "",
         "day": f"{date:%d}" if date else "",
         "slug": slug,
