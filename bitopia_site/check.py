@@ -157,7 +157,8 @@ def check_build(site: SiteBuild, unpublished: Sequence[Unpublished] = (), jobs: 
 
     broken: dict[tuple[str, str], list[Reference]] = defaultdict(list)
     leaks: dict[tuple[str, str], list[Reference]] = defaultdict(list)
-    paths = sorted(p for p in site.rendered if p.endswith((".html", ".htm", ".xml")))
+    paths = sorted(p for p, data in site.rendered.items()
+                   if data is not None and p.endswith((".html", ".htm", ".xml")))  # None: reused, not rendered
     result.pages = sum(p.endswith((".html", ".htm")) for p in paths)
     result.feeds = len(paths) - result.pages
     shared = (site.rendered, base, origin.netloc.lower(), config.base_path)
@@ -290,10 +291,10 @@ def _page_url(path: str, base_path: str) -> str:
     return base_path + url
 
 
-def _references_chunk(shared: tuple[dict[str, bytes], str, str, str], paths: Sequence[str]) -> list[list[Reference]]:
+def _references_chunk(shared: tuple[dict[str, bytes | None], str, str, str], paths: Sequence[str]) -> list[list[Reference]]:
     rendered, base_url, netloc, base_path = shared
-    return [list(_references(path, rendered[path].decode("utf-8", "replace"), base_url, netloc, base_path))
-            for path in paths]
+    return [list(_references(path, (rendered[path] or b"").decode("utf-8", "replace"), base_url, netloc,
+                             base_path)) for path in paths]
 
 
 def _references(path: str, text: str, base_url: str, netloc: str, base_path: str) -> Iterable[Reference]:

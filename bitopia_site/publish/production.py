@@ -13,7 +13,7 @@ from typing import Callable, Iterable, Mapping
 
 from bitopia_site.build import SiteBuild, render_site
 from bitopia_site.check import CheckResult, check_build, production_options, unpublished_documents
-from bitopia_site.errors import BuildFailed
+from bitopia_site.errors import BuildFailed, SiteError
 
 Log = Callable[[str], None]
 
@@ -39,8 +39,12 @@ def build_checked(root: Path, log: Log, now: datetime | None = None, jobs: int =
     options = production_options(now, jobs, strict)
     log(f"building {root} for production: no drafts, no future or expired posts")
     started = time.perf_counter()
-    site = render_site(root, options)
-    files: dict[str, bytes | Path] = {**site.static, **site.rendered}
+    site = render_site(root, options)  # no reuse: every page comes back rendered
+    missing = sorted(path for path, data in site.rendered.items() if data is None)
+    if missing:
+        raise SiteError(root, f"the build did not return {len(missing)} pages (e.g. {missing[0]})",
+                        "this is a bug in bitopia; please report it")
+    files: dict[str, bytes | Path] = {**site.static, **{p: d for p, d in site.rendered.items() if d is not None}}
     log(f"built {len(site.rendered)} pages and {len(site.static)} static files for {site.config.base_url} "
         f"in {time.perf_counter() - started:.2f} s" + (f" ({len(site.report.warnings)} warnings)"
                                                         if site.report.warnings else ""))
