@@ -65,7 +65,18 @@ def make_environment(config: SiteConfig, theme: Theme, site_globals: dict[str, A
             fragment = fragments[name] = Markup(env.get_template(name).render())
         return fragment
 
-    env.globals.update(site_globals, url_for=url_for, abs_url=abs_url, pygments_css=pygments_css, once=once)
+    memos: dict[tuple[str, int], Markup] = {}
+
+    def memo(name: str, item: Any) -> Markup:
+        """A template rendered with `item` once per build (a post's card, shown on many lists)."""
+        key = (name, id(item))
+        fragment = memos.get(key)
+        if fragment is None:
+            fragment = memos[key] = Markup(env.get_template(name).render(item=item))
+        return fragment
+
+    env.globals.update(site_globals, url_for=url_for, abs_url=abs_url, pygments_css=pygments_css, once=once,
+                       memo=memo)
     env.filters.update(
         date=_format_date, iso=lambda d: d.isoformat() if isinstance(d, datetime) else "",
         rfc822=lambda d: format_datetime(d) if isinstance(d, datetime) else "", absolute=abs_url,
