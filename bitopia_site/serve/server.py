@@ -97,7 +97,8 @@ class DevServer:
         shown_host = "127.0.0.1" if host in ("0.0.0.0", "") else host
         shown_host = f"[{shown_host}]" if ":" in shown_host else shown_host
         self.url = f"http://{shown_host}:{self.port}/"
-        self.options = replace(options, base_url=self.url, post_process=inject_livereload)
+        # Requests wait while a build runs, so the serve folder can be updated file by file.
+        self.options = replace(options, base_url=self.url, post_process=inject_livereload, in_place=True)
         self.changed_at = 0.0  # perf_counter() when the latest burst of changes was first seen
         self.debouncer = Debouncer(self._rebuild, quiet=debounce, on_first=self._changes_began)
         self.watcher = SiteWatcher(self._layout(), self.debouncer, poll=poll)
