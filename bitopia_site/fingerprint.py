@@ -29,31 +29,38 @@ class Fingerprinter:
         return hashlib.blake2b("\x1f".join(parts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
     def _walk(self, value: Any, parts: list[str]) -> None:
-        if isinstance(value, str):
-            parts.append(value)
-        elif isinstance(value, dict):
-            known = self.view_digests.get(id(value))
-            if known is not None:
-                parts.append(known)
-                return
-            parts.append("{")
-            for key in sorted(value, key=str):
-                parts.append(str(key))
-                self._walk(value[key], parts)
-            parts.append("}")
-        elif isinstance(value, (list, tuple)):
-            parts.append("[")
-            for item in value:
-                self._walk(item, parts)
-            parts.append("]")
-        elif isinstance(value, (datetime, date)):
-            parts.append(value.isoformat())
-        elif value is None or isinstance(value, (bool, int, float)):
-            parts.append(repr(value))
-        elif callable(value):
-            parts.append(f"callable:{getattr(value, '__qualname__', type(value).__name__)}")
-        else:
-            parts.append(f"{type(value).__name__}:{value!r}")
+        """Flatten `value` into `parts`. Dicts keep their order: contexts are built in a fixed order,
+        so the same inputs give the same order (a reordered front matter only costs a re-render)."""
+        append = parts.append
+        views = self.view_digests
+        stack = [value]
+        while stack:
+            value = stack.pop()
+            kind = type(value)
+            if kind is str or isinstance(value, str):
+                append(value)
+            elif kind is dict:
+                known = views.get(id(value))
+                if known is not None:
+                    append(known)
+                    continue
+                append("{")
+                for key, item in reversed(value.items()):
+                    stack.append(item)
+                    stack.append(str(key))
+            elif kind is list or kind is tuple:
+                append("[")
+                stack.extend(reversed(value))
+            elif isinstance(value, (datetime, date)):
+                append(value.isoformat())
+            elif value is None or kind in (bool, int, float):
+                append(repr(value))
+            elif isinstance(value, dict):
+                stack.append(dict(value))
+            elif callable(value):
+                append(f"callable:{getattr(value, '__qualname__', type(value).__name__)}")
+            else:
+                append(f"{type(value).__name__}:{value!r}")
 
 
 def files_digest(folders: Iterable[Path]) -> str:
