@@ -21,7 +21,7 @@ from bitopia_site.render import Renderer, make_environment
 from bitopia_site.sources import input_state, read_site
 from bitopia_site.theme import PACKAGED_THEMES, Theme, load_theme
 from bitopia_site.views import Views
-from bitopia_site.writer import SiteWriter, WriteStats, check_output_folder, output_id
+from bitopia_site.writer import SiteWriter, WriteStats, check_output_folder, missing_files, output_id
 
 
 @dataclass(frozen=True)
@@ -160,7 +160,7 @@ def build(root: Path, out: Path | None = None, options: BuildOptions = BuildOpti
     last = cache.load("output", str(out))
     current_id = output_id(out)
     reuse = None
-    if last and current_id and last.get("build_id") == current_id:
+    if last and current_id and last.get("build_id") == current_id and not missing_files(out, last.get("files", set())):
         reuse = Reuse(last.get("fingerprints", {}))
     state = _input_state(root, options)
     if reuse and state is not None and last.get("state") == state and now.timestamp() < last.get("horizon", 0):
@@ -199,8 +199,10 @@ def _input_state(root: Path, options: BuildOptions) -> str | None:
 
 
 def _horizon(documents: list[Document], now: datetime) -> float:
-    """The first moment after `now` at which a date alone changes what is published."""
-    moments = [d.date.timestamp() for d in documents if d.date and d.date > now]
+    """The first moment after `now` at which time alone changes the site: a post comes due or
+    expires, or a new year begins (pages show the build's year)."""
+    moments = [datetime(now.year + 1, 1, 1, tzinfo=now.tzinfo or timezone.utc).timestamp()]
+    moments += [d.date.timestamp() for d in documents if d.date and d.date > now]
     moments += [d.expiry_date.timestamp() for d in documents if d.expiry_date and d.expiry_date > now]
     return min(moments, default=float("inf"))
 

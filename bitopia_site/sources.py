@@ -94,9 +94,10 @@ def read_site(root: Path, theme_static: list[Path]) -> SiteFiles:
 
 
 def input_state(root: Path, extra_folders: list[Path]) -> str:
-    """A hash of the name, size and time stamp of every file a build reads: the site's config,
+    """A hash of the name, size, time stamps and inode of every file a build reads: the site's config,
     content/, static/, templates/, themes/ and the given theme folders. Equal states mean no input
-    changed, so a build with the same options can stop at once."""
+    changed, so a build with the same options can stop at once. The change time (ctime) cannot be
+    set back by a tool that keeps a file's modification time, so such edits are seen too."""
     h = hashlib.blake2b(digest_size=16)
     folders = [root / name for name in ("content", "static", "templates", "themes")] + list(extra_folders)
     for folder in folders:
@@ -108,7 +109,8 @@ def input_state(root: Path, extra_folders: list[Path]) -> str:
                     info = os.stat(os.path.join(dirpath, name))
                 except OSError:
                     continue
-                h.update(f"{dirpath}/{name}\0{info.st_size}\0{info.st_mtime_ns}\0".encode("utf-8", "surrogateescape"))
+                h.update(f"{dirpath}/{name}\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ctime_ns}\0{info.st_ino}\0"
+                         .encode("utf-8", "surrogateescape"))
     for entry in sorted(os.listdir(root)):
         if entry.endswith((".yaml", ".yml", ".toml")):
             try:

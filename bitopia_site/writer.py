@@ -36,6 +36,11 @@ def staging_path(out: Path) -> Path:
     return out.parent / f".{out.name}.staging"
 
 
+def missing_files(out: Path, files: set[str]) -> bool:
+    """True when a file a build wrote is gone from `out` (deleted by hand, say)."""
+    return not all(os.path.isfile(out / rel) for rel in files)
+
+
 def output_id(out: Path) -> str:
     """The id of the build that wrote `out` (from its marker), or '' when there is none."""
     try:
@@ -218,11 +223,13 @@ def _same_bytes(old: Path, data: bytes) -> bool:
 
 
 def _same_static(old: Path, source: Path) -> bool:
+    """True when `old` is a copy of `source` as it is now: same size and time stamp (copies keep the
+    source's), and the source not changed since the copy was made (its ctime, which no tool sets back)."""
     try:
         a, b = old.stat(), source.stat()
     except OSError:
         return False
-    return a.st_size == b.st_size and a.st_mtime_ns == b.st_mtime_ns
+    return a.st_size == b.st_size and a.st_mtime_ns == b.st_mtime_ns and b.st_ctime_ns <= a.st_ctime_ns
 
 
 def swap(stage: Path, out: Path) -> None:
