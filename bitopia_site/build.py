@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from bitopia_site import __version__, parallel
-from bitopia_site.cache import Cache, parsed_entry
+from bitopia_site.cache import Cache, code_version, parsed_entry
 from bitopia_site.config import SiteConfig, load_config
 from bitopia_site.content import ContentSettings, Parsed, parse, source_digest
 from bitopia_site.errors import BuildFailed, Report, SiteError
@@ -262,7 +262,7 @@ def _fingerprints(pages: list[OutputPage], views: Views, config: SiteConfig, the
             return {}
         process_key = f"{process.__module__}.{qualname}"
     finger = Fingerprinter(views.digests, "")
-    finger.global_key = finger.value([__version__, config.fingerprint(), files_digest(theme.template_dirs),
+    finger.global_key = finger.value([code_version(), config.fingerprint(), files_digest(theme.template_dirs),
                                       process_key, site_globals, sorted(static)])
     return {page.path: finger.page(page) for page in pages}
 

@@ -7,9 +7,12 @@ is dropped, one that cannot be read is dropped with one warning, never trusted.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
 import sys
+from functools import lru_cache
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +24,17 @@ CACHE_DIR = ".bitopia-cache"
 _FORMAT = 1
 
 
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """The package version, the versions of the libraries that shape output, and a hash of this
+    package's own code: a cache made by other code is never used (an editable install included)."""
+    h = hashlib.blake2b(digest_size=12)
+    for path in sorted(Path(__file__).resolve().parent.rglob("*.py")):
+        h.update(path.read_bytes())
+    libraries = [f"{name}={metadata.version(name)}" for name in ("cmarkgfm", "pygments", "jinja2", "pyyaml")]
+    return f"{__version__}:{','.join(libraries)}:{h.hexdigest()}"
+
+
 class Cache:
     """Reads and writes one site's cache files; every failure falls back to 'no cache'."""
 
@@ -30,7 +44,7 @@ class Cache:
         self.enabled = enabled
 
     def _key(self, kind: str, settings: str) -> str:
-        return f"{kind}:{_FORMAT}:{__version__}:{sys.version_info[:2]}:{settings}"
+        return f"{kind}:{_FORMAT}:{code_version()}:{sys.version_info[:2]}:{settings}"
 
     def load(self, kind: str, settings: str) -> dict[str, Any]:
         """The entries saved under `kind` with these settings, or {} when there are none."""

@@ -54,7 +54,7 @@ class Fingerprinter:
             elif isinstance(value, (datetime, date)):
                 append(value.isoformat())
             elif value is None or kind in (bool, int, float):
-                append(repr(value))
+                append(f"\x01{value!r}")  # marked, so 1 and "1" differ
             elif isinstance(value, dict):
                 stack.append(dict(value))
             elif callable(value):
