@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 from typing import Iterator
 
@@ -13,6 +12,7 @@ from click.testing import CliRunner
 from bitopia_site.build import BuildOptions
 from bitopia_site.cli import main
 from bitopia_site.serve.server import DevServer
+from conftest import wait_for
 
 expect = pytest.importorskip("playwright.sync_api").expect
 
@@ -20,15 +20,6 @@ POST = "content/posts/2014-08-06-the-live-deployment-stories-from-bitopia.md"
 POST_URL = "/2014/08/06/the-live-deployment-stories-from-bitopia/"
 TITLE = "The Live Deployment (Stories from Bitopia)"
 WAIT_MS = 8000
-
-
-def wait_for(condition, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return condition()
 
 
 def edit(site: Path, rel: str, old: str, new: str) -> None:

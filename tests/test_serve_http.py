@@ -23,19 +23,10 @@ from bitopia_site.model import OutputPage
 from bitopia_site.serve.errorpage import excerpt, render_error_page
 from bitopia_site.serve.handler import BUILD_PLACEHOLDER, SCRIPT_TAG, Refused, request_parts
 from bitopia_site.serve.server import DevServer, inject_livereload
-from conftest import REPO, copy_site
+from conftest import REPO, copy_site, wait_for
 
 POST = "content/posts/2014-08-06-the-live-deployment-stories-from-bitopia.md"
 POST_URL = "/2014/08/06/the-live-deployment-stories-from-bitopia/"
-
-
-def wait_for(condition, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return condition()
 
 
 @pytest.fixture(scope="module")

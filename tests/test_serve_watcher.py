@@ -12,15 +12,7 @@ from watchdog.events import DirCreatedEvent, DirModifiedEvent, FileClosedNoWrite
 from bitopia_site.serve.server import DevServer
 from bitopia_site.serve.watcher import (Changes, Debouncer, Kind, SiteLayout, SiteWatcher, changes_from_event, classify,
                                         is_temp_file, static_url)
-
-
-def wait_for(condition, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return condition()
+from conftest import wait_for
 
 
 @pytest.mark.parametrize(("rel", "kind"), [
