@@ -190,10 +190,11 @@ def build(root: Path, out: Path | None = None, options: BuildOptions = BuildOpti
 
 
 def _input_state(root: Path, options: BuildOptions) -> str | None:
-    """Every input file's name, size and time stamp, with the options; None when uncacheable."""
+    """Every input file's name, size and time stamps, with the options and the code; None when
+    the build cannot be skipped (an unknown post-processor)."""
     if options.post_process is not None and "<locals>" in getattr(options.post_process, "__qualname__", "<locals>"):
         return None
-    key = (options.drafts, options.future, options.expired, options.base_url, options.strict,
+    key = (code_version(), options.drafts, options.future, options.expired, options.base_url, options.strict,
            getattr(options.post_process, "__qualname__", None))
     return f"{key}:{input_state(root.resolve(), [PACKAGED_THEMES])}"
 
