@@ -125,6 +125,11 @@ def _parse(source: Source, settings: ContentSettings) -> Parsed:
             if not urls.urlize(name):
                 fail(taxonomy, f'{taxonomy} term "{name}" has no letters or digits to make a URL from',
                      "use a term with at least one letter or digit")
+                continue
+            try:
+                urls.normalize_url(f"/{taxonomy}/{urls.urlize(name)}/")
+            except urls.UnsafeURL as exc:
+                fail(taxonomy, f"{taxonomy} term URL {exc}", "use a shorter term")
         if names:
             terms.append((taxonomy, names))
     for key in sorted(keys.keys() & TAXONOMY_LIKE - set(settings.taxonomies)):

@@ -24,6 +24,7 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 _FENCES = {"---": "yaml", "+++": "toml"}
+MAX_VALUES = 100_000  # YAML aliases can make a few lines mean billions of values ("billion laughs")
 _CLOSE = re.compile(r"^(---|\+\+\+|\.\.\.)[ \t]*$", re.M)
 
 
@@ -71,7 +72,24 @@ def _parse_yaml(raw: str, path: str) -> dict[str, Any]:
                         "check quoting and indentation (a value with `: ` in it needs quotes)", line) from None
     except (yaml.YAMLError, ValueError, TypeError, RecursionError) as exc:
         raise SiteError(path, f"invalid YAML in front matter: {exc}", "check the front matter's syntax", 2) from None
+    _check_size(data, path)
     return _mapping(data, path)
+
+
+def _check_size(data: Any, path: str) -> None:
+    """Refuse front matter that expands (through `*alias`es, or an alias to itself) past MAX_VALUES."""
+    stack, count = [data], 0
+    while stack:
+        item = stack.pop()
+        count += 1
+        if count > MAX_VALUES:
+            raise SiteError(path, f"front matter has more than {MAX_VALUES:,} values once its YAML aliases "
+                            "(`*name`) are expanded", "write the values out instead of nesting aliases", 2)
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple, set)):
+            stack.extend(item)
 
 
 def _parse_toml(raw: str, path: str) -> dict[str, Any]:

@@ -53,6 +53,14 @@ class _Balancer(HTMLParser):
         if tag in self.stack:
             self._close_to(tag)
 
+    def parse_marked_section(self, i: int, report: int = 1) -> int:
+        """`<![` that starts no CDATA or IE section (`<![alt](x.png)` in a raw HTML block): a bogus
+        comment, as a browser reads it; the standard library raises AssertionError instead."""
+        try:
+            return super().parse_marked_section(i, report)
+        except AssertionError:
+            return self.parse_bogus_comment(i, report)
+
     def handle_data(self, data: str) -> None:
         self.out.append(data)
 
@@ -72,7 +80,10 @@ class _Balancer(HTMLParser):
         self.out.append(f"<?{data}>")
 
     def unknown_decl(self, data: str) -> None:
-        self.out.append(f"<![{data}]>")
+        # `<![CDATA[x]]>` (and the other SGML sections) end in `]]>`; IE's `<![if …]>` in `]>`
+        keyword = data.split("[", 1)[0].strip().lower()
+        end = "]]>" if keyword in ("cdata", "temp", "ignore", "include", "rcdata") else "]>"
+        self.out.append(f"<![{data}{end}")
 
 
 def balance(html: str) -> str:
