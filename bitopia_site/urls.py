@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 import unicodedata
 from datetime import datetime
 from urllib.parse import quote
@@ -18,6 +19,7 @@ class UnsafeURL(ValueError):
     """A URL that cannot be a file inside the output folder."""
 
 
+@lru_cache(maxsize=65536)
 def urlize(text: str) -> str:
     """Hugo's urlize: lower case, spaces to dashes, punctuation dropped (`Code & Tech` -> `code-tech`)."""
     out: list[str] = []
@@ -56,6 +58,8 @@ def normalize_url(url: str) -> str:
     if any(part in ("..", ".") for part in parts):
         raise UnsafeURL(f"`{_short(url)}` climbs out of the site with `..`" if ".." in parts
                         else f"`{_short(url)}` has a `.` part, which names no folder")
+    if parts[0] == ".bitopia-output":  # writer.MARKER: the file that marks an output folder as bitopia's
+        raise UnsafeURL(f"`{_short(url)}` is where bitopia marks its output folder")
     if len(url.encode("utf-8", "surrogatepass")) > MAX_URL_BYTES or \
             any(len(part.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES for part in parts):
         raise UnsafeURL(f"`{_short(url)}` is too long for a file path (at most {MAX_NAME_BYTES} bytes between "
