@@ -38,7 +38,8 @@ def staging_path(out: Path) -> Path:
 
 def missing_files(out: Path, files: set[str]) -> bool:
     """True when a file a build wrote is gone from `out` (deleted by hand, say)."""
-    return not all(os.path.isfile(out / rel) for rel in files)
+    folder = str(out)
+    return not all(os.path.isfile(f"{folder}/{rel}") for rel in files)
 
 
 def output_id(out: Path) -> str:
@@ -80,8 +81,7 @@ class SiteWriter:
 
     def put(self, rel: str, data: bytes | None) -> None:
         """One rendered file; None means "the same as the file already in the output"."""
-        old = self.out / rel
-        if data is None or (self.out.is_dir() and _same_bytes(old, data)):
+        if data is None or _same_bytes(f"{self.out}/{rel}", data):
             self.kept.append(rel)
             return
         self._guard(lambda: self._write(rel, data))
@@ -92,24 +92,24 @@ class SiteWriter:
         if self.in_place:
             return self._finish_in_place(static, paths)
         if (self.stage is None and self.previous is not None and self.out.is_dir() and self.previous == paths
-                and all(_same_static(self.out / rel, src) for rel, src in static.items() if rel not in self.kept)):
+                and all(_same_static(f"{self.out}/{rel}", src) for rel, src in static.items() if rel not in self.kept)):
             return WriteStats(0, len(paths), 0, output_id(self.out))
         unchanged = 0
 
         def place_all() -> None:
             nonlocal unchanged
-            stage = self._ensure_stage()
+            out, stage = str(self.out), str(self._ensure_stage())
             for rel in self.kept:
                 self._dirs(rel)
-                os.link(self.out / rel, stage / rel)
+                os.link(f"{out}/{rel}", f"{stage}/{rel}")
                 unchanged += 1
             for rel, source in static.items():
                 self._dirs(rel)
-                if _same_static(self.out / rel, source):
-                    os.link(self.out / rel, stage / rel)
+                if _same_static(f"{out}/{rel}", source):
+                    os.link(f"{out}/{rel}", f"{stage}/{rel}")
                     unchanged += 1
                 else:
-                    shutil.copy2(source, stage / rel)
+                    shutil.copy2(source, f"{stage}/{rel}")
                     self.written += 1
 
         self._guard(place_all)
@@ -125,7 +125,7 @@ class SiteWriter:
     def _finish_in_place(self, static: dict[str, Path], paths: set[str]) -> WriteStats:
         unchanged = len(self.kept)
         for rel, source in static.items():
-            if _same_static(self.out / rel, source):
+            if _same_static(f"{self.out}/{rel}", source):
                 unchanged += 1
             else:
                 self._guard(lambda: self._replace(rel, None, source))
@@ -168,7 +168,7 @@ class SiteWriter:
     def _dirs(self, rel: str) -> None:
         parent = os.path.dirname(rel)
         if parent and parent not in self.made_dirs:
-            os.makedirs(self._ensure_stage() / parent, exist_ok=True)
+            os.makedirs(f"{self._ensure_stage()}/{parent}", exist_ok=True)
             self.made_dirs.add(parent)
 
     def _write(self, rel: str, data: bytes) -> None:
@@ -215,18 +215,21 @@ def _prune(out: Path, rel: str) -> None:
         parent = parent.parent
 
 
-def _same_bytes(old: Path, data: bytes) -> bool:
+def _same_bytes(old: str, data: bytes) -> bool:
     try:
-        return old.stat().st_size == len(data) and old.read_bytes() == data
+        if os.stat(old).st_size != len(data):
+            return False
+        with open(old, "rb") as handle:
+            return handle.read() == data
     except OSError:
         return False
 
 
-def _same_static(old: Path, source: Path) -> bool:
+def _same_static(old: str, source: Path) -> bool:
     """True when `old` is a copy of `source` as it is now: same size and time stamp (copies keep the
     source's), and the source not changed since the copy was made (its ctime, which no tool sets back)."""
     try:
-        a, b = old.stat(), source.stat()
+        a, b = os.stat(old), os.stat(source)
     except OSError:
         return False
     return a.st_size == b.st_size and a.st_mtime_ns == b.st_mtime_ns and b.st_ctime_ns <= a.st_ctime_ns
