@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,12 +57,27 @@ def _inside(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
+def _special(path: Path, shown: str, files: SiteFiles) -> bool:
+    """True (and an error) for a pipe, socket or device: reading one would hang the build."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False  # a broken link or a vanished file: reported where it is read
+    if stat.S_ISREG(mode):
+        return False
+    files.errors.append(SiteError(shown, "is not a regular file (a pipe, socket or device)",
+                                  "remove it from the site folder"))
+    return True
+
+
 def read_site(root: Path, theme_static: list[Path]) -> SiteFiles:
     """Read content/ (Markdown becomes Sources, the rest is copied) and collect static files."""
     files = SiteFiles()
     root_real = os.path.realpath(root)
     for folder in [*reversed(theme_static), root / "static"]:
         for rel, path in walk(folder, folder):
+            if _special(path, f"{folder.name}/{rel}", files):
+                continue
             files.static[rel] = path
     content = root / "content"
     for rel, path in walk(content, root):
@@ -69,6 +85,8 @@ def read_site(root: Path, theme_static: list[Path]) -> SiteFiles:
         if os.path.islink(path) and not _inside(os.path.realpath(path), root_real):
             files.errors.append(SiteError(site_rel, "is a link to a file outside the site",
                                           "copy the file into the site instead of linking to it"))
+            continue
+        if _special(path, site_rel, files):
             continue
         if path.suffix.lower() in MARKDOWN_SUFFIXES:
             try:

@@ -162,6 +162,17 @@ def test_post_linking_out_of_the_site_is_refused(tmp_path: Path, previous_output
         "linking to it"])
 
 
+def test_named_pipe_in_the_site_is_refused_not_read(tmp_path: Path, previous_output: Path) -> None:
+    """Reading a pipe blocks for ever: it was a build that never ended."""
+    site = make_site(tmp_path, files={f"{POSTS}/fine.md": "---\ntitle: Fine\ndate: 2020-01-01\n---\nok\n"})
+    os.mkfifo(site / POSTS / "pipe.md")
+    (site / "static").mkdir()
+    os.mkfifo(site / "static" / "feed.fifo")
+    assert_fails(site, tmp_path, previous_output, [
+        "content/posts/pipe.md: is not a regular file (a pipe, socket or device) — remove it from the site folder",
+        "static/feed.fifo: is not a regular file (a pipe, socket or device) — remove it from the site folder"])
+
+
 def test_ten_thousand_tags_on_one_post_is_a_clear_error(tmp_path: Path, previous_output: Path) -> None:
     tags = "".join(f"  - tag {i}\n" for i in range(10_000))
     site = make_site(tmp_path, files={f"{POSTS}/tags.md": f"---\ntitle: Tags\ndate: 2020-01-01\ntags:\n{tags}---\nx\n"})
