@@ -129,7 +129,8 @@ def _parse(source: Source, settings: ContentSettings) -> Parsed:
             try:
                 urls.normalize_url(f"/{taxonomy}/{urls.urlize(name)}/")
             except urls.UnsafeURL as exc:
-                fail(taxonomy, f"{taxonomy} term URL {exc}", "use a shorter term")
+                fail(taxonomy, f"{taxonomy} term URL {exc}",
+                     "use a shorter term, and plain words for the taxonomies in site.yaml")
         if names:
             terms.append((taxonomy, names))
     for key in sorted(keys.keys() & TAXONOMY_LIKE - set(settings.taxonomies)):
