@@ -265,7 +265,13 @@ def _fingerprints(pages: list[OutputPage], views: Views, config: SiteConfig, the
     finger = Fingerprinter(views.digests, "")
     finger.global_key = finger.value([code_version(), config.fingerprint(), files_digest(theme.template_dirs),
                                       process_key, site_globals, sorted(static)])
-    return {page.path: finger.page(page) for page in pages}
+    prints = parallel.map_chunks(_fingerprint_chunk, finger, pages, options.jobs or parallel.default_jobs(),
+                                 min_items=2000)
+    return {page.path: value for page, value in zip(pages, prints)}
+
+
+def _fingerprint_chunk(finger: Fingerprinter, chunk: Sequence[OutputPage]) -> list[str]:
+    return [finger.page(page) for page in chunk]
 
 
 def _check_featured(index: SiteIndex, static: dict[str, Path], report: Report) -> None:
