@@ -21,7 +21,8 @@ from bitopia_site.render import Renderer, make_environment
 from bitopia_site.sources import input_state, read_site
 from bitopia_site.theme import PACKAGED_THEMES, Theme, load_theme
 from bitopia_site.views import Views
-from bitopia_site.writer import SiteWriter, WriteStats, check_output_folder, missing_files, output_id
+from bitopia_site.writer import (SiteWriter, WriteStats, check_output_folder, missing_files, output_id,
+                                  sweep_leftovers)
 
 
 @dataclass(frozen=True)
@@ -163,20 +164,25 @@ def build(root: Path, out: Path | None = None, options: BuildOptions = BuildOpti
     if last and current_id and last.get("build_id") == current_id and not missing_files(out, last.get("files", set())):
         reuse = Reuse(last.get("fingerprints", {}))
     state = _input_state(root, options)
+    if out.parent.is_dir():
+        sweep_leftovers(out)
     if reuse and state is not None and last.get("state") == state and now.timestamp() < last.get("horizon", 0):
         counts = last["counts"]
         stats = WriteStats(0, counts[0] + counts[3], 0, current_id)
         return BuildResult(counts[0], counts[1], counts[2], counts[3], stats, time.perf_counter() - started,
                            list(last.get("warnings", [])), 0)
-    writer = SiteWriter(out, last.get("files") if reuse else None, options.in_place)
+    writer = None
     try:
+        writer = SiteWriter(out, last.get("files") if reuse else None, options.in_place)
         site = render_site(root, options, reuse, sink=writer.put)
         stats = writer.finish({rel: src for rel, src in site.static.items() if rel not in site.rendered})
     except SiteError as err:
-        writer.abort()
+        if writer is not None:
+            writer.abort()
         raise BuildFailed([err]) from None
     except BaseException:
-        writer.abort()
+        if writer is not None:
+            writer.abort()
         raise
     terms = sum(len(t.terms) for t in site.index.taxonomies)
     counts = (len(site.rendered), len(site.index.posts), terms, len(site.static))

@@ -120,7 +120,11 @@ def _from_site_yaml(root: Path, data: dict[str, Any], path: Path, report: Report
     if "main_sections" in values:
         values["main_sections"] = tuple(str(t) for t in values["main_sections"])
     if "permalinks" in values:
+        if not isinstance(values["permalinks"], dict):
+            raise SiteError(path.name, "permalinks must map a section to a pattern", "write `posts: /:year/:slug/`")
         values["permalinks"] = {**DEFAULT_PERMALINKS, **{str(k): str(v) for k, v in values["permalinks"].items()}}
+    if "menus" in values:
+        values["menus"] = _checked_menus(values["menus"], path)
     if "base_url" in values and not str(values["base_url"]).endswith("/"):
         values["base_url"] = str(values["base_url"]) + "/"
     try:
@@ -161,8 +165,7 @@ def _from_hugo(root: Path, raw: dict[str, Any], path: Path, report: Report) -> S
     author = meta.get("author") or lower_params.get("author") or data.get("author") or ""
     values["author"] = author if isinstance(author, str) else str(author.get("name", ""))
     values["description"] = str(meta.get("description") or lower_params.get("description") or "")
-    menus = data.get("menu") or data.get("menus") or {}
-    values["menus"] = {str(name): [dict(item) for item in items] for name, items in menus.items()}
+    values["menus"] = _checked_menus(data.get("menu") or data.get("menus") or {}, path)
     if "social" in data:
         params.setdefault("social", data["social"])
     if "copyright" in data:
@@ -182,6 +185,18 @@ def _hugo_pattern(pattern: str) -> str:
     """Hugo permalink patterns use the same :tokens; make sure they start and end with '/'."""
     pattern = pattern if pattern.startswith("/") else "/" + pattern
     return pattern if pattern.endswith("/") or pattern.endswith(".html") else pattern + "/"
+
+
+def _checked_menus(menus: Any, path: Path) -> dict[str, list[dict[str, Any]]]:
+    """Menus are lists of mappings with a name and a url."""
+    if not isinstance(menus, dict):
+        raise SiteError(path.name, "menus must map a menu's name to a list of items",
+                        "write `menus:` then `main:` then `- {name: Home, url: /}` lines")
+    for name, items in menus.items():
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            raise SiteError(path.name, f"menu `{name}` must be a list of items with a name and a url",
+                            "write each item as `- {name: Home, url: /}`")
+    return {str(name): [dict(item) for item in items] for name, items in menus.items()}
 
 
 def _checked(config: SiteConfig, path: Path) -> SiteConfig:

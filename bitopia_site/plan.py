@@ -19,7 +19,7 @@ def plan_site(index: SiteIndex, views: Views, paginate: int, feed_limit: int) ->
     for doc in index.documents:
         pages.append(_document_page(doc, views))
         for alias in doc.aliases:
-            pages.append(_alias(alias, doc.url))
+            pages.append(_alias(alias, doc.url, doc.source))
     pages += _paginated("/", ("home.html", "list.html"), views.docs(index.posts), paginate, sitemap=True,
                         kind="home", title="", feed_url="/index.xml")
     pages.append(_feed("/index.xml", "", views.docs(index.posts[:feed_limit]), "/"))
@@ -79,6 +79,16 @@ def check_collisions(pages: list[OutputPage], static: dict[str, Any]) -> list[Si
     for path in sorted(static.keys() & owners.keys()):
         errors.append(SiteError(owners[path], f"writes {path}, which the static file {path} also provides",
                                 "rename or move one of them"))
+    files = {**{path: f"the static file {path}" for path in static}, **owners}
+    for path in sorted(files):  # a file where another output needs a folder: x.html and x.html/y/index.html
+        folder = path.rsplit("/", 1)[0] if "/" in path else ""
+        while folder:
+            if folder in files:
+                errors.append(SiteError(files[path], f"writes {path}, but {files[folder]} writes {folder} "
+                                        "as a file, so it cannot be a folder too",
+                                        "give one of them another `url:` or alias, or rename the file"))
+                break
+            folder = folder.rsplit("/", 1)[0] if "/" in folder else ""
     return errors
 
 
@@ -101,9 +111,9 @@ def _document_page(doc: Document, views: Views) -> OutputPage:
     return OutputPage(urls.output_path(doc.url), doc.url, templates, context, in_sitemap=True)
 
 
-def _alias(alias: str, target: str) -> OutputPage:
+def _alias(alias: str, target: str, source: str) -> OutputPage:
     return OutputPage(urls.output_path(alias), alias, ("alias.html",),
-                      {"kind": "alias", "target": target, "title": "Redirect", "source": target})
+                      {"kind": "alias", "target": target, "title": "Redirect", "source": source})
 
 
 def _paginated(base: str, templates: tuple[str, ...], items: list[dict[str, Any]], size: int, *,
@@ -122,7 +132,7 @@ def _paginated(base: str, templates: tuple[str, ...], items: list[dict[str, Any]
         lastmod = max((i["lastmod"] for i in pager["items"] if i["lastmod"]), default=None)
         context = {"kind": kind, "title": title, "pager": pager, "feed_url": feed_url, "lastmod": lastmod, **extra}
         yield OutputPage(urls.output_path(url), url, templates, context, in_sitemap=sitemap and number == 1)
-    yield _alias(f"{base}page/1/", base)
+    yield _alias(f"{base}page/1/", base, f"the generated list {base}")
 
 
 def _page_links(number: int, total: int, page_url) -> list[dict[str, Any]]:

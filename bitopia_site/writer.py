@@ -70,14 +70,14 @@ class SiteWriter:
     def __init__(self, out: Path, previous_files: set[str] | None = None, in_place: bool = False) -> None:
         self.out = out.resolve()
         self.in_place = in_place  # for a dev server that holds requests while it builds: no staging
-        self.out.parent.mkdir(parents=True, exist_ok=True)
         self.previous = previous_files
         self.stage: Path | None = None
         self.kept: list[str] = []
         self.made_dirs: set[str] = set()
         self.written = 0
         self.written_paths: set[str] = set()
-        _sweep_trash(self.out)
+        self._guard(lambda: self.out.parent.mkdir(parents=True, exist_ok=True))
+        sweep_leftovers(self.out)
 
     def put(self, rel: str, data: bytes | None) -> None:
         """One rendered file; None means "the same as the file already in the output"."""
@@ -252,8 +252,11 @@ def swap(stage: Path, out: Path) -> None:
     _delete_later(trash)
 
 
-def _sweep_trash(out: Path) -> None:
-    """Old trees a previous build left for deletion (if its background delete was cut short)."""
+def sweep_leftovers(out: Path) -> None:
+    """What a killed build left beside the output: its staging folder, old trees not yet deleted."""
+    stage = staging_path(out)
+    if stage.exists() or stage.is_symlink():
+        _remove(stage)
     for leftover in out.parent.glob(f".{out.name}.trash-*"):
         _delete_later(leftover)
 

@@ -101,9 +101,6 @@ def test_sigkill_at_random_moments_leaves_a_whole_output(tmp_path: Path) -> None
     assert sorted(p.name for p in tmp_path.iterdir()) == ["output", "site"]
 
 
-@pytest.mark.xfail(strict=True, reason="writer.py/build.py: a staging folder left by a killed build is removed only "
-                   "by a build that stages; a no-op build (build.py's input-state shortcut, or SiteWriter.finish "
-                   "when nothing changed) leaves it, a whole copy of the changed pages, for good")
 def test_staging_folder_of_a_killed_build_is_removed_by_the_next_build(tmp_path: Path) -> None:
     site = small_site(tmp_path / "site")
     out = tmp_path / "output"
@@ -210,11 +207,6 @@ def test_immutable_output_parent_fails_clearly(tmp_path: Path) -> None:
     assert sorted(p.name for p in parent.iterdir()) == ["output"]
 
 
-MKDIR_XFAIL = pytest.mark.xfail(strict=True, reason="writer.py SiteWriter.__init__: `self.out.parent.mkdir(...)` runs "
-                                "outside `_guard`, so its OSError (FileExistsError, PermissionError) is a traceback")
-
-
-@MKDIR_XFAIL
 def test_output_below_a_file_is_a_clear_error(tmp_path: Path) -> None:
     site = small_site(tmp_path / "site")
     (tmp_path / "notes.txt").write_text("a file, not a folder")
@@ -224,7 +216,6 @@ def test_output_below_a_file_is_a_clear_error(tmp_path: Path) -> None:
     assert (tmp_path / "notes.txt").read_text() == "a file, not a folder"
 
 
-@MKDIR_XFAIL
 def test_output_parent_that_cannot_be_made_is_a_clear_error(tmp_path: Path) -> None:
     site = small_site(tmp_path / "site")
     locked = tmp_path / "locked"

@@ -126,13 +126,7 @@ def test_hostile_input_fails_with_exact_message(case: str, tmp_path: Path, previ
     assert_fails(make_site(tmp_path, case), tmp_path, previous_output, FAILING[case])
 
 
-CLASH = pytest.mark.xfail(strict=True, reason="plan.py check_collisions compares output paths only for equality: "
-                          "a page at X/index.html and a file X (a static file, a .html url, a feed) are not seen to "
-                          "clash; the writer then copies the file into the folder X (the stylesheet is lost, exit 0) "
-                          "or fails with 'cannot write the site: Not a directory' naming no source")
 
-
-@CLASH
 def test_alias_over_a_static_file_is_a_clash_naming_the_post(tmp_path: Path, previous_output: Path) -> None:
     out = tmp_path / "output"
     shutil.copytree(previous_output, out)
@@ -142,7 +136,7 @@ def test_alias_over_a_static_file_is_a_clash_naming_the_post(tmp_path: Path, pre
     assert [line.split(":")[0] for line in errors_of(result)] == ["content/posts/css.md (alias)"]
 
 
-@CLASH
+
 def test_url_below_another_pages_file_is_a_clash_naming_both(tmp_path: Path, previous_output: Path) -> None:
     out = tmp_path / "output"
     shutil.copytree(previous_output, out)
@@ -172,8 +166,6 @@ def test_taxonomy_named_to_climb_out_cannot_write_outside(tmp_path: Path, previo
     assert not (tmp_path / "escape").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="config.py does not check that menu items are mappings; build.py "
-                   "_site_globals then calls i.get() on an int: AttributeError traceback")
 def test_menu_items_that_are_not_mappings_are_a_clear_error(tmp_path: Path, previous_output: Path) -> None:
     site = make_site(tmp_path, files={f"{POSTS}/a.md": "---\ntitle: A\ndate: 2020-01-01\n---\nx\n"})
     (site / "site.yaml").write_text(SITE_YAML + "menus: {main: [1, 2]}\n")
