@@ -168,7 +168,7 @@ def run_timed(cmd: list[str], cwd: Path, log: Path, *, env: dict[str, str] | Non
 def remove(*paths: Path) -> None:
     for path in paths:
         if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
+            shutil.rmtree(path, ignore_errors=True)  # bitopia may be deleting an old tree in the background
         elif path.exists() or path.is_symlink():
             path.unlink()
 
