@@ -160,7 +160,7 @@ def _count(n: int) -> str:
 def _archives(index: SiteIndex, views: Views) -> list[OutputPage]:
     taken = {doc.url for doc in index.documents}
     pages = []
-    years = [{"year": year, "months": [{"month": m, "posts": views.docs(posts)} for m, posts in months]}
+    years = [{"year": year, "months": [{"month": m, "posts": [views.link(d) for d in posts]} for m, posts in months]}
              for year, months in index.archives]
     if "/archives/" not in taken:
         pages.append(OutputPage("archives/index.html", "/archives/", ("archive.html",),

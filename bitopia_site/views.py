@@ -77,9 +77,13 @@ class Views:
                 }
         return extras
 
-    @staticmethod
-    def link(doc: Document | None) -> dict[str, Any] | None:
-        return {"title": doc.title, "url": doc.url, "date": doc.date} if doc else None
+    def link(self, doc: Document | None) -> dict[str, Any] | None:
+        """Just enough of a post to link to it (prev/next, series parts, archives): pages that show
+        only links need not change when a post's text does."""
+        if doc is None:
+            return None
+        return {"title": doc.title, "url": doc.url, "date": doc.date, "draft": doc.draft,
+                "scheduled": bool(doc.date and doc.date > self.now)}
 
     def term(self, term: Term) -> dict[str, Any]:
         return {"name": term.name, "slug": term.slug, "url": term.url, "count": len(term.posts),
