@@ -61,7 +61,6 @@ class SiteBuild:
     rendered: dict[str, bytes | None]
     static: dict[str, Path]
     report: Report
-    sources: int
     pages: list[OutputPage] = field(default_factory=list)
     fingerprints: dict[str, str] = field(default_factory=dict)
     rendered_count: int = 0
@@ -139,7 +138,7 @@ def render_site(root: Path, options: BuildOptions, reuse: Reuse | None = None,
         for page in pages:
             if page.path not in todo_paths:
                 sink(page.path, None)
-    return SiteBuild(config, index, rendered, files.static, report, len(files.sources), pages, fingerprints,
+    return SiteBuild(config, index, rendered, files.static, report, pages, fingerprints,
                      len(todo), _horizon(documents, now))
 
 

@@ -12,7 +12,7 @@ from bitopia_site.build import BuildOptions, BuildResult, build
 from bitopia_site.errors import BuildFailed, SiteError
 
 
-def fail(errors: list[SiteError], quiet: bool = False) -> None:
+def fail(errors: list[SiteError]) -> None:
     """Print every error and exit 1."""
     for err in errors:
         click.echo(click.style("error: ", fg="red", bold=True) + err.format(), err=True)

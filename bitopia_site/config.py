@@ -50,10 +50,6 @@ class SiteConfig:
     hugo: bool = False
 
     @property
-    def content_dir(self) -> Path:
-        return self.root / "content"
-
-    @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 

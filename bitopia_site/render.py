@@ -115,9 +115,9 @@ class Renderer:
         except jinja2.TemplateSyntaxError as exc:
             raise self._syntax_error(exc) from None
         except jinja2.TemplateNotFound as exc:
-            raise SiteError(self._where(sys.exc_info()[2])[0] or template.filename,
-                            f"template `{exc.name}` not found", "check the name in the include or extends",
-                            self._where(sys.exc_info()[2])[1]) from None
+            path, line = self._where(sys.exc_info()[2])
+            raise SiteError(path or template.filename, f"template `{exc.name}` not found",
+                            "check the name in the include or extends", line) from None
         except Exception as exc:  # a theme's runtime error: report its template file and line
             path, line = self._where(sys.exc_info()[2])
             raise SiteError(path or template.filename, f"template error while rendering {page.url}: "

@@ -190,15 +190,6 @@ class SiteWriter:
                             "untouched") from None
 
 
-def write_site(out: Path, rendered: dict[str, bytes | None], static: dict[str, Path],
-               previous_files: set[str] | None = None) -> WriteStats:
-    """Make `out` hold exactly `rendered` and `static` (None: keep the file in `out`)."""
-    writer = SiteWriter(out, previous_files)
-    for rel, data in rendered.items():
-        writer.put(rel, data)
-    return writer.finish({rel: src for rel, src in static.items() if rel not in rendered})
-
-
 def _prune(out: Path, rel: str) -> None:
     """Delete one file of the output and the folders it leaves empty."""
     path = out / rel
