@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -65,6 +66,13 @@ class SiteBuild:
     fingerprints: dict[str, str] = field(default_factory=dict)
     rendered_count: int = 0
     horizon: float = float("inf")  # when time alone changes what is published (a post comes due)
+    # What a later edit needs to re-render only the pages it touches (see LiveBuild):
+    documents: dict[str, Document] = field(default_factory=dict)  # every parsed document by source
+    views: Views | None = None
+    renderer: Renderer | None = None
+    finger: Fingerprinter | None = None
+    users: dict[str, list[int]] = field(default_factory=dict)  # source -> indexes of the pages showing it
+    global_uses: frozenset[str] = frozenset()  # sources every page shows (through the site's globals)
 
 
 @dataclass(frozen=True)
@@ -117,7 +125,8 @@ def render_site(root: Path, options: BuildOptions, reuse: Reuse | None = None,
         report.error(err)
     report.raise_if_failed(options.strict)
     site_globals = _site_globals(config, theme.params, index, views, now, files.static)
-    fingerprints = _fingerprints(pages, views, config, theme, site_globals, files.static, options)
+    prints = _fingerprints(pages, views, config, theme, site_globals, files.static, options)
+    fingerprints = prints.values if prints else {}
     todo = [p for p in pages if reuse is None or not fingerprints
             or reuse.fingerprints.get(p.path) != fingerprints[p.path]]
     env = make_environment(config, theme, site_globals, cache.folder / "templates" if options.cache else None)
@@ -138,8 +147,10 @@ def render_site(root: Path, options: BuildOptions, reuse: Reuse | None = None,
         for page in pages:
             if page.path not in todo_paths:
                 sink(page.path, None)
-    return SiteBuild(config, index, rendered, files.static, report, pages, fingerprints,
-                     len(todo), _horizon(documents, now))
+    return SiteBuild(config, index, rendered, files.static, report, pages, fingerprints, len(todo),
+                     _horizon(documents, now), {d.source: d for d in documents}, views, renderer,
+                     prints.finger if prints else None, prints.users if prints else {},
+                     prints.global_uses if prints else frozenset())
 
 
 def build(root: Path, out: Path | None = None, options: BuildOptions = BuildOptions()) -> BuildResult:
@@ -148,6 +159,23 @@ def build(root: Path, out: Path | None = None, options: BuildOptions = BuildOpti
     Pages whose inputs did not change since the last build into `out` are not rendered again,
     and a build that changes nothing writes nothing.
     """
+    return build_into(root, out, options).result
+
+
+@dataclass
+class Built:
+    """A finished build: its summary, the site in memory (None when nothing changed, so nothing
+    was read), and the record of what it wrote that the next build into the folder starts from."""
+
+    result: BuildResult
+    site: SiteBuild | None
+    record: dict[str, Any]
+
+
+def build_into(root: Path, out: Path | None = None, options: BuildOptions = BuildOptions(),
+               last: dict[str, Any] | None = None, skip_unchanged: bool = True) -> Built:
+    """`build`, starting from `last` (the record of the previous build into `out`; default: the
+    cache's); with `skip_unchanged` False the site is read and kept even when nothing changed."""
     started = time.perf_counter()
     out = (out if out is not None else root / "output").resolve()
     try:
@@ -157,7 +185,8 @@ def build(root: Path, out: Path | None = None, options: BuildOptions = BuildOpti
     now = options.now or datetime.now(timezone.utc)
     options = replace(options, now=now)
     cache = Cache(root.resolve(), Report(), options.cache)
-    last = cache.load("output", str(out))
+    if last is None:
+        last = cache.load(*record_key(out))
     current_id = output_id(out)
     reuse = None
     if last and current_id and last.get("build_id") == current_id and not missing_files(out, last.get("files", set())):
@@ -165,33 +194,48 @@ def build(root: Path, out: Path | None = None, options: BuildOptions = BuildOpti
     state = _input_state(root, options)
     if out.parent.is_dir():
         sweep_leftovers(out)
-    if reuse and state is not None and last.get("state") == state and now.timestamp() < last.get("horizon", 0):
+    if (skip_unchanged and reuse and state is not None and last.get("state") == state
+            and now.timestamp() < last.get("horizon", 0)):
         counts = last["counts"]
         stats = WriteStats(0, counts[0] + counts[3], 0, current_id)
-        return BuildResult(counts[0], counts[1], counts[2], counts[3], stats, time.perf_counter() - started,
-                           list(last.get("warnings", [])), 0)
+        return Built(BuildResult(counts[0], counts[1], counts[2], counts[3], stats, time.perf_counter() - started,
+                                 list(last.get("warnings", [])), 0), None, last)
     writer = None
     try:
         writer = SiteWriter(out, last.get("files") if reuse else None, options.in_place)
         site = render_site(root, options, reuse, sink=writer.put)
         stats = writer.finish({rel: src for rel, src in site.static.items() if rel not in site.rendered})
-    except SiteError as err:
+    except BaseException as exc:
         if writer is not None:
             writer.abort()
-        raise BuildFailed([err]) from None
-    except BaseException:
-        if writer is not None:
-            writer.abort()
+            if reuse and writer.written_paths:  # written in place before the build failed: not what `last` says
+                cache.save(*record_key(out), forget_pages(last, writer.written_paths))
+        if isinstance(exc, SiteError):
+            raise BuildFailed([exc]) from None
         raise
     terms = sum(len(t.terms) for t in site.index.taxonomies)
     counts = (len(site.rendered), len(site.index.posts), terms, len(site.static))
+    record: dict[str, Any] = {}
     if site.fingerprints and stats.build_id:
-        cache.save("output", str(out), {"build_id": stats.build_id, "fingerprints": site.fingerprints,
-                                        "files": set(site.rendered) | set(site.static), "state": state,
-                                        "horizon": site.horizon, "counts": counts,
-                                        "warnings": site.report.warnings})
-    return BuildResult(*counts, stats, time.perf_counter() - started,
-                       site.report.warnings + cache.report.warnings, site.rendered_count)
+        record = {"build_id": stats.build_id, "fingerprints": site.fingerprints,
+                  "files": set(site.rendered) | set(site.static), "state": state, "horizon": site.horizon,
+                  "counts": counts, "warnings": site.report.warnings}
+        cache.save(*record_key(out), record)
+    result = BuildResult(*counts, stats, time.perf_counter() - started,
+                         site.report.warnings + cache.report.warnings, site.rendered_count)
+    return Built(result, site, record)
+
+
+def record_key(out: Path) -> tuple[str, str]:
+    """Where the cache keeps the record of builds into `out`: one file per output folder."""
+    return f"output-{hashlib.blake2b(str(out).encode(), digest_size=6).hexdigest()}", str(out)
+
+
+def forget_pages(record: dict[str, Any], paths: set[str]) -> dict[str, Any]:
+    """The record with `paths` marked as not known (their files changed outside a finished build),
+    and no input state, so the next build renders them again and skips nothing."""
+    fingerprints = {path: value for path, value in record.get("fingerprints", {}).items() if path not in paths}
+    return {**record, "fingerprints": fingerprints, "state": None}
 
 
 def _input_state(root: Path, options: BuildOptions) -> str | None:
@@ -257,26 +301,42 @@ def _render_chunk(renderer: Renderer, chunk: Sequence[OutputPage]) -> list[bytes
     return out
 
 
+@dataclass
+class Prints:
+    """Every page's fingerprint, and which documents' views each page shows."""
+
+    values: dict[str, str]
+    users: dict[str, list[int]]  # document source -> indexes of the pages showing its view
+    global_uses: frozenset[str]  # documents whose views are in the site's globals (on every page)
+    finger: Fingerprinter
+
+
 def _fingerprints(pages: list[OutputPage], views: Views, config: SiteConfig, theme: Theme,
-                  site_globals: dict[str, Any], static: dict[str, Path], options: BuildOptions) -> dict[str, str]:
-    """Each page's fingerprint, or {} when pages cannot be fingerprinted (an unknown post-processor)."""
+                  site_globals: dict[str, Any], static: dict[str, Path], options: BuildOptions) -> Prints | None:
+    """Each page's fingerprint, or None when pages cannot be fingerprinted (an unknown post-processor)."""
     process = options.post_process
     process_key = ""
     if process is not None:
         qualname = getattr(process, "__qualname__", "<locals>")
         if "<locals>" in qualname or not hasattr(process, "__module__"):
-            return {}
+            return None
         process_key = f"{process.__module__}.{qualname}"
-    finger = Fingerprinter(views.digests, "")
+    finger = Fingerprinter(views.digests, "", views.sources)
+    global_uses: set[str] = set()
     finger.global_key = finger.value([code_version(), config.fingerprint(), files_digest(theme.template_dirs),
-                                      process_key, site_globals, sorted(static)])
-    prints = parallel.map_chunks(_fingerprint_chunk, finger, pages, options.jobs or parallel.default_jobs(),
-                                 min_items=2000)
-    return {page.path: value for page, value in zip(pages, prints)}
+                                      process_key, site_globals, sorted(static)], global_uses)
+    results = parallel.map_chunks(_fingerprint_chunk, finger, pages, options.jobs or parallel.default_jobs(),
+                                  min_items=2000)
+    users: dict[str, list[int]] = {}
+    for number, (_, used) in enumerate(results):
+        for source in used:
+            users.setdefault(source, []).append(number)
+    values = {page.path: value for page, (value, _) in zip(pages, results)}
+    return Prints(values, users, frozenset(global_uses), finger)
 
 
-def _fingerprint_chunk(finger: Fingerprinter, chunk: Sequence[OutputPage]) -> list[str]:
-    return [finger.page(page) for page in chunk]
+def _fingerprint_chunk(finger: Fingerprinter, chunk: Sequence[OutputPage]) -> list[tuple[str, tuple[str, ...]]]:
+    return [finger.page_and_uses(page) for page in chunk]
 
 
 def _check_featured(index: SiteIndex, static: dict[str, Path], report: Report) -> None:
@@ -307,9 +367,9 @@ def _site_globals(config: SiteConfig, theme_params: dict[str, Any], index: SiteI
             "title": config.title, "base_url": config.base_url, "author": config.author,
             "description": config.description, "language": config.language, "params": params,
             "menus": menus, "taxonomies": taxonomies, "copyright": config.copyright,
-            "recent": views.docs(index.posts[:5]),
+            "recent": views.links(index.posts[:5]),
             "sections": [{"name": s.name, "url": s.url, "title": s.title} for s in index.sections],
-            "pages": views.docs(index.pages), "post_count": len(index.posts),
+            "pages": views.links(index.pages), "post_count": len(index.posts),
             "generator": f"bitopia {__version__}", "build_year": now.year,
             "feed_full_content": config.feed_full_content, "has_file": has_file,
         },

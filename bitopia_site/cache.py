@@ -83,6 +83,14 @@ class Cache:
             pass
 
 
+    def drop(self, kind: str) -> None:
+        """Forget the `kind` file: what it says is no longer true."""
+        try:
+            (self.folder / f"{kind}.pickle").unlink()
+        except OSError:
+            pass
+
+
 def parsed_entry(entries: dict[str, Any], path: str, text_digest: str) -> Parsed | None:
     """A cached parse of `path` if its content hash still matches."""
     entry = entries.get(path)

@@ -14,25 +14,34 @@ from bitopia_site.model import OutputPage
 class Fingerprinter:
     """Hashes template contexts; document views count by their document's digest, not their text."""
 
-    def __init__(self, view_digests: dict[int, str], global_key: str) -> None:
+    def __init__(self, view_digests: dict[int, str], global_key: str,
+                 view_sources: dict[int, str] | None = None) -> None:
         self.view_digests = view_digests
+        self.view_sources = view_sources or {}  # id(view) -> its document's source
         self.global_key = global_key
 
     def page(self, page: OutputPage) -> str:
+        return self.page_and_uses(page)[0]
+
+    def page_and_uses(self, page: OutputPage) -> tuple[str, tuple[str, ...]]:
+        """The page's fingerprint, and the sources of the documents whose views it shows."""
         parts: list[str] = [self.global_key, page.url, "|".join(page.templates)]
-        self._walk(page.context, parts)
-        return hashlib.blake2b("\x1f".join(parts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+        used: set[str] = set()
+        self._walk(page.context, parts, used)
+        return _digest(parts), tuple(sorted(used))
 
-    def value(self, value: Any) -> str:
+    def value(self, value: Any, used: set[str] | None = None) -> str:
+        """The fingerprint of any value; the sources of the document views in it go to `used`."""
         parts: list[str] = []
-        self._walk(value, parts)
-        return hashlib.blake2b("\x1f".join(parts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+        self._walk(value, parts, used if used is not None else set())
+        return _digest(parts)
 
-    def _walk(self, value: Any, parts: list[str]) -> None:
+    def _walk(self, value: Any, parts: list[str], used: set[str]) -> None:
         """Flatten `value` into `parts`. Dicts keep their order: contexts are built in a fixed order,
         so the same inputs give the same order (a reordered front matter only costs a re-render)."""
         append = parts.append
         views = self.view_digests
+        sources = self.view_sources
         stack = [value]
         while stack:
             value = stack.pop()
@@ -43,6 +52,9 @@ class Fingerprinter:
                 known = views.get(id(value))
                 if known is not None:
                     append(known)
+                    source = sources.get(id(value))
+                    if source is not None:
+                        used.add(source)
                     continue
                 append("{")
                 for key, item in reversed(value.items()):
@@ -61,6 +73,10 @@ class Fingerprinter:
                 append(f"callable:{getattr(value, '__qualname__', type(value).__name__)}")
             else:
                 append(f"{type(value).__name__}:{value!r}")
+
+
+def _digest(parts: list[str]) -> str:
+    return hashlib.blake2b("\x1f".join(parts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 def files_digest(folders: Iterable[Path]) -> str:

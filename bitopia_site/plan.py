@@ -50,7 +50,7 @@ def plan_site(index: SiteIndex, views: Views, paginate: int, feed_limit: int) ->
             pages.append(_feed(feed, term.name, items[:feed_limit], term.url))
     pages += _archives(index, views)
     pages.append(OutputPage("404.html", "/404.html", ("404.html",),
-                            {"kind": "404", "title": "Page not found", "recent": views.docs(index.posts[:5])}))
+                            {"kind": "404", "title": "Page not found", "recent": views.links(index.posts[:5])}))
     pages.append(OutputPage("robots.txt", "/robots.txt", ("robots.txt",), {"kind": "robots"}))
     return pages
 

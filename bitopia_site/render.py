@@ -55,34 +55,46 @@ def make_environment(config: SiteConfig, theme: Theme, site_globals: dict[str, A
         link = url_for(path)
         return link if "://" in link else origin + link
 
-    fragments: dict[str, Markup] = {}
-
-    def once(name: str) -> Markup:
-        """A template rendered once per build with the site's globals only (a sidebar, say):
-        for fragments that are the same on every page."""
-        fragment = fragments.get(name)
-        if fragment is None:
-            fragment = fragments[name] = Markup(env.get_template(name).render())
-        return fragment
-
-    memos: dict[tuple[str, int], Markup] = {}
-
-    def memo(name: str, item: Any) -> Markup:
-        """A template rendered with `item` once per build (a post's card, shown on many lists)."""
-        key = (name, id(item))
-        fragment = memos.get(key)
-        if fragment is None:
-            fragment = memos[key] = Markup(env.get_template(name).render(item=item))
-        return fragment
-
-    env.globals.update(site_globals, url_for=url_for, abs_url=abs_url, pygments_css=pygments_css, once=once,
-                       memo=memo)
+    fragments = Fragments(env)
+    env.globals.update(site_globals, url_for=url_for, abs_url=abs_url, pygments_css=pygments_css,
+                       once=fragments.once, memo=fragments.memo)
+    env.extend(bitopia_fragments=fragments)
     env.filters.update(
         date=_format_date, iso=lambda d: d.isoformat() if isinstance(d, datetime) else "",
         rfc822=lambda d: format_datetime(d) if isinstance(d, datetime) else "", absolute=abs_url,
         url=url_for, striptags_safe=lambda s: Markup(s).striptags(),
     )
     return env
+
+
+class Fragments:
+    """Template fragments rendered once per build and reused on every page that shows them."""
+
+    def __init__(self, env: jinja2.Environment) -> None:
+        self.env = env
+        self._once: dict[str, Markup] = {}
+        self._memos: dict[tuple[str, int], Markup] = {}
+
+    def once(self, name: str) -> Markup:
+        """A template rendered once per build with the site's globals only (a sidebar, say):
+        for fragments that are the same on every page."""
+        fragment = self._once.get(name)
+        if fragment is None:
+            fragment = self._once[name] = Markup(self.env.get_template(name).render())
+        return fragment
+
+    def memo(self, name: str, item: Any) -> Markup:
+        """A template rendered with `item` once per build (a post's card, shown on many lists)."""
+        key = (name, id(item))
+        fragment = self._memos.get(key)
+        if fragment is None:
+            fragment = self._memos[key] = Markup(self.env.get_template(name).render(item=item))
+        return fragment
+
+    def forget(self, item: Any) -> None:
+        """Drop the fragments made from `item`: it was changed in place."""
+        for key in [key for key in self._memos if key[1] == id(item)]:
+            del self._memos[key]
 
 
 def _format_date(value: Any, fmt: str = "%B %-d, %Y") -> str:

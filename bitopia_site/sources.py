@@ -30,25 +30,30 @@ def walk(folder: Path, root: Path) -> list[tuple[str, Path]]:
     A link that leads outside `root` is left out (read_site reports links to files), so a site
     can never publish files from elsewhere.
     """
-    found: list[tuple[str, Path]] = []
+    return [(rel, Path(path)) for rel, path in _walk(folder, root)]
+
+
+def _walk(folder: Path, root: Path) -> list[tuple[str, str]]:
+    """`walk` with the paths as strings (a Path per file costs more than reading a small post)."""
+    found: list[tuple[str, str]] = []
     if not folder.is_dir():
         return found
     root_real = os.path.realpath(root)
     base = str(folder)
-    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
+    join = os.path.join
+    for dirpath, dirnames, filenames in os.walk(base, followlinks=True):
         keep = []
         for name in sorted(dirnames):
-            sub = os.path.join(dirpath, name)
+            sub = join(dirpath, name)
             if name.startswith(".") or (os.path.islink(sub) and not _inside(os.path.realpath(sub), root_real)):
                 continue
             keep.append(name)
         dirnames[:] = keep
-        rel_dir = os.path.relpath(dirpath, base)
+        rel_dir = "" if dirpath == base else os.path.relpath(dirpath, base).replace(os.sep, "/") + "/"
         for name in filenames:
             if name.startswith(".") or name in IGNORED_NAMES or name.endswith("~"):
                 continue
-            rel = name if rel_dir == "." else f"{rel_dir}/{name}".replace(os.sep, "/")
-            found.append((rel, Path(dirpath, name)))
+            found.append((rel_dir + name, join(dirpath, name)))
     found.sort()
     return found
 
@@ -57,7 +62,7 @@ def _inside(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
-def _special(path: Path, shown: str, files: SiteFiles) -> bool:
+def _special(path: str, shown: str, files: SiteFiles) -> bool:
     """True (and an error) for a pipe, socket or device: reading one would hang the build."""
     try:
         mode = os.stat(path).st_mode
@@ -75,40 +80,60 @@ def read_site(root: Path, theme_static: list[Path]) -> SiteFiles:
     files = SiteFiles()
     root_real = os.path.realpath(root)
     for folder in [*reversed(theme_static), root / "static"]:
-        for rel, path in walk(folder, folder):
+        for rel, path in _walk(folder, folder):
             if _special(path, f"{folder.name}/{rel}", files):
                 continue
-            files.static[rel] = path
-    content = root / "content"
-    for rel, path in walk(content, root):
-        site_rel = f"content/{rel}"
-        if os.path.islink(path) and not _inside(os.path.realpath(path), root_real):
-            files.errors.append(SiteError(site_rel, "is a link to a file outside the site",
-                                          "copy the file into the site instead of linking to it"))
-            continue
-        if _special(path, site_rel, files):
-            continue
-        if path.suffix.lower() in MARKDOWN_SUFFIXES:
-            try:
-                data = path.read_bytes()
-            except OSError as exc:
-                files.errors.append(SiteError(site_rel, f"cannot be read: {exc.strerror}", "check its permissions"))
-                continue
-            try:
-                text = data.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                line = data.count(b"\n", 0, exc.start) + 1
-                files.errors.append(SiteError(site_rel, f"is not UTF-8 text (byte 0x{data[exc.start]:02x})",
-                                              "save the file as UTF-8", line))
-                continue
-            if "\x00" in text:
-                line = text.count("\n", 0, text.index("\x00")) + 1
-                files.errors.append(SiteError(site_rel, "contains a NUL byte", "remove it; it is not text", line))
-                continue
-            files.sources.append(Source(site_rel, text))
-        else:
-            files.static[rel] = path
+            files.static[rel] = Path(path)
+    for rel, path in _walk(root / "content", root):
+        if rel.lower().endswith(MARKDOWN_SUFFIXES):
+            read = read_source(root, f"content/{rel}", root_real, path)
+            if isinstance(read, Source):
+                files.sources.append(read)
+            elif read is not None:
+                files.errors.append(read)
+        elif not _outside_link(path, f"content/{rel}", root_real, files) and not _special(path, f"content/{rel}", files):
+            files.static[rel] = Path(path)
     return files
+
+
+def read_source(root: Path, site_rel: str, root_real: str | None = None,
+                path: str | None = None) -> Source | SiteError | None:
+    """One Markdown file of content/ (`content/posts/x.md`, at `path` if given) as a Source, or the
+    error that keeps it from being one; None when it is gone."""
+    path = path or os.path.join(root, site_rel)
+    try:
+        info = os.lstat(path)
+        if stat.S_ISLNK(info.st_mode):
+            if not _inside(os.path.realpath(path), root_real or os.path.realpath(root)):
+                return SiteError(site_rel, "is a link to a file outside the site",
+                                 "copy the file into the site instead of linking to it")
+            info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            return SiteError(site_rel, "is not a regular file (a pipe, socket or device)", "remove it from the site folder")
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return SiteError(site_rel, f"cannot be read: {exc.strerror}", "check its permissions")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return SiteError(site_rel, f"is not UTF-8 text (byte 0x{data[exc.start]:02x})", "save the file as UTF-8", line)
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        return SiteError(site_rel, "contains a NUL byte", "remove it; it is not text", line)
+    return Source(site_rel, text)
+
+
+def _outside_link(path: str, shown: str, root_real: str, files: SiteFiles) -> bool:
+    """True (and an error) for a link that leads out of the site."""
+    if os.path.islink(path) and not _inside(os.path.realpath(path), root_real):
+        files.errors.append(SiteError(shown, "is a link to a file outside the site",
+                                      "copy the file into the site instead of linking to it"))
+        return True
+    return False
 
 
 def input_state(root: Path, extra_folders: list[Path]) -> str:

@@ -15,6 +15,16 @@ from bitopia_site.urls import urlize
 _ROOT_LINK = re.compile(r'\b(href|src)="/(?!/)')
 
 
+def placement(doc: Document) -> tuple:
+    """What lists, links, feeds and the plan read of a document: while it stays the same, an edit
+    changes the document's own view and nothing else (dates as text: the offset shows)."""
+    iso = lambda d: d.isoformat() if d else None  # noqa: E731
+    layout = doc.params.get("layout")
+    return (doc.section, doc.type, doc.title, iso(doc.date), iso(doc.lastmod), iso(doc.expiry_date), doc.draft,
+            doc.url, doc.slug, doc.aliases, doc.terms, doc.weight, doc.featured, doc.is_section_index,
+            layout if isinstance(layout, str) else None)
+
+
 class Views:
     """Builds each document's view once; lists and pages share them."""
 
@@ -24,6 +34,7 @@ class Views:
         self.base_path = base_path
         self._cache: dict[str, dict[str, Any]] = {}
         self.digests: dict[int, str] = {}  # id(view) -> what it was made from, for fingerprints
+        self.sources: dict[int, str] = {}  # id(view) -> its document's source, for page dependencies
         self._term_urls = {(t.taxonomy, t.slug): t.url for tax in index.taxonomies for t in tax.terms}
 
     def doc(self, doc: Document) -> dict[str, Any]:
@@ -31,6 +42,18 @@ class Views:
         if view is None:
             view = self._cache[doc.source] = self._build(doc)
             self.digests[id(view)] = f"doc:{doc.digest}:{view['scheduled']}"
+            self.sources[id(view)] = doc.source
+        return view
+
+    def refresh(self, doc: Document) -> dict[str, Any] | None:
+        """Rebuild the view of a document edited since, in place, so every list holding it sees the
+        edit; None when no page shows it."""
+        view = self._cache.get(doc.source)
+        if view is None:
+            return None
+        view.clear()
+        view.update(self._build(doc))
+        self.digests[id(view)] = f"doc:{doc.digest}:{view['scheduled']}"
         return view
 
     def docs(self, docs: tuple[Document, ...] | list[Document]) -> list[dict[str, Any]]:
@@ -78,12 +101,16 @@ class Views:
         return extras
 
     def link(self, doc: Document | None) -> dict[str, Any] | None:
-        """Just enough of a post to link to it (prev/next, series parts, archives): pages that show
-        only links need not change when a post's text does."""
+        """Just enough of a post to link to it (prev/next, series parts, archives, recent posts):
+        pages that show only links need not change when a post's text does."""
         if doc is None:
             return None
+        featured = doc.featured and {"url": doc.featured.url, "alt": doc.featured.alt, "stretch": doc.featured.stretch}
         return {"title": doc.title, "url": doc.url, "date": doc.date, "draft": doc.draft,
-                "scheduled": bool(doc.date and doc.date > self.now)}
+                "scheduled": bool(doc.date and doc.date > self.now), "featured": featured or None}
+
+    def links(self, docs: tuple[Document, ...] | list[Document]) -> list[dict[str, Any]]:
+        return [self.link(d) for d in docs]  # type: ignore[misc]
 
     def term(self, term: Term) -> dict[str, Any]:
         return {"name": term.name, "slug": term.slug, "url": term.url, "count": len(term.posts),

@@ -86,6 +86,11 @@ class SiteWriter:
             return
         self._guard(lambda: self._write(rel, data))
 
+    def put_file(self, rel: str, source: Path) -> None:
+        """Copy one static file into an output updated in place."""
+        assert self.in_place, "a staged build copies static files in finish()"
+        self._guard(lambda: self._replace(rel, None, source))
+
     def finish(self, static: dict[str, Path]) -> WriteStats:
         """Add the static files, then swap the finished site in (or change nothing)."""
         paths = set(self.kept) | static.keys() | self.written_paths

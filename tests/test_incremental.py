@@ -38,6 +38,7 @@ import bitopia_site.build
 from bitopia_site.build import BuildOptions, BuildResult, build
 from bitopia_site.errors import BuildFailed
 from bitopia_site.cache import CACHE_DIR
+from bitopia_site.incremental import LiveBuild
 from bitopia_site.writer import MARKER
 from conftest import FIXED_NOW
 
@@ -304,14 +305,17 @@ POST_EDITS = {"body", "title", "date", "lastmod", "expiry", "tags", "categories"
               "alias", "page", "delete", "rename", "slug", "layout", "featured", "summary"}
 
 
-def sync(root: Path, files: dict[str, str]) -> None:
-    """Make the site folder hold exactly `files`, touching only what differs (the cache stays)."""
+def sync(root: Path, files: dict[str, str]) -> list[str]:
+    """Make the site folder hold exactly `files`, touching only what differs (the cache stays);
+    return the files written or deleted."""
+    touched = []
     for path in sorted(root.rglob("*"), reverse=True):
         rel = path.relative_to(root).as_posix()
         if rel == CACHE_DIR or rel.startswith(CACHE_DIR + "/"):
             continue
         if path.is_file() and rel not in files:
             path.unlink()
+            touched.append(rel)
         elif path.is_dir() and not any(path.iterdir()):
             path.rmdir()  # an emptied templates/ folder goes too, as a person would delete it
     for rel, text in files.items():
@@ -321,6 +325,8 @@ def sync(root: Path, files: dict[str, str]) -> None:
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
+        touched.append(rel)
+    return touched
 
 
 # --- comparing outputs ------------------------------------------------------------------------
@@ -349,9 +355,13 @@ def differences(incremental: Path, fresh: Path) -> list[str]:
 
 
 class Harness:
-    """A site folder, its incremental output folder, and a fresh full build to compare with."""
+    """A site folder, its incremental output folder, and a fresh full build to compare with.
 
-    def __init__(self, base: Path, model: SiteModel) -> None:
+    With `live`, the incremental builds are a dev server's: one LiveBuild kept between edits,
+    told which files changed, updating its folder in place.
+    """
+
+    def __init__(self, base: Path, model: SiteModel, live: bool = False) -> None:
         self.base = base
         self.site = base / "site"
         self.out = base / "out"
@@ -359,15 +369,21 @@ class Harness:
         self.log: list[str] = []
         self.site.mkdir()
         sync(self.site, model.files())
+        self.live = LiveBuild(self.site, self.out, BuildOptions(now=FIXED_NOW, jobs=1, in_place=True)) if live else None
+        self.updates = 0  # edits the LiveBuild applied without a whole build
 
     def step(self, *edits: tuple) -> BuildResult:
         for edit in edits:
             self.log.append(self.model.apply(edit))
-        sync(self.site, self.model.files())
-        return self.check()
+        return self.check(sync(self.site, self.model.files()))
 
-    def check(self) -> BuildResult:
-        result = build(self.site, self.out, BuildOptions(now=FIXED_NOW, jobs=1))
+    def check(self, touched: list[str] | None = None) -> BuildResult:
+        if self.live is None:
+            result = build(self.site, self.out, BuildOptions(now=FIXED_NOW, jobs=1))
+        else:
+            result = self.live.update({rel: self.site / rel for rel in touched}) if touched else None
+            self.updates += result is not None
+            result = result or self.live.build()
         fresh = self.base / "fresh"
         build(self.site, fresh, BuildOptions(now=FIXED_NOW, jobs=1, cache=False))
         try:
@@ -492,6 +508,20 @@ def test_each_edit_kind_once(tmp_path: Path) -> None:
         harness.step(edit)
 
 
+def test_live_build_after_each_edit_kind(tmp_path: Path) -> None:
+    """A dev server's LiveBuild, told which files each edit touched, keeps its folder equal to a
+    full build; edits that leave a post's place in the site are applied without a whole build."""
+    harness = Harness(tmp_path, SiteModel.initial(), live=True)
+    harness.check()
+    for edit in [("body", 0, 2), ("body", 3, 5), ("summary", 1, "A summary by hand."), ("body", 8, 1)]:
+        harness.step(edit)
+    assert harness.updates == 4
+    for edit in FIXED_SEQUENCE:
+        harness.step(edit)
+        harness.step(("body", edit[1] if isinstance(edit[1], int) else 0, len(harness.log) % len(BODIES)))
+    assert harness.updates > len(FIXED_SEQUENCE) / 2, harness.updates
+
+
 def test_incremental_build_renders_only_what_changed(tmp_path: Path) -> None:
     """The comparison above means something: most pages are kept, not rendered again."""
     harness = Harness(tmp_path, SiteModel.initial())
@@ -538,12 +568,13 @@ MAX_EXAMPLES = int(os.environ.get("BITOPIA_INCREMENTAL_EXAMPLES", "12"))
 @settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize="BITOPIA_INCREMENTAL_RANDOM" not in os.environ,
           database=None, print_blob=False, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                  HealthCheck.function_scoped_fixture])
-@given(templates=st.sampled_from(("none", "post+base")),
+@given(templates=st.sampled_from(("none", "post+base")), live=st.booleans(),
        steps=st.lists(st.lists(EDIT, min_size=1, max_size=2), min_size=1, max_size=6))
-def test_random_edit_sequences(templates: str, steps: list[list[tuple]]) -> None:
-    """Random sequences of edits (one or two between builds), each build compared with a full one."""
+def test_random_edit_sequences(templates: str, live: bool, steps: list[list[tuple]]) -> None:
+    """Random sequences of edits (one or two between builds), each build (`bitopia build`'s, or a
+    dev server's LiveBuild) compared with a full one."""
     with tempfile.TemporaryDirectory(prefix="bitopia-incremental-") as base:
-        harness = Harness(Path(base), SiteModel.initial(templates))
+        harness = Harness(Path(base), SiteModel.initial(templates), live)
         harness.check()
         for edits in steps:
             harness.step(*edits)

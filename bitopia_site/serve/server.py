@@ -12,10 +12,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Callable
 
-from bitopia_site.build import BuildOptions, build, content_settings
+from bitopia_site.build import BuildOptions, content_settings
 from bitopia_site.config import load_config
 from bitopia_site.content import parse
 from bitopia_site.errors import BuildFailed, Report, SiteError
+from bitopia_site.incremental import LiveBuild
 from bitopia_site.model import OutputPage, Source
 from bitopia_site.serve.errorpage import render_error_page
 from bitopia_site.serve.handler import SCRIPT_TAG, DevHTTPServer
@@ -99,6 +100,7 @@ class DevServer:
         self.url = f"http://{shown_host}:{self.port}/"
         # Requests wait while a build runs, so the serve folder can be updated file by file.
         self.options = replace(options, base_url=self.url, post_process=inject_livereload, in_place=True)
+        self.live = LiveBuild(self.root, self.out, self.options)
         self.changed_at = 0.0  # perf_counter() when the latest burst of changes was first seen
         self.debouncer = Debouncer(self._rebuild, quiet=debounce, on_first=self._changes_began)
         self.watcher = SiteWatcher(self._layout(), self.debouncer, poll=poll)
@@ -124,6 +126,8 @@ class DevServer:
         if self._started:
             self.httpd.shutdown()
         self.httpd.server_close()
+        with self._build_lock:
+            self.live.close()
         self._release_folder()
 
     def _release_folder(self) -> None:
@@ -157,7 +161,12 @@ class DevServer:
             errors: list[SiteError] = []
             summary = ""
             try:
-                result = build(self.root, self.out, self.options)
+                result = None
+                if changes is not None:
+                    layout = self.watcher.layout
+                    result = self.live.update({rel: layout.absolute(rel) for rel in changes.paths})
+                if result is None:
+                    result = self.live.build()
                 stats = result.stats
                 summary = (f"{result.pages} pages, {stats.written} written, {stats.removed} removed"
                            + (f", {len(result.warnings)} warnings" if result.warnings else ""))
