@@ -22,7 +22,7 @@ from bitopia_site.render import Renderer, make_environment
 from bitopia_site.sources import input_state, read_site
 from bitopia_site.theme import PACKAGED_THEMES, Theme, load_theme
 from bitopia_site.views import Views
-from bitopia_site.writer import (SiteWriter, WriteStats, check_output_folder, missing_files, output_id,
+from bitopia_site.writer import (SiteWriter, Spare, WriteStats, check_output_folder, missing_files, output_id,
                                   sweep_leftovers)
 
 
@@ -202,7 +202,9 @@ def build_into(root: Path, out: Path | None = None, options: BuildOptions = Buil
                                  list(last.get("warnings", [])), 0), None, last)
     writer = None
     try:
-        writer = SiteWriter(out, last.get("files") if reuse else None, options.in_place)
+        spare = last.get("spare") if reuse else None
+        writer = SiteWriter(out, last.get("files") if reuse else None, options.in_place,
+                            spare if isinstance(spare, Spare) else None)
         site = render_site(root, options, reuse, sink=writer.put)
         stats = writer.finish({rel: src for rel, src in site.static.items() if rel not in site.rendered})
     except BaseException as exc:
@@ -219,7 +221,7 @@ def build_into(root: Path, out: Path | None = None, options: BuildOptions = Buil
     if site.fingerprints and stats.build_id:
         record = {"build_id": stats.build_id, "fingerprints": site.fingerprints,
                   "files": set(site.rendered) | set(site.static), "state": state, "horizon": site.horizon,
-                  "counts": counts, "warnings": site.report.warnings}
+                  "counts": counts, "warnings": site.report.warnings, "spare": writer.spare_after}
         cache.save(*record_key(out), record)
     result = BuildResult(*counts, stats, time.perf_counter() - started,
                          site.report.warnings + cache.report.warnings, site.rendered_count)

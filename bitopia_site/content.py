@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from bitopia_site import frontmatter, markup, urls
 from bitopia_site.errors import SiteError
-from bitopia_site.model import Document, Featured, Source
+from bitopia_site.model import Document, Featured, Source, quick_pickle
 
 MODELLED_KEYS = {
     "author", "date", "draft", "title", "type", "url", "featured", "featuredpath", "categories", "tags",
@@ -45,6 +45,7 @@ class ContentSettings:
         return repr(self) + markup.SETTINGS
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class Parsed:
     """A parse result: a document, or the errors that kept it from being one, plus warnings."""

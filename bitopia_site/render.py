@@ -37,6 +37,7 @@ def make_environment(config: SiteConfig, theme: Theme, site_globals: dict[str, A
         autoescape=jinja2.select_autoescape(["html", "htm", "xml"], default_for_string=True),
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
         undefined=jinja2.ChainableUndefined,
+        auto_reload=False,  # one environment per build: templates do not change under it
     )
     base_path = config.base_path
     scheme, rest = config.base_url.split("://", 1)

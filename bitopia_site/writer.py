@@ -36,6 +36,20 @@ def staging_path(out: Path) -> Path:
     return out.parent / f".{out.name}.staging"
 
 
+def spare_path(out: Path) -> Path:
+    """Where the output before the current one is kept: the next build's staging folder is made
+    from it by changing only what differs, instead of linking every file anew."""
+    return out.parent / f".{out.name}.spare"
+
+
+@dataclass(frozen=True, slots=True)
+class Spare:
+    """What the spare folder holds: the build `build_id`, which differs from the current output in `changes`."""
+
+    build_id: str
+    changes: frozenset[str]
+
+
 def missing_files(out: Path, files: set[str]) -> bool:
     """True when a file a build wrote is gone from `out` (deleted by hand, say)."""
     folder = str(out)
@@ -67,10 +81,14 @@ class SiteWriter:
     then the staging folder is swapped in. Nothing is staged when nothing changed.
     """
 
-    def __init__(self, out: Path, previous_files: set[str] | None = None, in_place: bool = False) -> None:
+    def __init__(self, out: Path, previous_files: set[str] | None = None, in_place: bool = False,
+                 spare: Spare | None = None) -> None:
         self.out = out.resolve()
         self.in_place = in_place  # for a dev server that holds requests while it builds: no staging
-        self.previous = previous_files
+        self.previous = previous_files  # the files of the output, when known
+        self.spare = spare if previous_files is not None else None
+        self.spare_after: Spare | None = self.spare  # what the spare folder holds after this build
+        self.from_spare = False  # the staging folder was made from the spare folder
         self.stage: Path | None = None
         self.kept: list[str] = []
         self.made_dirs: set[str] = set()
@@ -104,28 +122,50 @@ class SiteWriter:
         def place_all() -> None:
             nonlocal unchanged
             out, stage = str(self.out), str(self._ensure_stage())
-            for rel in self.kept:
-                self._dirs(rel)
-                os.link(f"{out}/{rel}", f"{stage}/{rel}")
-                unchanged += 1
-            for rel, source in static.items():
-                self._dirs(rel)
-                if _same_static(f"{out}/{rel}", source):
+            if self.from_spare:  # the stage holds the output already: change what differs
+                unchanged += len(self.kept)
+                for rel in sorted((self.previous or set()) - paths):
+                    _prune(Path(stage), rel)
+            else:
+                for rel in self.kept:
+                    self._dirs(rel)
                     os.link(f"{out}/{rel}", f"{stage}/{rel}")
                     unchanged += 1
+            for rel, source in static.items():
+                if _same_static(f"{out}/{rel}", source):
+                    if not self.from_spare:
+                        self._dirs(rel)
+                        os.link(f"{out}/{rel}", f"{stage}/{rel}")
+                    unchanged += 1
                 else:
+                    self._dirs(rel)
+                    _unlink(f"{stage}/{rel}")
                     shutil.copy2(source, f"{stage}/{rel}")
                     self.written += 1
+                    self.written_paths.add(rel)
 
         self._guard(place_all)
         build_id = uuid.uuid4().hex
         stage = self._ensure_stage()
-        self._guard(lambda: (stage / MARKER).write_text(f"made by bitopia; replaced whole on every build\n{build_id}\n"))
+
+        def mark() -> None:
+            _unlink(f"{stage}/{MARKER}")
+            (stage / MARKER).write_text(f"made by bitopia; replaced whole on every build\n{build_id}\n")
+
+        self._guard(mark)
         old_files = self.previous if self.previous is not None else (_files(self.out) if self.out.exists() else set())
-        removed = len(old_files - paths - {MARKER})
-        swap(stage, self.out)
+        gone = old_files - paths - {MARKER}
+        old_id = output_id(self.out)
+        old_tree = swap(stage, self.out)
         self.stage = None
-        return WriteStats(self.written, unchanged, removed, build_id)
+        self.spare_after = None
+        if old_tree is not None:
+            if self.previous is not None and old_id:
+                _keep_as_spare(old_tree, self.out)
+                self.spare_after = Spare(old_id, frozenset(self.written_paths | gone))
+            else:
+                _delete_later(_to_trash(old_tree, self.out))
+        return WriteStats(self.written, unchanged, len(gone), build_id)
 
     def _finish_in_place(self, static: dict[str, Path], paths: set[str]) -> WriteStats:
         unchanged = len(self.kept)
@@ -166,9 +206,31 @@ class SiteWriter:
             stage = staging_path(self.out)
             if stage.exists() or stage.is_symlink():
                 _remove(stage)
-            stage.mkdir()
+            if not self._stage_from_spare(stage):
+                stage.mkdir()
             self.stage = stage
         return self.stage
+
+    def _stage_from_spare(self, stage: Path) -> bool:
+        """Turn the spare folder into a copy of the output (it differs only in `spare.changes`):
+        the staging folder then needs only this build's changes. False when there is no usable spare."""
+        spare = spare_path(self.out)
+        if self.spare is None or output_id(spare) != self.spare.build_id:
+            return False
+        self.spare_after = None
+        os.rename(spare, stage)
+        out = str(self.out)
+        try:
+            for rel in sorted(self.spare.changes):
+                _prune(stage, rel)
+                if os.path.isfile(f"{out}/{rel}"):
+                    os.makedirs(os.path.dirname(f"{stage}/{rel}"), exist_ok=True)
+                    os.link(f"{out}/{rel}", f"{stage}/{rel}")
+        except OSError:
+            _remove(stage)
+            return False
+        self.from_spare = True
+        return True
 
     def _dirs(self, rel: str) -> None:
         parent = os.path.dirname(rel)
@@ -181,6 +243,8 @@ class SiteWriter:
             self._replace(rel, data, None)
             return
         self._dirs(rel)
+        if self.from_spare:  # the file there is a link to the output's: never write through it
+            _unlink(f"{self.stage}/{rel}")
         (self._ensure_stage() / rel).write_bytes(data)
         self.written += 1
         self.written_paths.add(rel)
@@ -231,21 +295,39 @@ def _same_static(old: str, source: Path) -> bool:
     return a.st_size == b.st_size and a.st_mtime_ns == b.st_mtime_ns and b.st_ctime_ns <= a.st_ctime_ns
 
 
-def swap(stage: Path, out: Path) -> None:
-    """Put `stage` where `out` is in one step; the old output is deleted in the background."""
+def swap(stage: Path, out: Path) -> Path | None:
+    """Put `stage` where `out` is in one step; return where the old output is now (None if there was none)."""
     if not out.exists():
         os.rename(stage, out)
-        return
+        return None
     if not _exchange(stage, out):
         old = out.parent / f".{out.name}.old"
         if old.exists():
             _remove(old)
         os.rename(out, old)
         os.rename(stage, out)
-        stage = old
+        return old
+    return stage
+
+
+def _to_trash(tree: Path, out: Path) -> Path:
     trash = out.parent / f".{out.name}.trash-{uuid.uuid4().hex[:8]}"
-    os.rename(stage, trash)
-    _delete_later(trash)
+    os.rename(tree, trash)
+    return trash
+
+
+def _keep_as_spare(tree: Path, out: Path) -> None:
+    spare = spare_path(out)
+    if spare.exists() or spare.is_symlink():
+        _delete_later(_to_trash(spare, out))
+    os.rename(tree, spare)
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 def sweep_leftovers(out: Path) -> None:
@@ -308,7 +390,7 @@ def remove_output(root: Path, out: Path) -> list[Path]:
     if out.exists() and not (out / MARKER).exists() and any(out.iterdir()):
         raise SiteError(str(out), "was not made by bitopia, so it is not deleted", "delete it yourself if you mean to")
     removed = []
-    for path in [out, staging_path(out), root.resolve() / CACHE_DIR]:
+    for path in [out, staging_path(out), spare_path(out), root.resolve() / CACHE_DIR]:
         if path.exists() or path.is_symlink():
             _remove(path)
             removed.append(path)
