@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from bitopia_site import __version__, parallel
-from bitopia_site.cache import Cache, code_version, parsed_entry
+from bitopia_site.cache import Cache, DocumentCache, code_version
 from bitopia_site.config import SiteConfig, load_config
 from bitopia_site.content import ContentSettings, Parsed, parse, source_digest
 from bitopia_site.errors import BuildFailed, Report, SiteError
@@ -19,7 +19,7 @@ from bitopia_site.index import Visibility, build_index
 from bitopia_site.model import Document, OutputPage, SiteIndex, Source
 from bitopia_site.plan import add_sitemap, check_collisions, plan_site
 from bitopia_site.render import Renderer, make_environment
-from bitopia_site.sources import input_state, read_site
+from bitopia_site.sources import SiteFiles, input_state, read_site
 from bitopia_site.theme import PACKAGED_THEMES, Theme, load_theme
 from bitopia_site.views import Views
 from bitopia_site.writer import (SiteWriter, Spare, WriteStats, check_output_folder, missing_files, output_id,
@@ -110,12 +110,14 @@ def render_site(root: Path, options: BuildOptions, reuse: Reuse | None = None,
         theme = load_theme(config.root, config.theme)
     except SiteError as err:
         raise BuildFailed([err]) from None
-    files = read_site(config.root, list(theme.static_dirs))
-    for err in files.errors:
-        report.error(err)
     settings = content_settings(config)
     cache = Cache(config.root, report, options.cache)
-    documents = parse_all(files.sources, settings, report, jobs, cache, _stage(options, "reading posts", len(files.sources)))
+    parsed_cache = DocumentCache(cache if options.cache else None, settings.key())
+    files = read_site(config.root, list(theme.static_dirs), parsed_cache.signatures())
+    for err in files.errors:
+        report.error(err)
+    documents = parse_all(files, settings, report, jobs, parsed_cache,
+                          _stage(options, "reading posts", len(files.sources)))
     visibility = Visibility(now, options.drafts, options.future, options.expired)
     index = build_index(documents, visibility, config.taxonomies, config.main_sections)
     _check_featured(index, files.static, report)
@@ -259,22 +261,34 @@ def _horizon(documents: list[Document], now: datetime) -> float:
     return min(moments, default=float("inf"))
 
 
-def parse_all(sources: list[Source], settings: ContentSettings, report: Report, jobs: int,
-              cache: Cache | None = None, progress: Callable[[int], None] | None = None) -> list[Document]:
-    """Parse every source (cached ones from the cache, the rest in parallel); problems go to the report."""
-    key = settings.key()
-    entries = cache.load("documents", key) if cache else {}
-    digests = [source_digest(s, settings) for s in sources]
-    results: list[Parsed | None] = [parsed_entry(entries, s.path, d) for s, d in zip(sources, digests)]
-    missing = [i for i, r in enumerate(results) if r is None]
-    fresh = parallel.map_chunks(_parse_chunk, settings, [sources[i] for i in missing], jobs, progress=progress)
-    for i, parsed in zip(missing, fresh):
-        results[i] = parsed
-    if cache and (missing or len(entries) != len(sources)):
-        cache.save("documents", key, {s.path: (d, r) for s, d, r in zip(sources, digests, results)})
+def parse_all(files: SiteFiles, settings: ContentSettings, report: Report, jobs: int,
+              cache: DocumentCache, progress: Callable[[int], None] | None = None) -> list[Document]:
+    """Every Markdown file's document, in path order: unchanged ones from the cache, the rest
+    parsed in parallel; problems go to the report."""
+    results: dict[str, Parsed] = {}
+    for path in files.unchanged:
+        cached = cache.get(path, None)
+        if cached is None:  # listed as unchanged from this very cache: cannot happen, but never guess
+            raise RuntimeError(f"{path}: missing from the document cache")
+        results[path] = cached
+    digests = {s.path: source_digest(s, settings) for s in files.sources}
+    missing = []
+    for source in files.sources:
+        cached = cache.get(source.path, digests[source.path])
+        if cached is None:
+            missing.append(source)
+        else:
+            results[source.path] = cached
+    fresh = parallel.map_chunks(_parse_chunk, settings, missing, jobs, progress=progress)
+    for source, parsed in zip(missing, fresh):
+        results[source.path] = parsed
+    for source in files.sources:
+        cache.put(source.path, digests[source.path], results[source.path], files.signatures.get(source.path))
+    cache.keep_only(set(results))
+    cache.save()
     documents = []
-    for parsed in results:
-        assert parsed is not None
+    for path in sorted(results):
+        parsed = results[path]
         for err in parsed.errors:
             report.error(err)
         for warning in parsed.warnings:

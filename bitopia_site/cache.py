@@ -11,6 +11,7 @@ import hashlib
 import os
 import pickle
 import sys
+import zlib
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 from bitopia_site import __version__
 from bitopia_site.content import Parsed
 from bitopia_site.errors import Report, SiteError
+from bitopia_site.sources import Signature
 
 CACHE_DIR = ".bitopia-cache"
 _FORMAT = 1
@@ -91,9 +93,59 @@ class Cache:
             pass
 
 
-def parsed_entry(entries: dict[str, Any], path: str, text_digest: str) -> Parsed | None:
-    """A cached parse of `path` if its content hash still matches."""
-    entry = entries.get(path)
-    if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == text_digest and isinstance(entry[1], Parsed):
-        return entry[1]
-    return None
+SHARDS = 16
+
+
+class DocumentCache:
+    """Parsed documents by source path, with the content hash and file signature they came from.
+
+    Kept in shards, so an edited post rewrites one small file, not the whole cache. A source whose
+    signature (size, mtime, ctime, inode) is unchanged need not even be read: no tool can set a
+    file's ctime back, so an edit always changes it.
+    """
+
+    def __init__(self, cache: Cache | None, settings_key: str) -> None:
+        self.cache = cache
+        self.key = settings_key
+        self.shards: list[dict[str, Any]] = [cache.load(f"documents-{i:02d}", settings_key) if cache else {}
+                                             for i in range(SHARDS)]
+        self.dirty: set[int] = set()
+
+    @staticmethod
+    def _shard(path: str) -> int:
+        return zlib.crc32(path.encode("utf-8", "surrogatepass")) % SHARDS
+
+    def signatures(self) -> dict[str, Signature]:
+        return {path: entry[2] for shard in self.shards for path, entry in shard.items()
+                if isinstance(entry, tuple) and len(entry) == 3}
+
+    def get(self, path: str, digest: str | None) -> Parsed | None:
+        """The cached parse of `path` if its content hash is `digest` (None: its signature matched)."""
+        entry = self.shards[self._shard(path)].get(path)
+        if (isinstance(entry, tuple) and len(entry) == 3 and (digest is None or entry[0] == digest)
+                and isinstance(entry[1], Parsed)):
+            return entry[1]
+        return None
+
+    def put(self, path: str, digest: str, parsed: Parsed, signature: Signature | None) -> None:
+        number = self._shard(path)
+        entry = self.shards[number].get(path)
+        if isinstance(entry, tuple) and len(entry) == 3 and entry[0] == digest and entry[2] == signature:
+            return
+        self.shards[number][path] = (digest, parsed, signature)
+        self.dirty.add(number)
+
+    def keep_only(self, paths: set[str]) -> None:
+        """Forget the sources that are gone."""
+        for number, shard in enumerate(self.shards):
+            gone = shard.keys() - paths
+            for path in gone:
+                del shard[path]
+            if gone:
+                self.dirty.add(number)
+
+    def save(self) -> None:
+        if self.cache is not None:
+            for number in sorted(self.dirty):
+                self.cache.save(f"documents-{number:02d}", self.key, self.shards[number])
+        self.dirty.clear()

@@ -7,9 +7,12 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Mapping
 
 from bitopia_site.errors import SiteError
 from bitopia_site.model import Source
+
+Signature = tuple[int, int, int, int]  # a file's size, mtime, ctime and inode
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
@@ -22,6 +25,8 @@ class SiteFiles:
     sources: list[Source] = field(default_factory=list)
     static: dict[str, Path] = field(default_factory=dict)  # output path -> file on disk
     errors: list[SiteError] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)  # Markdown files not read: as `known` said they were
+    signatures: dict[str, Signature] = field(default_factory=dict)  # every Markdown file's, read or not
 
 
 def walk(folder: Path, root: Path) -> list[tuple[str, Path]]:
@@ -75,8 +80,11 @@ def _special(path: str, shown: str, files: SiteFiles) -> bool:
     return True
 
 
-def read_site(root: Path, theme_static: list[Path]) -> SiteFiles:
-    """Read content/ (Markdown becomes Sources, the rest is copied) and collect static files."""
+def read_site(root: Path, theme_static: list[Path], known: Mapping[str, Signature] | None = None) -> SiteFiles:
+    """Read content/ (Markdown becomes Sources, the rest is copied) and collect static files.
+
+    A Markdown file whose signature is the one in `known` is not read, only listed as unchanged.
+    """
     files = SiteFiles()
     root_real = os.path.realpath(root)
     for folder in [*reversed(theme_static), root / "static"]:
@@ -84,47 +92,66 @@ def read_site(root: Path, theme_static: list[Path]) -> SiteFiles:
             if _special(path, f"{folder.name}/{rel}", files):
                 continue
             files.static[rel] = Path(path)
+    known = known or {}
     for rel, path in _walk(root / "content", root):
+        site_rel = f"content/{rel}"
         if rel.lower().endswith(MARKDOWN_SUFFIXES):
-            read = read_source(root, f"content/{rel}", root_real, path)
-            if isinstance(read, Source):
+            read, signature = _read_markdown(root, site_rel, root_real, path, known.get(site_rel))
+            if signature is not None:
+                files.signatures[site_rel] = signature
+            if read is UNCHANGED:
+                files.unchanged.append(site_rel)
+            elif isinstance(read, Source):
                 files.sources.append(read)
             elif read is not None:
                 files.errors.append(read)
-        elif not _outside_link(path, f"content/{rel}", root_real, files) and not _special(path, f"content/{rel}", files):
+        elif not _outside_link(path, site_rel, root_real, files) and not _special(path, site_rel, files):
             files.static[rel] = Path(path)
     return files
 
 
-def read_source(root: Path, site_rel: str, root_real: str | None = None,
-                path: str | None = None) -> Source | SiteError | None:
-    """One Markdown file of content/ (`content/posts/x.md`, at `path` if given) as a Source, or the
-    error that keeps it from being one; None when it is gone."""
-    path = path or os.path.join(root, site_rel)
+def read_source(root: Path, site_rel: str) -> Source | SiteError | None:
+    """One Markdown file of content/ (`content/posts/x.md`) as a Source, or the error that keeps
+    it from being one; None when it is gone."""
+    read, _ = _read_markdown(root, site_rel, os.path.realpath(root), os.path.join(root, site_rel), None)
+    return None if read is UNCHANGED else read  # type: ignore[return-value]
+
+
+UNCHANGED = object()
+
+
+def _read_markdown(root: Path, site_rel: str, root_real: str, path: str,
+                   known: Signature | None) -> tuple[object, Signature | None]:
+    """(Source, error, None when gone, or UNCHANGED when its signature is `known`; its signature)."""
     try:
         info = os.lstat(path)
         if stat.S_ISLNK(info.st_mode):
-            if not _inside(os.path.realpath(path), root_real or os.path.realpath(root)):
+            if not _inside(os.path.realpath(path), root_real):
                 return SiteError(site_rel, "is a link to a file outside the site",
-                                 "copy the file into the site instead of linking to it")
+                                 "copy the file into the site instead of linking to it"), None
             info = os.stat(path)
         if not stat.S_ISREG(info.st_mode):
-            return SiteError(site_rel, "is not a regular file (a pipe, socket or device)", "remove it from the site folder")
+            return SiteError(site_rel, "is not a regular file (a pipe, socket or device)",
+                             "remove it from the site folder"), None
+        signature = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
+        if signature == known:
+            return UNCHANGED, signature
         with open(path, "rb") as handle:
             data = handle.read()
     except FileNotFoundError:
-        return None
+        return None, None
     except OSError as exc:
-        return SiteError(site_rel, f"cannot be read: {exc.strerror}", "check its permissions")
+        return SiteError(site_rel, f"cannot be read: {exc.strerror}", "check its permissions"), None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        return SiteError(site_rel, f"is not UTF-8 text (byte 0x{data[exc.start]:02x})", "save the file as UTF-8", line)
+        return SiteError(site_rel, f"is not UTF-8 text (byte 0x{data[exc.start]:02x})", "save the file as UTF-8",
+                         line), None
     if "\x00" in text:
         line = text.count("\n", 0, text.index("\x00")) + 1
-        return SiteError(site_rel, "contains a NUL byte", "remove it; it is not text", line)
-    return Source(site_rel, text)
+        return SiteError(site_rel, "contains a NUL byte", "remove it; it is not text", line), None
+    return Source(site_rel, text), signature
 
 
 def _outside_link(path: str, shown: str, root_real: str, files: SiteFiles) -> bool:
