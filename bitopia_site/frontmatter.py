@@ -62,6 +62,9 @@ def _split_fenced(text: str, path: str, fence: str) -> tuple[dict[str, Any], str
 
 
 def _parse_yaml(raw: str, path: str) -> dict[str, Any]:
+    simple = simple_yaml(raw)
+    if simple is not None:
+        return simple
     try:
         data = yaml.load(raw, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
@@ -74,6 +77,113 @@ def _parse_yaml(raw: str, path: str) -> dict[str, Any]:
         raise SiteError(path, f"invalid YAML in front matter: {exc}", "check the front matter's syntax", 2) from None
     _check_size(data, path)
     return _mapping(data, path)
+
+
+_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):(?: +(.*))?")
+_ITEM = re.compile(r" *- +(.*)")
+_INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
+_BOOLS = {"yes": True, "no": False, "true": True, "false": False, "on": True, "off": False}
+_DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+_NO_VALUE = object()
+
+
+def simple_yaml(raw: str) -> dict[str, Any] | None:
+    """Front matter of the common simple kind (`key: value` lines, lists of `- item` or `[a, b]`)
+    read without the YAML library, which spends most of a small post's parse time on it; None for
+    anything else, which the library then reads. Gives exactly what the library would."""
+    data: dict[str, Any] = {}
+    key = None
+    for line in raw.split("\n"):
+        line = line.rstrip(" ")
+        if not line:
+            continue
+        if "#" in line or not line.isprintable():  # comments; tabs, odd line breaks and control characters
+            return None
+        if line[0] == " " or line[0] == "-":
+            item = _ITEM.fullmatch(line)
+            if item is None or key is None or not isinstance(data[key], list):
+                return None
+            value = _scalar(item.group(1))
+            if value is _NO_VALUE:
+                return None
+            data[key].append(value)
+            continue
+        match = _KEY.fullmatch(line)
+        if match is None or _implicit_tag(match.group(1)) is not None:
+            return None
+        key, text = match.group(1), match.group(2)
+        if key in data:
+            return None
+        if not text:
+            data[key] = []  # a list follows, or nothing: then the value is null (fixed below)
+            continue
+        value = _flow_list(text) if text[0] == "[" else _scalar(text)
+        if value is _NO_VALUE:
+            return None
+        data[key] = value
+        key = None
+    for name, value in data.items():
+        if value == [] and not _has_items(raw, name):
+            data[name] = None
+    return data or None
+
+
+def _has_items(raw: str, key: str) -> bool:
+    """True when `key:` is followed by `- item` lines (an empty `key:` is null, `key: []` a list)."""
+    return re.search(rf"^{re.escape(key)}:[ ]*\n(?: *- )", raw, re.M) is not None or \
+        re.search(rf"^{re.escape(key)}: +\[", raw, re.M) is not None
+
+
+def _flow_list(text: str) -> Any:
+    if not text.endswith("]") or text.count("[") != 1 or text.count("]") != 1 or "{" in text or "}" in text:
+        return _NO_VALUE
+    inner = text[1:-1].strip(" ")
+    if not inner:
+        return []
+    items = []
+    for part in inner.split(","):
+        value = _scalar(part.strip(" "))
+        if value is _NO_VALUE:
+            return _NO_VALUE
+        items.append(value)
+    return items
+
+
+def _scalar(text: str) -> Any:
+    """A one-line YAML scalar as the library reads it, or _NO_VALUE when it is not a simple one."""
+    if not text:
+        return _NO_VALUE
+    first = text[0]
+    if first == '"':
+        inner = text[1:-1]
+        if len(text) < 2 or text[-1] != '"' or '"' in inner or "\\" in inner:
+            return _NO_VALUE
+        return inner
+    if first == "'":
+        inner = text[1:-1]
+        if len(text) < 2 or text[-1] != "'" or "'" in inner.replace("''", ""):
+            return _NO_VALUE
+        return inner.replace("''", "'")
+    if first in _INDICATORS or ": " in text or text.endswith(":") or "  " in text:
+        return _NO_VALUE
+    tag = _implicit_tag(text)
+    if tag is None:
+        return text
+    if tag == "tag:yaml.org,2002:bool":
+        return _BOOLS[text.lower()]
+    if tag == "tag:yaml.org,2002:null":
+        return None
+    if tag == "tag:yaml.org,2002:int" and _DECIMAL.fullmatch(text):
+        return int(text)
+    return _NO_VALUE
+
+
+def _implicit_tag(text: str) -> str | None:
+    """The type YAML gives a plain scalar (bool, int, null...), or None for a string."""
+    for tag, pattern in _Loader.yaml_implicit_resolvers.get(text[0], ()):
+        if pattern.match(text):
+            return tag
+    return None
 
 
 def _check_size(data: Any, path: str) -> None:

@@ -251,3 +251,45 @@ def test_content_parse_never_raises_and_every_url_stays_inside(text: str, path: 
     assert isinstance(doc.html, str) and isinstance(doc.title, str)
     assume(doc.date is not None)
     assert doc.date.tzinfo is not None
+
+
+# --- the YAML fast path reads what the YAML library reads -------------------------------------------
+
+_WORDS = st.sampled_from(["yes", "No", "on", "OFF", "true", "null", "~", "0", "007", "12", "+3", "-4", "1.5", "1_000",
+                          "2014-08-06 17:37:19+00:00", "Hello world", "a: b", "a:b", "x #y", "it's", "say \"hi\"",
+                          "", " ", "'q'", "\"d\"", "[a, b]", "[]", "{a: 1}", "*ref", "&a x", "!tag x", "|", ">",
+                          "@x", "`x`", "%x", "=", "<<", "ünïcode", "tab\there", "line\u2028break", "nbsp\xa0x",
+                          "trailing   ", "two  spaces", "-x", "- x", "?x", ":x", "x:", "'it''s'", "\"back\\\\slash\""])
+_PLAIN_WORDS = st.sampled_from(["yes", "false", "null", "~", "0", "12", "+3", "2014-08-06 17:37:19+00:00", "Hello world",
+                                "a:b", "it's", "'q'", "\"d\"", "ünïcode", "'it''s'", "x!", "50%", "a, b", "/p/x/"])
+_WORDS = st.one_of(_PLAIN_WORDS, _PLAIN_WORDS, _PLAIN_WORDS, _WORDS)  # mostly simple: the fast path's own ground
+_KEYS = st.one_of(st.sampled_from(["title", "tags", "draft", "url", "_x", "a-b"]),
+                  st.sampled_from(["title", "on", "yes", "null", "2014", "\"q\"", "x y"]))
+
+
+@st.composite
+def _simple_front_matter(draw: st.DrawFn) -> str:
+    lines = []
+    for _ in range(draw(st.integers(0, 6))):
+        key, shape = draw(_KEYS), draw(st.sampled_from(["scalar", "items", "flow", "empty"]))
+        if shape == "scalar":
+            lines.append(f"{key}: {draw(_WORDS)}")
+        elif shape == "flow":
+            lines.append(f"{key}: [{', '.join(draw(st.lists(_WORDS, max_size=3)))}]")
+        else:
+            lines.append(f"{key}:")
+            indent = draw(st.sampled_from(["", "  "]))
+            lines += [f"{indent}- {draw(_WORDS)}" for _ in range(draw(st.integers(0 if shape == "empty" else 1, 3)))]
+    return "\n".join(lines) + draw(st.sampled_from(["", "\n", "\n\n"]))
+
+
+@FUZZ
+@given(_simple_front_matter())
+@example("author: alexchiri\ndate: 2014-08-06 17:37:19+00:00\ndraft: false\ntitle: The Live Deployment\n"
+         "categories:\n- Writing\ntags:\n- bitopia\n- me\n")
+def test_yaml_fast_path_matches_the_library(raw: str) -> None:
+    fast = frontmatter.simple_yaml(raw)
+    if fast is None:
+        return
+    import yaml
+    assert fast == yaml.load(raw, Loader=frontmatter._Loader)  # noqa: S506 - the safe loader

@@ -670,3 +670,38 @@ def test_output_file_deleted_by_hand(tmp_path: Path) -> None:
     (harness.out / "about/index.html").unlink()
     harness.log.append("output/about/index.html deleted by hand")
     harness.step(("body", 8, 1))
+
+
+def test_spare_tree_lost_or_foreign(tmp_path: Path) -> None:
+    """The tree before the current output is kept beside it (`.out.spare`) and patched into the
+    next staging folder. A spare that is gone, or holds another build, is not used."""
+    harness = Harness(tmp_path, SiteModel.initial())
+    harness.check()
+    harness.step(("body", 0, 2))
+    spare = tmp_path / ".out.spare"
+    assert (spare / MARKER).is_file(), "the previous output is kept as the spare"
+    harness.step(("title", 1, "Zeta"))  # made from the spare
+    shutil.rmtree(spare)
+    harness.log.append("the spare folder deleted")
+    harness.step(("body", 3, 5))
+    (spare / MARKER).write_text("made by bitopia; replaced whole on every build\nsomething-else\n")
+    (spare / "index.html").write_text("not this site")
+    harness.log.append("the spare folder's marker and home page changed")
+    harness.step(("body", 0, 4))
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.spare", "out", "site"]
+
+
+def test_live_build_saves_its_record_when_closed(tmp_path: Path) -> None:
+    """A dev server's edits are not saved after each one; on close the record is, so the next
+    server renders only what changed while none ran."""
+    harness = Harness(tmp_path, SiteModel.initial(), live=True)
+    harness.check()
+    harness.step(("body", 0, 2))
+    assert harness.updates == 1
+    assert harness.live is not None
+    harness.live.close()
+    harness.live = LiveBuild(harness.site, harness.out, harness.live.options)
+    assert harness.check().rendered == 0
+    harness.live.close()
+    harness.live = LiveBuild(harness.site, harness.out, harness.live.options)
+    assert 0 < harness.step(("body", 8, 1)).rendered < 30  # a new server: a build, of the pages showing the post
