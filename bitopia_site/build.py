@@ -118,6 +118,8 @@ def render_site(root: Path, options: BuildOptions, reuse: Reuse | None = None,
         report.error(err)
     documents = parse_all(files, settings, report, jobs, parsed_cache,
                           _stage(options, "reading posts", len(files.sources)))
+    files.sources.clear()  # their text is in the documents now; render workers need not inherit it
+    del parsed_cache
     visibility = Visibility(now, options.drafts, options.future, options.expired)
     index = build_index(documents, visibility, config.taxonomies, config.main_sections)
     _check_featured(index, files.static, report)

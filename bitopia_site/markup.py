@@ -11,13 +11,13 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-import cmarkgfm
 from cmarkgfm.cmark import Options
 from pygments import highlight as pygments_highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
+from bitopia_site import cmark
 from bitopia_site.htmlfix import balance
 from bitopia_site.urls import urlize
 
@@ -52,7 +52,7 @@ class RenderedMarkdown:
 
 def to_html(text: str) -> str:
     """CommonMark + GFM to HTML, with raw HTML balanced so it cannot break the page around it."""
-    body = cmarkgfm.markdown_to_html_with_extensions(text, options=OPTIONS, extensions=EXTENSIONS)
+    body = cmark.to_html(text, OPTIONS, EXTENSIONS)
     if _RAW_HTML.search(text):
         body = balance(body)
     if "<pre><code class=" in body:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, Callable, Iterator, Sequence
 
 _SHARED: Any = None
@@ -25,7 +27,7 @@ def iter_chunks(func: Callable[[Any, Sequence[Any]], list[Any]], shared: Any, it
     """`func(shared, chunk)` over chunks of `items`, yielding results in order as chunks finish;
     `progress(done)` after each chunk. `shared` reaches workers through fork, not pickling."""
     parallel = jobs > 1 and len(items) >= min_items and "fork" in multiprocessing.get_all_start_methods()
-    chunk = max(1, -(-len(items) // (jobs * 8 if parallel else 16)))
+    chunk = max(1, -(-len(items) // (jobs * 32 if parallel else 16)))
     bounds = [(i, min(i + chunk, len(items))) for i in range(0, len(items), chunk)]
     if not parallel:
         for start, end in bounds:
@@ -37,7 +39,17 @@ def iter_chunks(func: Callable[[Any, Sequence[Any]], list[Any]], shared: Any, it
     _SHARED = (func, shared, items)
     try:
         with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-            for (_, end), part in zip(bounds, pool.map(_run, bounds)):
+            # A few chunks in flight, not all: finished chunks wait in this process until their turn,
+            # and a whole site's rendered pages must not pile up here while one slow chunk runs.
+            pending: deque[tuple[int, Future[list[Any]]]] = deque()
+            todo = iter(bounds)
+            for start, end in itertools.islice(todo, jobs * 2):
+                pending.append((end, pool.submit(_run, (start, end))))
+            while pending:
+                end, future = pending.popleft()
+                part = future.result()
+                for start, next_end in itertools.islice(todo, 1):
+                    pending.append((next_end, pool.submit(_run, (start, next_end))))
                 yield from part
                 if progress:
                     progress(end)

@@ -69,8 +69,8 @@ class Views:
             featured = {"url": doc.featured.url, "alt": doc.featured.alt, "stretch": doc.featured.stretch}
         return {
             "title": doc.title, "url": doc.url, "date": doc.date, "lastmod": doc.lastmod or doc.date,
-            "author": doc.author, "description": doc.description, "summary": Markup(self._rebase(doc.summary)),
-            "truncated": doc.summary_is_excerpt, "content": Markup(self._rebase(doc.html)), "toc": doc.toc,
+            "author": doc.author, "description": doc.description, "summary": self._rebase(doc.summary),
+            "truncated": doc.summary_is_excerpt, "content": self._rebase(doc.html), "toc": doc.toc,
             "word_count": doc.word_count, "reading_time": doc.reading_time, "draft": doc.draft,
             "scheduled": bool(doc.date and doc.date > self.now),
             "section": doc.section, "type": doc.type, "source": doc.source, "params": doc.params,
@@ -78,11 +78,12 @@ class Views:
             "featured": featured, "is_page": doc.is_page,
         }
 
-    def _rebase(self, html: str) -> str:
-        """Root-relative links in content (`/img/x.jpg`) point below a base path like `/blog/`."""
+    def _rebase(self, html: str) -> Markup:
+        """Root-relative links in content (`/img/x.jpg`) point below a base path like `/blog/`.
+        The document's own HTML (already Markup) is shared, not copied, where nothing changes."""
         if self.base_path == "/":
-            return html
-        return _ROOT_LINK.sub(lambda m: f'{m.group(1)}="{self.base_path}', html)
+            return html if isinstance(html, Markup) else Markup(html)
+        return Markup(_ROOT_LINK.sub(lambda m: f'{m.group(1)}="{self.base_path}', html))
 
     def post_extras(self, doc: Document) -> dict[str, Any]:
         """Previous/next and series navigation for one post page."""

@@ -1,0 +1,57 @@
+"""cmark-gfm's Markdown to HTML, freeing what the C library allocates.
+
+cmarkgfm's own `markdown_to_html_with_extensions` never frees the parsed tree nor the HTML
+buffer: about 80 KB lost per post, 800 MB over a 10,000-post build. Here the same calls are
+made and both are freed with the library's own `cmark_node_free` and the C `free`.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from typing import Sequence
+
+from cmarkgfm import _cmark
+from cmarkgfm.cmark import (core_extensions_ensure_registered, find_syntax_extension,
+                            markdown_to_html_with_extensions)
+
+try:
+    _NATIVE = ctypes.CDLL(_cmark.__file__)  # the module's own shared library, already loaded
+    _NATIVE.cmark_node_free.argtypes = [ctypes.c_void_p]
+    _NATIVE.cmark_node_free.restype = None
+    _C_FREE = ctypes.CDLL(None).free  # cmark's default allocator is the C library's
+    _C_FREE.argtypes = [ctypes.c_void_p]
+    _C_FREE.restype = None
+except (OSError, AttributeError, TypeError):  # a system without these: leak, as cmarkgfm itself does
+    _NATIVE = _C_FREE = None
+
+
+def _address(pointer: object) -> int:
+    return int(_cmark.ffi.cast("uintptr_t", pointer))
+
+
+def to_html(text: str, options: int, extensions: Sequence[str]) -> str:
+    """What `cmarkgfm.markdown_to_html_with_extensions(text, options, extensions)` returns."""
+    if _NATIVE is None or _C_FREE is None:
+        return markdown_to_html_with_extensions(text, options=options, extensions=list(extensions))
+    lib, ffi = _cmark.lib, _cmark.ffi
+    core_extensions_ensure_registered()
+    found = [find_syntax_extension(name) for name in extensions]
+    if any(ext is None for ext in found):
+        raise ValueError(f"unknown cmark-gfm extension in {list(extensions)}")
+    parser = lib.cmark_parser_new(options)
+    try:
+        for extension in found:
+            lib.cmark_parser_attach_syntax_extension(parser, extension)
+        data = text.encode("utf-8")
+        lib.cmark_parser_feed(parser, data, len(data))
+        root = lib.cmark_parser_finish(parser)
+        try:
+            raw = lib.cmark_render_html(root, options, lib.cmark_parser_get_syntax_extensions(parser))
+            try:
+                return ffi.string(raw).decode("utf-8")
+            finally:
+                _C_FREE(_address(raw))
+        finally:
+            _NATIVE.cmark_node_free(_address(root))
+    finally:
+        lib.cmark_parser_free(parser)
