@@ -90,7 +90,7 @@ class SiteWriter:
         self.spare_after: Spare | None = self.spare  # what the spare folder holds after this build
         self.from_spare = False  # the staging folder was made from the spare folder
         self.stage: Path | None = None
-        self.kept: list[str] = []
+        self.kept: set[str] = set()
         self.made_dirs: set[str] = set()
         self.written = 0
         self.written_paths: set[str] = set()
@@ -100,7 +100,7 @@ class SiteWriter:
     def put(self, rel: str, data: bytes | None) -> None:
         """One rendered file; None means "the same as the file already in the output"."""
         if data is None or _same_bytes(f"{self.out}/{rel}", data):
-            self.kept.append(rel)
+            self.kept.add(rel)
             return
         self._guard(lambda: self._write(rel, data))
 
@@ -111,7 +111,7 @@ class SiteWriter:
 
     def finish(self, static: dict[str, Path]) -> WriteStats:
         """Add the static files, then swap the finished site in (or change nothing)."""
-        paths = set(self.kept) | static.keys() | self.written_paths
+        paths = self.kept | static.keys() | self.written_paths
         if self.in_place:
             return self._finish_in_place(static, paths)
         if (self.stage is None and self.previous is not None and self.out.is_dir() and self.previous == paths
