@@ -43,7 +43,11 @@ class LiveBuild:
         try:
             built = build_into(self.root, self.out, self.options, self.record, skip_unchanged=False)
         except BaseException:
-            self.record, self._unsaved = None, False  # the cache has what the failed build left
+            # A failed build that wrote pages in place saved a record that forgets them; one that
+            # wrote nothing (a typo in a post, say) leaves the output, and so the record, as it was.
+            saved = Cache(self.root, Report(), self.options.cache).load(*record_key(self.out))
+            if saved:
+                self.record, self._unsaved = saved, False
             raise
         self.site, self.record, self._unsaved = built.site, built.record, False
         if built.site is not None:

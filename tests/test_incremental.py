@@ -705,3 +705,20 @@ def test_live_build_saves_its_record_when_closed(tmp_path: Path) -> None:
     harness.live.close()
     harness.live = LiveBuild(harness.site, harness.out, harness.live.options)
     assert 0 < harness.step(("body", 8, 1)).rendered < 30  # a new server: a build, of the pages showing the post
+
+
+def test_live_build_after_a_broken_save(tmp_path: Path) -> None:
+    """A save that breaks a post (the error page shows) and the save that fixes it: the fixing
+    build renders only the pages the edit touched, not the whole site."""
+    harness = Harness(tmp_path, SiteModel.initial(), live=True)
+    harness.check()
+    harness.step(("body", 0, 2))  # applied in memory: the saved record is dropped until close
+    assert harness.live is not None
+    post = sorted((harness.site / "content/posts").glob("*.md"))[0]
+    good = post.read_text()
+    post.write_text("---\ntitle: [unclosed\n---\nBroken.\n")
+    with pytest.raises(BuildFailed):
+        harness.live.update({post.relative_to(harness.site).as_posix(): post}) or harness.live.build()
+    post.write_text(good)
+    result = harness.check([post.relative_to(harness.site).as_posix()])
+    assert 0 <= result.rendered < result.pages / 4, (result.rendered, result.pages)
