@@ -35,6 +35,7 @@ class LiveBuild:
         self.site: SiteBuild | None = None
         self.record: dict[str, Any] | None = None  # what the output holds, as the cache keeps it
         self._unsaved = False  # the record changed since it was saved
+        self.updates = 0  # edits applied in memory, without a whole build
         self._static_sources: dict[str, str] = {}  # real path of a static file -> its output path
 
     def build(self) -> BuildResult:
@@ -106,6 +107,7 @@ class LiveBuild:
         except BaseException:
             self.site = None
             raise
+        self.updates += 1
         counts = self.record["counts"]
         stats = WriteStats(writer.written, counts[0] + counts[3] - writer.written, 0, self.record["build_id"])
         return BuildResult(*counts, stats, time.perf_counter() - started, warnings, len(touched))

@@ -229,6 +229,8 @@ def test_an_edit_sends_one_build_event_and_serves_the_new_text(serve, bundled_si
         assert event["css"] == [] and event["navigate"] is None
         status, text = get(server, POST_URL)
         assert status == 200 and "It was a bright morning in Bitopia." in text
+        assert "It was a bright morning in Bitopia." in get(server, "/")[1]  # the summary on the home page
+        assert server.live.updates == 1, "a body edit is applied in memory, without a whole build"
         assert events.events.empty()
     finally:
         events.close()
@@ -254,6 +256,7 @@ def test_a_stylesheet_change_is_swapped_not_reloaded(serve, bundled_site: Path) 
         event = events.next()
         assert event["css"] == ["/css/bitopia.css"] and event["ok"]
         assert get(server, "/css/bitopia.css")[1].endswith("outline: 1px solid red; }\n")
+        assert server.live.updates == 1, "an edited stylesheet is copied, without a whole build"
     finally:
         events.close()
 
