@@ -8,6 +8,7 @@ made and both are freed with the library's own `cmark_node_free` and the C `free
 from __future__ import annotations
 
 import ctypes
+from functools import lru_cache
 from typing import Sequence
 
 from cmarkgfm import _cmark
@@ -29,15 +30,22 @@ def _address(pointer: object) -> int:
     return int(_cmark.ffi.cast("uintptr_t", pointer))
 
 
+@lru_cache(maxsize=None)
+def _extensions(names: tuple[str, ...]) -> list[object]:
+    """The syntax extensions by name, looked up once, not once a post."""
+    core_extensions_ensure_registered()
+    found = [find_syntax_extension(name) for name in names]
+    if any(ext is None for ext in found):
+        raise ValueError(f"unknown cmark-gfm extension in {list(names)}")
+    return found
+
+
 def to_html(text: str, options: int, extensions: Sequence[str]) -> str:
     """What `cmarkgfm.markdown_to_html_with_extensions(text, options, extensions)` returns."""
     if _NATIVE is None or _C_FREE is None:
         return markdown_to_html_with_extensions(text, options=options, extensions=list(extensions))
     lib, ffi = _cmark.lib, _cmark.ffi
-    core_extensions_ensure_registered()
-    found = [find_syntax_extension(name) for name in extensions]
-    if any(ext is None for ext in found):
-        raise ValueError(f"unknown cmark-gfm extension in {list(extensions)}")
+    found = _extensions(tuple(extensions))
     parser = lib.cmark_parser_new(options)
     try:
         for extension in found:

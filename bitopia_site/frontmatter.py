@@ -92,6 +92,7 @@ def simple_yaml(raw: str) -> dict[str, Any] | None:
     read without the YAML library, which spends most of a small post's parse time on it; None for
     anything else, which the library then reads. Gives exactly what the library would."""
     data: dict[str, Any] = {}
+    bare: set[str] = set()  # keys written with no value on their line
     key = None
     for line in raw.split("\n"):
         line = line.rstrip(" ")
@@ -115,23 +116,18 @@ def simple_yaml(raw: str) -> dict[str, Any] | None:
         if key in data:
             return None
         if not text:
-            data[key] = []  # a list follows, or nothing: then the value is null (fixed below)
+            data[key] = []  # a list follows, or nothing: then the value is null (below)
+            bare.add(key)
             continue
         value = _flow_list(text) if text[0] == "[" else _scalar(text)
         if value is _NO_VALUE:
             return None
         data[key] = value
         key = None
-    for name, value in data.items():
-        if value == [] and not _has_items(raw, name):
+    for name in bare:
+        if not data[name]:  # `key:` with no items is null; `key: []` stays a list
             data[name] = None
     return data or None
-
-
-def _has_items(raw: str, key: str) -> bool:
-    """True when `key:` is followed by `- item` lines (an empty `key:` is null, `key: []` a list)."""
-    return re.search(rf"^{re.escape(key)}:[ ]*\n(?: *- )", raw, re.M) is not None or \
-        re.search(rf"^{re.escape(key)}: +\[", raw, re.M) is not None
 
 
 def _flow_list(text: str) -> Any:

@@ -32,6 +32,7 @@ class LiveBuild:
         self.root = root.resolve()
         self.out = out.resolve()
         self.options = options
+        self.cache = Cache(self.root, Report(), options.cache)
         self.site: SiteBuild | None = None
         self.record: dict[str, Any] | None = None  # what the output holds, as the cache keeps it
         self._unsaved = False  # the record changed since it was saved
@@ -46,7 +47,7 @@ class LiveBuild:
         except BaseException:
             # A failed build that wrote pages in place saved a record that forgets them; one that
             # wrote nothing (a typo in a post, say) leaves the output, and so the record, as it was.
-            saved = Cache(self.root, Report(), self.options.cache).load(*record_key(self.out))
+            saved = self.cache.load(*record_key(self.out))
             if saved:
                 self.record, self._unsaved = saved, False
             raise
@@ -115,7 +116,7 @@ class LiveBuild:
     def close(self) -> None:
         """Save the record of what the output holds, so the next server starts from it."""
         if self._unsaved and self.record:
-            Cache(self.root, Report(), self.options.cache).save(*record_key(self.out), forget_pages(self.record, set()))
+            self.cache.save(*record_key(self.out), forget_pages(self.record, set()))
             self._unsaved = False
 
     def _edited_document(self, site: SiteBuild, rel: str) -> tuple[Document, list[SiteError]] | None:
@@ -137,5 +138,5 @@ class LiveBuild:
     def _invalidate_saved_record(self) -> None:
         """The output is about to differ from the saved record: drop it until `close` saves anew."""
         if not self._unsaved:
-            Cache(self.root, Report(), self.options.cache).drop(record_key(self.out)[0])
+            self.cache.drop(record_key(self.out)[0])
             self._unsaved = True

@@ -67,17 +67,20 @@ def _inside(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
-def _special(path: str, shown: str, files: SiteFiles) -> bool:
-    """True (and an error) for a pipe, socket or device: reading one would hang the build."""
+def _check_file(path: str, shown: str, root_real: str | None = None) -> tuple[SiteError | None, os.stat_result | None]:
+    """(the error that keeps a file out of the site, its stat): a link leading outside `root_real`,
+    or a pipe, socket or device (reading one would hang the build). The stat is None when the file
+    is gone or a broken link: that is reported where it is read."""
+    if root_real is not None and os.path.islink(path) and not _inside(os.path.realpath(path), root_real):
+        return SiteError(shown, "is a link to a file outside the site",
+                         "copy the file into the site instead of linking to it"), None
     try:
-        mode = os.stat(path).st_mode
+        info = os.stat(path)
     except OSError:
-        return False  # a broken link or a vanished file: reported where it is read
-    if stat.S_ISREG(mode):
-        return False
-    files.errors.append(SiteError(shown, "is not a regular file (a pipe, socket or device)",
-                                  "remove it from the site folder"))
-    return True
+        return None, None
+    if not stat.S_ISREG(info.st_mode):
+        return SiteError(shown, "is not a regular file (a pipe, socket or device)", "remove it from the site folder"), None
+    return None, info
 
 
 def read_site(root: Path, theme_static: list[Path], known: Mapping[str, Signature] | None = None) -> SiteFiles:
@@ -89,9 +92,11 @@ def read_site(root: Path, theme_static: list[Path], known: Mapping[str, Signatur
     root_real = os.path.realpath(root)
     for folder in [*reversed(theme_static), root / "static"]:
         for rel, path in _walk(folder, folder):
-            if _special(path, f"{folder.name}/{rel}", files):
-                continue
-            files.static[rel] = Path(path)
+            error, _ = _check_file(path, f"{folder.name}/{rel}")
+            if error is not None:
+                files.errors.append(error)
+            else:
+                files.static[rel] = Path(path)
     known = known or {}
     for rel, path in _walk(root / "content", root):
         site_rel = f"content/{rel}"
@@ -105,8 +110,12 @@ def read_site(root: Path, theme_static: list[Path], known: Mapping[str, Signatur
                 files.sources.append(read)
             elif read is not None:
                 files.errors.append(read)
-        elif not _outside_link(path, site_rel, root_real, files) and not _special(path, site_rel, files):
-            files.static[rel] = Path(path)
+        else:
+            error, _ = _check_file(path, site_rel, root_real)
+            if error is not None:
+                files.errors.append(error)
+            else:
+                files.static[rel] = Path(path)
     return files
 
 
@@ -123,24 +132,18 @@ UNCHANGED = object()
 def _read_markdown(root: Path, site_rel: str, root_real: str, path: str,
                    known: Signature | None) -> tuple[object, Signature | None]:
     """(Source, error, None when gone, or UNCHANGED when its signature is `known`; its signature)."""
+    error, info = _check_file(path, site_rel, root_real)
+    if error is not None:
+        return error, None
     try:
-        info = os.lstat(path)
-        if stat.S_ISLNK(info.st_mode):
-            if not _inside(os.path.realpath(path), root_real):
-                return SiteError(site_rel, "is a link to a file outside the site",
-                                 "copy the file into the site instead of linking to it"), None
-            info = os.stat(path)
-        if not stat.S_ISREG(info.st_mode):
-            return SiteError(site_rel, "is not a regular file (a pipe, socket or device)",
-                             "remove it from the site folder"), None
-        signature = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
-        if signature == known:
+        signature = None if info is None else (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
+        if signature is not None and signature == known:
             return UNCHANGED, signature
         with open(path, "rb") as handle:
             data = handle.read()
-    except FileNotFoundError:
-        return None, None
     except OSError as exc:
+        if not os.path.lexists(path):
+            return None, None  # gone since it was listed
         return SiteError(site_rel, f"cannot be read: {exc.strerror}", "check its permissions"), None
     try:
         text = data.decode("utf-8")
@@ -152,15 +155,6 @@ def _read_markdown(root: Path, site_rel: str, root_real: str, path: str,
         line = text.count("\n", 0, text.index("\x00")) + 1
         return SiteError(site_rel, "contains a NUL byte", "remove it; it is not text", line), None
     return Source(site_rel, text), signature
-
-
-def _outside_link(path: str, shown: str, root_real: str, files: SiteFiles) -> bool:
-    """True (and an error) for a link that leads out of the site."""
-    if os.path.islink(path) and not _inside(os.path.realpath(path), root_real):
-        files.errors.append(SiteError(shown, "is a link to a file outside the site",
-                                      "copy the file into the site instead of linking to it"))
-        return True
-    return False
 
 
 def input_state(root: Path, extra_folders: list[Path]) -> str:

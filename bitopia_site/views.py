@@ -25,6 +25,11 @@ def placement(doc: Document) -> tuple:
             layout if isinstance(layout, str) else None)
 
 
+def _featured(doc: Document) -> dict[str, str] | None:
+    image = doc.featured
+    return {"url": image.url, "alt": image.alt, "stretch": image.stretch} if image else None
+
+
 class Views:
     """Builds each document's view once; lists and pages share them."""
 
@@ -64,9 +69,6 @@ class Views:
             taxonomy: [{"name": name, "url": self._term_urls.get((taxonomy, urlize(name)), "")} for name in names]
             for taxonomy, names in doc.terms
         }
-        featured = None
-        if doc.featured:
-            featured = {"url": doc.featured.url, "alt": doc.featured.alt, "stretch": doc.featured.stretch}
         return {
             "title": doc.title, "url": doc.url, "date": doc.date, "lastmod": doc.lastmod or doc.date,
             "author": doc.author, "description": doc.description, "summary": self._rebase(doc.summary),
@@ -75,7 +77,7 @@ class Views:
             "scheduled": bool(doc.date and doc.date > self.now),
             "section": doc.section, "type": doc.type, "source": doc.source, "params": doc.params,
             "terms": terms, "categories": terms.get("categories", []), "tags": terms.get("tags", []),
-            "featured": featured, "is_page": doc.is_page,
+            "featured": _featured(doc), "is_page": doc.is_page,
         }
 
     def _rebase(self, html: str) -> Markup:
@@ -106,9 +108,8 @@ class Views:
         pages that show only links need not change when a post's text does."""
         if doc is None:
             return None
-        featured = doc.featured and {"url": doc.featured.url, "alt": doc.featured.alt, "stretch": doc.featured.stretch}
         return {"title": doc.title, "url": doc.url, "date": doc.date, "draft": doc.draft,
-                "scheduled": bool(doc.date and doc.date > self.now), "featured": featured or None}
+                "scheduled": bool(doc.date and doc.date > self.now), "featured": _featured(doc)}
 
     def links(self, docs: tuple[Document, ...] | list[Document]) -> list[dict[str, Any]]:
         return [self.link(d) for d in docs]  # type: ignore[misc]

@@ -144,6 +144,15 @@ def cli(site: Path, out: Path) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+def assert_write_fails(site: Path, out: Path, reason: str, before: dict[str, bytes]) -> None:
+    """The build exits 1 naming the output folder and `reason`, and the output is as it was."""
+    code, output = cli(site, out)
+    assert code == 1
+    assert f"error: {out}: cannot write the site: {reason} — free some disk space or fix the " \
+           "folder's permissions; the previous output is untouched" in output
+    assert tree(out) == before
+
+
 def test_full_disk_fails_clearly_and_keeps_the_old_output(small_mount: Path, tmp_path: Path) -> None:
     site = small_site(tmp_path / "site")
     out = small_mount / "output"
@@ -152,11 +161,7 @@ def test_full_disk_fails_clearly_and_keeps_the_old_output(small_mount: Path, tmp
     (site / "static").mkdir()
     (site / "static/big.bin").write_bytes(os.urandom(3 * 1024 * 1024))  # more than the disk holds
     (site / "content/posts/hello.md").write_text("---\ntitle: Hello again\ndate: 2020-01-01\n---\nChanged.\n")
-    code, output = cli(site, out)
-    assert code == 1
-    assert f"error: {out}: cannot write the site: No space left on device — free some disk space or fix the " \
-           "folder's permissions; the previous output is untouched" in output
-    assert tree(out) == before
+    assert_write_fails(site, out, "No space left on device", before)
     assert sorted(p.name for p in small_mount.iterdir()) == ["output"], "the staging folder was left on the disk"
     (site / "static/big.bin").unlink()  # room again: the next build works
     assert cli(site, out)[0] == 0
@@ -172,11 +177,7 @@ def test_read_only_output_fails_clearly(small_mount: Path, tmp_path: Path) -> No
     if done.returncode != 0:
         pytest.skip(f"cannot remount read-only: {done.stderr.strip()}")
     (site / "content/posts/hello.md").write_text("---\ntitle: Changed\ndate: 2020-01-01\n---\nChanged.\n")
-    code, output = cli(site, out)
-    assert code == 1
-    assert f"error: {out}: cannot write the site: Read-only file system — free some disk space or fix the " \
-           "folder's permissions; the previous output is untouched" in output
-    assert tree(out) == before
+    assert_write_fails(site, out, "Read-only file system", before)
 
 
 def test_immutable_output_parent_fails_clearly(tmp_path: Path) -> None:

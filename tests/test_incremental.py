@@ -398,6 +398,15 @@ class Harness:
         return result
 
 
+def assert_same_as_full_build_a_year_later(harness: Harness) -> None:
+    """An incremental build a year after FIXED_NOW, with no file changed, equals a full one."""
+    later = FIXED_NOW.replace(year=2027)
+    build(harness.site, harness.out, BuildOptions(now=later, jobs=1))
+    fresh = harness.base / "fresh-later"
+    build(harness.site, fresh, BuildOptions(now=later, jobs=1, cache=False))
+    assert differences(harness.out, fresh) == []
+
+
 class MemoryBytecodeCache(jinja2.BytecodeCache):
     """Jinja's compiled templates kept in memory across builds, checked against each template's
     source (Jinja recompiles a template whose text changed). Compiling the theme is most of a
@@ -593,11 +602,7 @@ def test_options_and_time_between_builds(tmp_path: Path) -> None:
                     BuildOptions(now=FIXED_NOW, jobs=1, base_url="http://127.0.0.1:8000/")):
         build(harness.site, harness.out, options)
         harness.check()
-    later = FIXED_NOW.replace(year=2027)
-    build(harness.site, harness.out, BuildOptions(now=later, jobs=1))
-    fresh = tmp_path / "fresh-later"
-    build(harness.site, fresh, BuildOptions(now=later, jobs=1, cache=False))
-    assert differences(harness.out, fresh) == []
+    assert_same_as_full_build_a_year_later(harness)
 
 
 def test_failed_build_between(tmp_path: Path) -> None:
@@ -654,11 +659,7 @@ def test_new_year_without_edits(tmp_path: Path) -> None:
     model.posts = [p for p in model.posts if not p.draft]  # no date in the future of FIXED_NOW
     harness = Harness(tmp_path, model)
     harness.check()
-    later = FIXED_NOW.replace(year=2027)
-    build(harness.site, harness.out, BuildOptions(now=later, jobs=1))
-    fresh = tmp_path / "fresh-later"
-    build(harness.site, fresh, BuildOptions(now=later, jobs=1, cache=False))
-    assert differences(harness.out, fresh) == []
+    assert_same_as_full_build_a_year_later(harness)
 
 
 def test_output_file_deleted_by_hand(tmp_path: Path) -> None:
