@@ -19,9 +19,9 @@ from bitopia_site.index import Visibility, build_index
 from bitopia_site.model import Document, OutputPage, SiteIndex, Source
 from bitopia_site.plan import add_sitemap, check_collisions, plan_site
 from bitopia_site.render import Renderer, make_environment
-from bitopia_site.sources import SiteFiles, input_state, read_site
+from bitopia_site.sources import InputState, SiteFiles, input_state, read_site
 from bitopia_site.theme import PACKAGED_THEMES, Theme, load_theme
-from bitopia_site.views import Views
+from bitopia_site.views import Views, placement_digest
 from bitopia_site.writer import (SiteWriter, Spare, WriteStats, check_output_folder, missing_files, output_id,
                                   sweep_leftovers)
 
@@ -73,6 +73,10 @@ class SiteBuild:
     finger: Fingerprinter | None = None
     users: dict[str, list[int]] = field(default_factory=dict)  # source -> indexes of the pages showing it
     global_uses: frozenset[str] = frozenset()  # sources every page shows (through the site's globals)
+    # What the next build needs to plan only the pages an edit touches (see patch.py):
+    placements: dict[str, str] = field(default_factory=dict)  # source -> digest of its place in the site
+    shown_on: dict[str, tuple[str, ...]] = field(default_factory=dict)  # source -> paths of the pages showing it
+    patched: bool = False  # only the pages an edit touched were planned; no other input changed
 
 
 @dataclass(frozen=True)
@@ -122,20 +126,20 @@ def render_site(root: Path, options: BuildOptions, reuse: Reuse | None = None,
     del parsed_cache
     visibility = Visibility(now, options.drafts, options.future, options.expired)
     index = build_index(documents, visibility, config.taxonomies, config.main_sections)
-    _check_featured(index, files.static, report)
+    check_featured(index.documents, files.static, report)
     views = Views(index, now, config.base_path)
     pages = add_sitemap(plan_site(index, views, config.paginate, config.feed_limit))
     for err in check_collisions(pages, files.static):
         report.error(err)
     report.raise_if_failed(options.strict)
-    site_globals = _site_globals(config, theme.params, index, views, now, files.static)
+    site_globals = template_globals(config, theme.params, index, views, now, files.static)
     prints = _fingerprints(pages, views, config, theme, site_globals, files.static, options)
     fingerprints = prints.values if prints else {}
     todo = [p for p in pages if reuse is None or not fingerprints
             or reuse.fingerprints.get(p.path) != fingerprints[p.path]]
     env = make_environment(config, theme, site_globals, cache.folder / "templates" if options.cache else None)
     renderer = Renderer(env, config.root, options.post_process)
-    results = parallel.iter_chunks(_render_chunk, renderer, todo, jobs, min_items=400,
+    results = parallel.iter_chunks(render_chunk, renderer, todo, jobs, min_items=400,
                                    progress=_stage(options, "rendering pages", len(todo)))
     rendered: dict[str, bytes | None] = {p.path: None for p in pages}
     for page, result in zip(todo, results):
@@ -151,10 +155,13 @@ def render_site(root: Path, options: BuildOptions, reuse: Reuse | None = None,
         for page in pages:
             if page.path not in todo_paths:
                 sink(page.path, None)
+    shown_on = {source: tuple(pages[n].path for n in numbers) for source, numbers in prints.users.items()} \
+        if prints else {}
     return SiteBuild(config, index, rendered, files.static, report, pages, fingerprints, len(todo),
-                     _horizon(documents, now), {d.source: d for d in documents}, views, renderer,
+                     publish_horizon(documents, now), {d.source: d for d in documents}, views, renderer,
                      prints.finger if prints else None, prints.users if prints else {},
-                     prints.global_uses if prints else frozenset())
+                     prints.global_uses if prints else frozenset(),
+                     {d.source: placement_digest(d) for d in documents}, shown_on)
 
 
 def build(root: Path, out: Path | None = None, options: BuildOptions = BuildOptions()) -> BuildResult:
@@ -198,7 +205,7 @@ def build_into(root: Path, out: Path | None = None, options: BuildOptions = Buil
     state = _input_state(root, options)
     if out.parent.is_dir():
         sweep_leftovers(out)
-    if (skip_unchanged and reuse and state is not None and last.get("state") == state
+    if (skip_unchanged and reuse and state is not None and last.get("state") == state.digest
             and now.timestamp() < last.get("horizon", 0)):
         counts = last["counts"]
         stats = WriteStats(0, counts[0] + counts[3], 0, current_id)
@@ -208,9 +215,15 @@ def build_into(root: Path, out: Path | None = None, options: BuildOptions = Buil
     try:
         spare = last.get("spare") if reuse else None
         writer = SiteWriter(out, last.get("files") if reuse else None, options.in_place,
-                            spare if isinstance(spare, Spare) else None)
-        site = render_site(root, options, reuse, sink=writer.put)
-        stats = writer.finish({rel: src for rel, src in site.static.items() if rel not in site.rendered})
+                            spare if isinstance(spare, Spare) else None, make_spare=options.cache)
+        site = None
+        if skip_unchanged and reuse and state is not None:
+            from bitopia_site.patch import patch_site  # it builds on this module
+            site = patch_site(root, options, last, state.files, writer.put)
+        if site is None:
+            site = render_site(root, options, reuse, sink=writer.put)
+        stats = writer.finish({rel: src for rel, src in site.static.items() if rel not in site.rendered},
+                              static_unchanged=site.patched)
     except BaseException as exc:
         if writer is not None:
             writer.abort()
@@ -224,8 +237,12 @@ def build_into(root: Path, out: Path | None = None, options: BuildOptions = Buil
     record: dict[str, Any] = {}
     if site.fingerprints and stats.build_id:
         record = {"build_id": stats.build_id, "fingerprints": site.fingerprints,
-                  "files": set(site.rendered) | set(site.static), "state": state, "horizon": site.horizon,
-                  "counts": counts, "warnings": site.report.warnings, "spare": writer.spare_after}
+                  "files": set(site.rendered) | set(site.static), "horizon": site.horizon,
+                  "counts": counts, "warnings": site.report.warnings, "spare": writer.spare_after,
+                  "state": state.digest if state else None, "inputs": state.files if state else None,
+                  "placements": site.placements, "shown_on": site.shown_on,
+                  "static": {rel: str(path) for rel, path in site.static.items()},
+                  "global_key": site.finger.global_key if site.finger else None, "global_uses": site.global_uses}
         cache.save(*record_key(out), record)
     result = BuildResult(*counts, stats, time.perf_counter() - started,
                          site.report.warnings + cache.report.warnings, site.rendered_count)
@@ -244,17 +261,18 @@ def forget_pages(record: dict[str, Any], paths: set[str]) -> dict[str, Any]:
     return {**record, "fingerprints": fingerprints, "state": None}
 
 
-def _input_state(root: Path, options: BuildOptions) -> str | None:
+def _input_state(root: Path, options: BuildOptions) -> InputState | None:
     """Every input file's name, size and time stamps, with the options and the code; None when
     the build cannot be skipped (an unknown post-processor)."""
     if options.post_process is not None and "<locals>" in getattr(options.post_process, "__qualname__", "<locals>"):
         return None
     key = (code_version(), options.drafts, options.future, options.expired, options.base_url, options.strict,
            getattr(options.post_process, "__qualname__", None))
-    return f"{key}:{input_state(root.resolve(), [PACKAGED_THEMES])}"
+    state = input_state(root.resolve(), [PACKAGED_THEMES])
+    return InputState(f"{key}:{state.digest}", {**state.files, "\0options": repr(key)})
 
 
-def _horizon(documents: list[Document], now: datetime) -> float:
+def publish_horizon(documents: list[Document], now: datetime) -> float:
     """The first moment after `now` at which time alone changes the site: a post comes due or
     expires, or a new year begins (pages show the build's year)."""
     moments = [datetime(now.year + 1, 1, 1, tzinfo=now.tzinfo or timezone.utc).timestamp()]
@@ -309,7 +327,7 @@ def _parse_chunk(settings: ContentSettings, chunk: Sequence[Source]) -> list[Par
     return [parse(source, settings) for source in chunk]
 
 
-def _render_chunk(renderer: Renderer, chunk: Sequence[OutputPage]) -> list[bytes | SiteError]:
+def render_chunk(renderer: Renderer, chunk: Sequence[OutputPage]) -> list[bytes | SiteError]:
     out: list[bytes | SiteError] = []
     for page in chunk:
         try:
@@ -332,6 +350,24 @@ class Prints:
 def _fingerprints(pages: list[OutputPage], views: Views, config: SiteConfig, theme: Theme,
                   site_globals: dict[str, Any], static: dict[str, Path], options: BuildOptions) -> Prints | None:
     """Each page's fingerprint, or None when pages cannot be fingerprinted (an unknown post-processor)."""
+    made = fingerprinter(views, config, theme, site_globals, static, options)
+    if made is None:
+        return None
+    finger, global_uses = made
+    results = parallel.map_chunks(_fingerprint_chunk, finger, pages, options.jobs or parallel.default_jobs(),
+                                  min_items=2000)
+    users: dict[str, list[int]] = {}
+    for number, (_, used) in enumerate(results):
+        for source in used:
+            users.setdefault(source, []).append(number)
+    values = {page.path: value for page, (value, _) in zip(pages, results)}
+    return Prints(values, users, global_uses, finger)
+
+
+def fingerprinter(views: Views, config: SiteConfig, theme: Theme, site_globals: dict[str, Any],
+                  static: dict[str, Path], options: BuildOptions) -> tuple[Fingerprinter, frozenset[str]] | None:
+    """The fingerprinter of this build's pages, and the documents every page shows through the
+    site's globals; None when pages cannot be fingerprinted (an unknown post-processor)."""
     process = options.post_process
     process_key = ""
     if process is not None:
@@ -343,22 +379,16 @@ def _fingerprints(pages: list[OutputPage], views: Views, config: SiteConfig, the
     global_uses: set[str] = set()
     finger.global_key = finger.value([code_version(), config.fingerprint(), files_digest(theme.template_dirs),
                                       process_key, site_globals, sorted(static)], global_uses)
-    results = parallel.map_chunks(_fingerprint_chunk, finger, pages, options.jobs or parallel.default_jobs(),
-                                  min_items=2000)
-    users: dict[str, list[int]] = {}
-    for number, (_, used) in enumerate(results):
-        for source in used:
-            users.setdefault(source, []).append(number)
-    values = {page.path: value for page, (value, _) in zip(pages, results)}
-    return Prints(values, users, frozenset(global_uses), finger)
+    return finger, frozenset(global_uses)
 
 
 def _fingerprint_chunk(finger: Fingerprinter, chunk: Sequence[OutputPage]) -> list[tuple[str, tuple[str, ...]]]:
     return [finger.page_and_uses(page) for page in chunk]
 
 
-def _check_featured(index: SiteIndex, static: dict[str, Path], report: Report) -> None:
-    for doc in index.documents:
+def check_featured(documents: Sequence[Document], static: dict[str, Path], report: Report) -> None:
+    """Warn of each featured image that is not in the site."""
+    for doc in documents:
         image = doc.featured
         if image is not None and image.file is not None and image.file not in static:
             report.warn(SiteError(doc.source, f"featured image not found: looked for content/{image.file} "
@@ -366,7 +396,7 @@ def _check_featured(index: SiteIndex, static: dict[str, Path], report: Report) -
                                   "`featuredpath:`"))
 
 
-def _site_globals(config: SiteConfig, theme_params: dict[str, Any], index: SiteIndex, views: Views,
+def template_globals(config: SiteConfig, theme_params: dict[str, Any], index: SiteIndex, views: Views,
                   now: datetime, static: dict[str, Path]) -> dict[str, Any]:
     """What every template sees as `site`."""
     params = {**theme_params, **config.params}

@@ -7,6 +7,8 @@ from datetime import datetime
 from operator import attrgetter
 from typing import Any, TypeVar
 
+from markupsafe import Markup
+
 T = TypeVar("T")
 
 
@@ -42,7 +44,6 @@ class Featured:
     stretch: str
 
 
-@quick_pickle
 @dataclass(frozen=True, slots=True)
 class Document:
     """A post, a page or a section's _index.md, parsed and rendered to HTML."""
@@ -83,6 +84,24 @@ class Document:
             if name == taxonomy:
                 return values
         return ()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle as field values, the HTML as plain text: unpickling a str subclass goes through
+        Python for every object, and the document cache holds one per post."""
+        values = _DOCUMENT_FIELDS(self)
+        return _document, (*values[:_HTML], str(self.html), str(self.summary), *values[_HTML + 2:])
+
+
+_DOCUMENT_NAMES = [f.name for f in fields(Document)]
+_DOCUMENT_FIELDS = attrgetter(*_DOCUMENT_NAMES)
+_HTML = _DOCUMENT_NAMES.index("html")
+assert _DOCUMENT_NAMES[_HTML + 1] == "summary"
+
+
+def _document(*values: Any) -> Document:
+    """A Document from `Document.__reduce__`'s values, its HTML as Markup again."""
+    html, summary = values[_HTML:_HTML + 2]
+    return Document(*values[:_HTML], str.__new__(Markup, html), str.__new__(Markup, summary), *values[_HTML + 2:])
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any, Callable, Collection, Iterator
 
 from bitopia_site import urls
 from bitopia_site.errors import SiteError
@@ -13,45 +13,56 @@ from bitopia_site.views import Views
 FEED_LIMIT_DEFAULT = 20
 
 
-def plan_site(index: SiteIndex, views: Views, paginate: int, feed_limit: int) -> list[OutputPage]:
-    """Every output file the site needs, in a stable order."""
+def plan_site(index: SiteIndex, views: Views, paginate: int, feed_limit: int,
+              only: Collection[str] | None = None) -> list[OutputPage]:
+    """Every output file the site needs, in a stable order; with `only`, just the pages whose
+    output paths it holds (the others are not even made: a rebuild after one edit needs a few)."""
+    want = (lambda path: True) if only is None else only.__contains__  # noqa: E731
     pages: list[OutputPage] = []
     for doc in index.documents:
-        pages.append(_document_page(doc, views))
+        if want(urls.output_path(doc.url)):
+            pages.append(_document_page(doc, views))
         for alias in doc.aliases:
-            pages.append(_alias(alias, doc.url, doc.source))
-    pages += _paginated("/", ("home.html", "list.html"), views.docs(index.posts), paginate, sitemap=True,
+            if want(urls.output_path(alias)):
+                pages.append(_alias(alias, doc.url, doc.source))
+    pages += _paginated("/", ("home.html", "list.html"), index.posts, views, paginate, want, sitemap=True,
                         kind="home", title="", feed_url="/index.xml")
-    pages.append(_feed("/index.xml", "", views.docs(index.posts[:feed_limit]), "/"))
+    if want("index.xml"):
+        pages.append(_feed("/index.xml", "", views.docs(index.posts[:feed_limit]), "/"))
     for section in index.sections:
-        items = views.docs(section.posts)
-        pages += _paginated(section.url, (f"section-{section.name}.html", "section.html", "list.html"), items,
-                            paginate, sitemap=True, kind="section", title=section.title,
-                            feed_url=f"{section.url}index.xml", content=section.html)
-        pages.append(_feed(f"{section.url}index.xml", section.title, items[:feed_limit], section.url))
+        pages += _paginated(section.url, (f"section-{section.name}.html", "section.html", "list.html"),
+                            section.posts, views, paginate, want, sitemap=True, kind="section",
+                            title=section.title, feed_url=f"{section.url}index.xml", content=section.html)
+        if want(urls.output_path(f"{section.url}index.xml")):
+            pages.append(_feed(f"{section.url}index.xml", section.title, views.docs(section.posts[:feed_limit]),
+                               section.url))
     for taxonomy in index.taxonomies:
         if not taxonomy.terms:
             continue
-        terms = [views.term(t) for t in taxonomy.terms]
-        pages.append(OutputPage(urls.output_path(taxonomy.url), taxonomy.url, ("terms.html",),
-                                {"kind": "terms", "title": taxonomy.name.title(), "taxonomy": taxonomy.name,
-                                 "terms": terms}, in_sitemap=True))
-        newest_first = sorted(taxonomy.terms, key=lambda t: sort_key(t.posts[0]))[:feed_limit]
-        term_items = [{"title": t.name, "url": t.url, "date": t.posts[0].date, "author": "", "categories": [],
-                       "summary": _count(len(t.posts)), "content": _count(len(t.posts))}
-                      for t in newest_first]
-        pages.append(_feed(f"{taxonomy.url}index.xml", taxonomy.name.title(), term_items, taxonomy.url))
+        if want(urls.output_path(taxonomy.url)):
+            terms = [views.term(t) for t in taxonomy.terms]
+            pages.append(OutputPage(urls.output_path(taxonomy.url), taxonomy.url, ("terms.html",),
+                                    {"kind": "terms", "title": taxonomy.name.title(), "taxonomy": taxonomy.name,
+                                     "terms": terms}, in_sitemap=True))
+        if want(urls.output_path(f"{taxonomy.url}index.xml")):
+            newest_first = sorted(taxonomy.terms, key=lambda t: sort_key(t.posts[0]))[:feed_limit]
+            term_items = [{"title": t.name, "url": t.url, "date": t.posts[0].date, "author": "", "categories": [],
+                           "summary": _count(len(t.posts)), "content": _count(len(t.posts))}
+                          for t in newest_first]
+            pages.append(_feed(f"{taxonomy.url}index.xml", taxonomy.name.title(), term_items, taxonomy.url))
         for term in taxonomy.terms:
-            items = views.docs(term.posts)
             feed = f"{term.url}index.xml"
-            pages += _paginated(term.url, (f"term-{taxonomy.name}.html", "term.html", "list.html"), items,
-                                paginate, sitemap=True, kind="term", title=term.name, feed_url=feed,
+            pages += _paginated(term.url, (f"term-{taxonomy.name}.html", "term.html", "list.html"), term.posts,
+                                views, paginate, want, sitemap=True, kind="term", title=term.name, feed_url=feed,
                                 term=views.term(term))
-            pages.append(_feed(feed, term.name, items[:feed_limit], term.url))
-    pages += _archives(index, views)
-    pages.append(OutputPage("404.html", "/404.html", ("404.html",),
-                            {"kind": "404", "title": "Page not found", "recent": views.links(index.posts[:5])}))
-    pages.append(OutputPage("robots.txt", "/robots.txt", ("robots.txt",), {"kind": "robots"}))
+            if want(urls.output_path(feed)):
+                pages.append(_feed(feed, term.name, views.docs(term.posts[:feed_limit]), term.url))
+    pages += [page for page in _archives(index, views, want) if want(page.path)]
+    if want("404.html"):
+        pages.append(OutputPage("404.html", "/404.html", ("404.html",),
+                                {"kind": "404", "title": "Page not found", "recent": views.links(index.posts[:5])}))
+    if want("robots.txt"):
+        pages.append(OutputPage("robots.txt", "/robots.txt", ("robots.txt",), {"kind": "robots"}))
     return pages
 
 
@@ -116,23 +127,29 @@ def _alias(alias: str, target: str, source: str) -> OutputPage:
                       {"kind": "alias", "target": target, "title": "Redirect", "source": source})
 
 
-def _paginated(base: str, templates: tuple[str, ...], items: list[dict[str, Any]], size: int, *,
-               sitemap: bool, kind: str, title: str, feed_url: str, **extra: Any) -> Iterator[OutputPage]:
-    total = max(1, -(-len(items) // size))
+def _paginated(base: str, templates: tuple[str, ...], docs: tuple[Document, ...], views: Views, size: int,
+               want: Callable[[str], bool], *, sitemap: bool, kind: str, title: str, feed_url: str,
+               **extra: Any) -> Iterator[OutputPage]:
+    total = max(1, -(-len(docs) // size))
     page_url = lambda n: base if n == 1 else f"{base}page/{n}/"  # noqa: E731
     for number in range(1, total + 1):
+        url = page_url(number)
+        path = urls.output_path(url)
+        if not want(path):
+            continue
+        items = views.docs(docs[(number - 1) * size: number * size])
         pager = {
-            "items": items[(number - 1) * size: number * size], "number": number, "total": total,
+            "items": items, "number": number, "total": total,
             "prev_url": page_url(number - 1) if number > 1 else None,
             "next_url": page_url(number + 1) if number < total else None,
-            "first_url": page_url(1), "last_url": page_url(total), "count": len(items),
+            "first_url": page_url(1), "last_url": page_url(total), "count": len(docs),
             "links": _page_links(number, total, page_url),
         }
-        url = page_url(number)
-        lastmod = max((i["lastmod"] for i in pager["items"] if i["lastmod"]), default=None)
+        lastmod = max((i["lastmod"] for i in items if i["lastmod"]), default=None)
         context = {"kind": kind, "title": title, "pager": pager, "feed_url": feed_url, "lastmod": lastmod, **extra}
-        yield OutputPage(urls.output_path(url), url, templates, context, in_sitemap=sitemap and number == 1)
-    yield _alias(f"{base}page/1/", base, f"the generated list {base}")
+        yield OutputPage(path, url, templates, context, in_sitemap=sitemap and number == 1)
+    if want(urls.output_path(f"{base}page/1/")):
+        yield _alias(f"{base}page/1/", base, f"the generated list {base}")
 
 
 def _page_links(number: int, total: int, page_url) -> list[dict[str, Any]]:
@@ -157,8 +174,10 @@ def _count(n: int) -> str:
     return f"{n} post" if n == 1 else f"{n} posts"
 
 
-def _archives(index: SiteIndex, views: Views) -> list[OutputPage]:
+def _archives(index: SiteIndex, views: Views, want: Callable[[str], bool]) -> list[OutputPage]:
     taken = {doc.url for doc in index.documents}
+    if not any(want(path) for path in _archive_paths(index)):
+        return []
     pages = []
     years = [{"year": year, "months": [{"month": m, "posts": [views.link(d) for d in posts]} for m, posts in months]}
              for year, months in index.archives]
@@ -178,3 +197,11 @@ def _archives(index: SiteIndex, views: Views) -> list[OutputPage]:
                                         {"kind": "archive", "title": f"Archives: {year['year']}-{month['month']:02d}",
                                          "years": [{"year": year["year"], "months": [month]}]}, in_sitemap=True))
     return pages
+
+
+def _archive_paths(index: SiteIndex) -> Iterator[str]:
+    yield "archives/index.html"
+    for year, months in index.archives:
+        yield f"archives/{year}/index.html"
+        for month, _ in months:
+            yield f"archives/{year}/{month:02d}/index.html"

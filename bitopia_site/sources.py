@@ -157,28 +157,40 @@ def _read_markdown(root: Path, site_rel: str, root_real: str, path: str,
     return Source(site_rel, text), signature
 
 
-def input_state(root: Path, extra_folders: list[Path]) -> str:
-    """A hash of the name, size, time stamps and inode of every file a build reads: the site's config,
-    content/, static/, templates/, themes/ and the given theme folders. Equal states mean no input
-    changed, so a build with the same options can stop at once. The change time (ctime) cannot be
-    set back by a tool that keeps a file's modification time, so such edits are seen too."""
+@dataclass(frozen=True)
+class InputState:
+    """Every file a build reads, with its signature: equal digests mean no input changed, and
+    comparing `files` tells which did."""
+
+    digest: str
+    files: dict[str, object]  # a file's path -> its Signature (a config file: a hash of its bytes)
+
+
+def input_state(root: Path, extra_folders: list[Path]) -> InputState:
+    """The name, size, time stamps and inode of every file a build reads: the site's config,
+    content/, static/, templates/, themes/ and the given theme folders. The change time (ctime)
+    cannot be set back by a tool that keeps a file's modification time, so such edits are seen too."""
     h = hashlib.blake2b(digest_size=16)
+    files: dict[str, object] = {}
     folders = [root / name for name in ("content", "static", "templates", "themes")] + list(extra_folders)
     for folder in folders:
         h.update(str(folder).encode() + b"\0")
         for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
             dirnames.sort()
             for name in sorted(filenames):
+                path = f"{dirpath}/{name}"
                 try:
-                    info = os.stat(os.path.join(dirpath, name))
+                    info = os.stat(path)
                 except OSError:
                     continue
-                h.update(f"{dirpath}/{name}\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ctime_ns}\0{info.st_ino}\0"
-                         .encode("utf-8", "surrogateescape"))
+                signature = files[path] = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
+                h.update(f"{path}\0{signature}\0".encode("utf-8", "surrogateescape"))
     for entry in sorted(os.listdir(root)):
         if entry.endswith((".yaml", ".yml", ".toml")):
             try:
-                h.update(entry.encode() + (root / entry).read_bytes())
+                data = (root / entry).read_bytes()
             except OSError:
                 continue
-    return h.hexdigest()
+            files[entry] = hashlib.blake2b(data, digest_size=16).hexdigest()
+            h.update(entry.encode() + b"\0" + data)
+    return InputState(h.hexdigest(), files)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import datetime
 from typing import Any
@@ -23,6 +24,11 @@ def placement(doc: Document) -> tuple:
     return (doc.section, doc.type, doc.title, iso(doc.date), iso(doc.lastmod), iso(doc.expiry_date), doc.draft,
             doc.url, doc.slug, doc.aliases, doc.terms, doc.weight, doc.featured, doc.is_section_index,
             layout if isinstance(layout, str) else None)
+
+
+def placement_digest(doc: Document) -> str:
+    """A short hash of `placement(doc)`, for the record the next build compares with."""
+    return hashlib.blake2b(repr(placement(doc)).encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
 
 
 def _featured(doc: Document) -> dict[str, str] | None:

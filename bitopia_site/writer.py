@@ -82,8 +82,9 @@ class SiteWriter:
     """
 
     def __init__(self, out: Path, previous_files: set[str] | None = None, in_place: bool = False,
-                 spare: Spare | None = None) -> None:
+                 spare: Spare | None = None, make_spare: bool = False) -> None:
         self.out = out.resolve()
+        self.make_spare = make_spare  # after a build that leaves no spare folder, link one (its record is kept)
         self.in_place = in_place  # for a dev server that holds requests while it builds: no staging
         self.previous = previous_files  # the files of the output, when known
         self.spare = spare if previous_files is not None else None
@@ -109,13 +110,15 @@ class SiteWriter:
         assert self.in_place, "a staged build copies static files in finish()"
         self._guard(lambda: self._replace(rel, None, source))
 
-    def finish(self, static: dict[str, Path]) -> WriteStats:
-        """Add the static files, then swap the finished site in (or change nothing)."""
+    def finish(self, static: dict[str, Path], static_unchanged: bool = False) -> WriteStats:
+        """Add the static files, then swap the finished site in (or change nothing). With
+        `static_unchanged`, the caller knows the output's copies are current: none is compared."""
         paths = self.kept | static.keys() | self.written_paths
         if self.in_place:
             return self._finish_in_place(static, paths)
+        same = (lambda old, source: True) if static_unchanged and self.previous is not None else _same_static  # noqa: E731
         if (self.stage is None and self.previous is not None and self.out.is_dir() and self.previous == paths
-                and all(_same_static(f"{self.out}/{rel}", src) for rel, src in static.items() if rel not in self.kept)):
+                and all(same(f"{self.out}/{rel}", src) for rel, src in static.items() if rel not in self.kept)):
             return WriteStats(0, len(paths), 0, output_id(self.out))
         unchanged = 0
 
@@ -132,7 +135,7 @@ class SiteWriter:
                     os.link(f"{out}/{rel}", f"{stage}/{rel}")
                     unchanged += 1
             for rel, source in static.items():
-                if _same_static(f"{out}/{rel}", source):
+                if same(f"{out}/{rel}", source):
                     if not self.from_spare:
                         self._dirs(rel)
                         os.link(f"{out}/{rel}", f"{stage}/{rel}")
@@ -165,6 +168,8 @@ class SiteWriter:
                 self.spare_after = Spare(old_id, frozenset(self.written_paths | gone))
             else:
                 _delete_later(_to_trash(old_tree, self.out))
+        if self.spare_after is None and self.make_spare:
+            self.spare_after = _link_spare(self.out, paths, build_id)
         return WriteStats(self.written, unchanged, len(gone), build_id)
 
     def _finish_in_place(self, static: dict[str, Path], paths: set[str]) -> WriteStats:
@@ -321,6 +326,31 @@ def _keep_as_spare(tree: Path, out: Path) -> None:
     if spare.exists() or spare.is_symlink():
         _delete_later(_to_trash(spare, out))
     os.rename(tree, spare)
+
+
+def _link_spare(out: Path, files: set[str], build_id: str) -> Spare | None:
+    """A spare folder that is the output itself, in hard links, when there was no older output to
+    keep (a first build): the next build then starts from it and not from nothing. Its marker is
+    linked last, so a spare cut short is never used."""
+    spare = spare_path(out)
+    try:
+        if spare.exists() or spare.is_symlink():
+            _delete_later(_to_trash(spare, out))
+        folders = {rel.rsplit("/", 1)[0] for rel in files if "/" in rel}
+        for folder in list(folders):
+            while "/" in folder:
+                folder = folder.rsplit("/", 1)[0]
+                folders.add(folder)
+        os.mkdir(spare)
+        for folder in sorted(folders):
+            os.mkdir(f"{spare}/{folder}")
+        for rel in files:
+            os.link(f"{out}/{rel}", f"{spare}/{rel}")
+        os.link(f"{out}/{MARKER}", f"{spare}/{MARKER}")
+    except OSError:
+        shutil.rmtree(spare, ignore_errors=True)
+        return None
+    return Spare(build_id, frozenset())
 
 
 def _unlink(path: str) -> None:

@@ -35,7 +35,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import bitopia_site.build
-from bitopia_site.build import BuildOptions, BuildResult, build
+from bitopia_site.build import BuildOptions, BuildResult, build, build_into
 from bitopia_site.errors import BuildFailed
 from bitopia_site.cache import CACHE_DIR
 from bitopia_site.incremental import LiveBuild
@@ -538,6 +538,25 @@ def test_incremental_build_renders_only_what_changed(tmp_path: Path) -> None:
     result = harness.step(("body", 8, 1))  # a note: in no list of the home page or of the sidebar
     assert 0 < result.rendered < result.pages / 4, (result.rendered, result.pages)
     assert result.stats.written < result.pages / 4
+
+
+def test_body_edit_plans_only_the_pages_showing_the_post(tmp_path: Path) -> None:
+    """An edit that leaves a post where it was (its body, its summary) takes the short way: the
+    build plans only the pages that showed the post, keeps the rest, and still equals a full build.
+    A retitled post changes lists and links, so that build plans the whole site."""
+    harness = Harness(tmp_path, SiteModel.initial())
+    harness.check()
+    for edit in [("body", 0, 2), ("summary", 1, "A summary by hand."), ("body", 8, 1), ("title", 2, "Alpha")]:
+        harness.log.append(harness.model.apply(edit))
+        sync(harness.site, harness.model.files())
+        built = build_into(harness.site, harness.out, BuildOptions(now=FIXED_NOW, jobs=1))
+        assert built.site is not None
+        planned = len(built.site.pages)
+        if edit[0] == "title":
+            assert planned == built.result.pages, "a retitled post is a whole build"
+        else:
+            assert 0 < planned < built.result.pages / 4, (edit, planned, built.result.pages)
+        harness.check()
 
 
 # --- random sequences ---------------------------------------------------------------------------
