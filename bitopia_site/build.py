@@ -98,6 +98,7 @@ def content_settings(config: SiteConfig) -> ContentSettings:
                            config.summary_words)
 
 
+@parallel.no_cycle_collection()
 def render_site(root: Path, options: BuildOptions, reuse: Reuse | None = None,
                 sink: Callable[[str, bytes | None], None] | None = None) -> SiteBuild:
     """Read and render the whole site into memory; raise BuildFailed listing every problem.
@@ -183,6 +184,7 @@ class Built:
     record: dict[str, Any]
 
 
+@parallel.no_cycle_collection()
 def build_into(root: Path, out: Path | None = None, options: BuildOptions = BuildOptions(),
                last: dict[str, Any] | None = None, skip_unchanged: bool = True) -> Built:
     """`build`, starting from `last` (the record of the previous build into `out`; default: the

@@ -7,20 +7,19 @@ is dropped, one that cannot be read is dropped with one warning, never trusted.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import os
 import pickle
 import sys
 import zlib
-from contextlib import contextmanager
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from bitopia_site import __version__
 from bitopia_site.content import Parsed
+from bitopia_site.parallel import no_cycle_collection
 from bitopia_site.errors import Report, SiteError
 from bitopia_site.sources import Signature
 
@@ -56,7 +55,7 @@ class Cache:
             return {}
         path = self.folder / f"{kind}.pickle"
         try:
-            with open(path, "rb") as handle, _no_gc():
+            with open(path, "rb") as handle, no_cycle_collection():
                 data = pickle.load(handle)
         except FileNotFoundError:
             return {}
@@ -93,19 +92,6 @@ class Cache:
             (self.folder / f"{kind}.pickle").unlink()
         except OSError:
             pass
-
-
-@contextmanager
-def _no_gc() -> Iterator[None]:
-    """No cycle collection while unpickling: it makes only live objects, and with many of them the
-    collector's passes cost a third of the load."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 SHARDS = 16

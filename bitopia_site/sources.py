@@ -56,11 +56,16 @@ def _walk(folder: Path, root: Path) -> list[tuple[str, str]]:
         dirnames[:] = keep
         rel_dir = "" if dirpath == base else os.path.relpath(dirpath, base).replace(os.sep, "/") + "/"
         for name in filenames:
-            if name.startswith(".") or name in IGNORED_NAMES or name.endswith("~"):
+            if ignored(name):
                 continue
             found.append((rel_dir + name, join(dirpath, name)))
     found.sort()
     return found
+
+
+def ignored(name: str) -> bool:
+    """A file the site leaves out: hidden (an editor's swap file), a backup, the desktop's litter."""
+    return name.startswith(".") or name in IGNORED_NAMES or name.endswith("~")
 
 
 def _inside(path: str, root: str) -> bool:
@@ -173,11 +178,16 @@ def input_state(root: Path, extra_folders: list[Path]) -> InputState:
     h = hashlib.blake2b(digest_size=16)
     files: dict[str, object] = {}
     folders = [root / name for name in ("content", "static", "templates", "themes")] + list(extra_folders)
-    for folder in folders:
+    for number, folder in enumerate(folders):
         h.update(str(folder).encode() + b"\0")
+        site_files = number < 2  # content/ and static/: what read_site leaves out (an editor's swap file) is no input
         for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
+            if site_files:
+                dirnames[:] = [name for name in dirnames if not name.startswith(".")]
             dirnames.sort()
             for name in sorted(filenames):
+                if site_files and ignored(name):
+                    continue
                 path = f"{dirpath}/{name}"
                 try:
                     info = os.stat(path)

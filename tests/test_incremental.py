@@ -549,6 +549,8 @@ def test_body_edit_plans_only_the_pages_showing_the_post(tmp_path: Path) -> None
     for edit in [("body", 0, 2), ("summary", 1, "A summary by hand."), ("body", 8, 1), ("title", 2, "Alpha")]:
         harness.log.append(harness.model.apply(edit))
         sync(harness.site, harness.model.files())
+        swap = harness.site / f"content/posts/.edit-{len(harness.log)}.md.swp"  # an editor's, as the post is saved
+        swap.write_bytes(b"b0VIM 9.0")
         built = build_into(harness.site, harness.out, BuildOptions(now=FIXED_NOW, jobs=1))
         assert built.site is not None
         planned = len(built.site.pages)
