@@ -399,7 +399,7 @@ def check_featured(documents: Sequence[Document], static: dict[str, Path], repor
 
 
 def template_globals(config: SiteConfig, theme_params: dict[str, Any], index: SiteIndex, views: Views,
-                  now: datetime, static: dict[str, Path]) -> dict[str, Any]:
+                     now: datetime, static: dict[str, Path]) -> dict[str, Any]:
     """What every template sees as `site`."""
     params = {**theme_params, **config.params}
     menus = {name: sorted(items, key=lambda i: (i.get("weight", 0), str(i.get("name", ""))))

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 from bitopia_site import parallel
-from bitopia_site.build import (BuildOptions, SiteBuild, publish_horizon, render_chunk, check_featured, content_settings,
-                                fingerprinter, template_globals)
+from bitopia_site.build import (BuildOptions, SiteBuild, check_featured, content_settings, fingerprinter,
+                                publish_horizon, render_chunk, template_globals)
 from bitopia_site.cache import Cache, DocumentCache
 from bitopia_site.config import load_config
-from bitopia_site.content import parse, source_digest
+from bitopia_site.content import ContentSettings, parse, source_digest
 from bitopia_site.errors import Report, SiteError
 from bitopia_site.index import Visibility, build_index
 from bitopia_site.model import Document, Source
@@ -111,12 +111,13 @@ def patch_site(root: Path, options: BuildOptions, last: dict[str, Any], inputs: 
         if path not in done:
             sink(path, None)
     return SiteBuild(config, index, dict.fromkeys(last["fingerprints"]), static, report, pages, fingerprints,
-                     len(todo), publish_horizon(documents, now), {d.source: d for d in documents}, views, renderer, finger,
-                     {}, global_uses, last["placements"], last["shown_on"], patched=True)
+                     len(todo), publish_horizon(documents, now), {d.source: d for d in documents}, views, renderer,
+                     finger, {}, global_uses, last["placements"], last["shown_on"], patched=True)
 
 
 def _documents(root: Path, last: dict[str, Any], inputs: dict[str, object], edited: list[str],
-               cache: DocumentCache, settings: Any, options: BuildOptions, report: Report) -> list[Document] | None:
+               cache: DocumentCache, settings: ContentSettings, options: BuildOptions,
+               report: Report) -> list[Document] | None:
     """Every document: the edited ones parsed (each must keep its placement and parse cleanly),
     the rest from the cache; None when a whole build is needed. Warnings go to the report."""
     by_source: dict[str, Document] = {}

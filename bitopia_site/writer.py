@@ -117,7 +117,9 @@ class SiteWriter:
         paths = self.kept | static.keys() | self.written_paths
         if self.in_place:
             return self._finish_in_place(static, paths)
-        same = (lambda old, source: True) if static_unchanged and self.previous is not None else _same_static  # noqa: E731
+        same = _same_static
+        if static_unchanged and self.previous is not None:
+            same = lambda old, source: True  # noqa: E731
         if (self.stage is None and self.previous is not None and self.out.is_dir() and self.previous == paths
                 and all(same(f"{self.out}/{rel}", src) for rel, src in static.items() if rel not in self.kept)):
             return WriteStats(0, len(paths), 0, output_id(self.out))
