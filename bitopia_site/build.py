@@ -236,6 +236,7 @@ def build_into(root: Path, out: Path | None = None, options: BuildOptions = Buil
         raise
     terms = sum(len(t.terms) for t in site.index.taxonomies)
     counts = (len(site.rendered), len(site.index.posts), terms, len(site.static))
+    site.report.warnings.sort(key=lambda warning: warning.path or "")  # the same order however the build went
     record: dict[str, Any] = {}
     if site.fingerprints and stats.build_id:
         record = {"build_id": stats.build_id, "fingerprints": site.fingerprints,

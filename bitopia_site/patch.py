@@ -142,8 +142,8 @@ def _documents(root: Path, last: dict[str, Any], inputs: dict[str, object], edit
                 return None
             by_source[rel] = parsed.document
     cache.save()
-    for warning in last.get("warnings", []):  # the edited documents' own come next, as they are now
-        if warning.path not in edited:
+    for warning in last.get("warnings", []):  # the other documents' still hold; the edited ones' come next
+        if warning.path in by_source and warning.path not in edited:
             report.warn(warning)
     for warning in warnings:
         report.warn(warning)

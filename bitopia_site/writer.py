@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import errno
 import os
 import shutil
 import stat
@@ -187,7 +188,10 @@ class SiteWriter:
         for rel in gone:
             _prune(self.out, rel)
         build_id = uuid.uuid4().hex
-        self._guard(lambda: (self.out / MARKER).write_text(f"made by bitopia; updated in place\n{build_id}\n"))
+        # The marker may be a hard link shared with the spare folder: replace it, never write through it.
+        self._guard(lambda: (_unlink(f"{self.out}/{MARKER}"),
+                             (self.out / MARKER).write_text(f"made by bitopia; updated in place\n{build_id}\n")))
+        self.spare_after = None  # the output changed file by file: the spare's list of differences no longer holds
         return WriteStats(self.written, unchanged, len(gone), build_id)
 
     def _replace(self, rel: str, data: bytes | None, source: Path | None) -> None:
@@ -295,12 +299,17 @@ def _same_bytes(old: str, data: bytes) -> bool:
 
 def copy_file(source: Path | str, target: str) -> None:
     """Copy a file's bytes, mode and time stamps to a new `target` (`_same_static` compares the
-    time stamps). Half the system calls of shutil.copy2, which also copies extended attributes."""
+    time stamps). On Linux with sendfile, half the system calls of shutil.copy2, which also
+    copies extended attributes; elsewhere, or where sendfile cannot read the source, copy2 itself."""
+    if not _SENDFILE:
+        shutil.copy2(source, target)
+        return
     info = os.stat(source)
     reader = os.open(source, os.O_RDONLY)
     try:
         writer = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, stat.S_IMODE(info.st_mode))
         try:
+            os.fchmod(writer, stat.S_IMODE(info.st_mode))  # the umask does not apply to a copy
             offset = 0
             while offset < info.st_size:
                 sent = os.sendfile(writer, reader, offset, info.st_size - offset)
@@ -309,9 +318,17 @@ def copy_file(source: Path | str, target: str) -> None:
                 offset += sent
         finally:
             os.close(writer)
+    except OSError as exc:
+        if exc.errno not in (errno.EINVAL, errno.ENOSYS, errno.ENOTSOCK, errno.EOPNOTSUPP):
+            raise
+        shutil.copy2(source, target)  # a file system sendfile cannot read (some FUSE or 9p mounts)
+        return
     finally:
         os.close(reader)
     os.utime(target, ns=(info.st_atime_ns, info.st_mtime_ns))
+
+
+_SENDFILE = sys.platform.startswith("linux") and hasattr(os, "sendfile")
 
 
 def _same_static(old: str, source: Path) -> bool:

@@ -713,6 +713,20 @@ def test_spare_tree_lost_or_foreign(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == [".out.spare", "out", "site"]
 
 
+def test_build_in_place_between_staged_builds(tmp_path: Path) -> None:
+    """A build in place (a dev server pointed at the same folder) changes the output file by file:
+    the spare tree's record of how it differs from the output no longer holds, and the next staged
+    build must not bring back a page as the spare had it."""
+    harness = Harness(tmp_path, SiteModel.initial())
+    harness.check()
+    harness.step(("body", 1, 3))  # the spare is now the first build's tree
+    harness.log.append(harness.model.apply(("body", 0, 2)))
+    sync(harness.site, harness.model.files())
+    assert build(harness.site, harness.out, BuildOptions(now=FIXED_NOW, jobs=1, in_place=True)).stats.written
+    harness.log.append("built in place")
+    harness.step(("body", 1, 4))
+
+
 def test_live_build_saves_its_record_when_closed(tmp_path: Path) -> None:
     """A dev server's edits are not saved after each one; on close the record is, so the next
     server renders only what changed while none ran."""
