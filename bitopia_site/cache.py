@@ -19,8 +19,8 @@ from typing import Any
 
 from bitopia_site import __version__
 from bitopia_site.content import Parsed
-from bitopia_site.parallel import no_cycle_collection
 from bitopia_site.errors import Report, SiteError
+from bitopia_site.parallel import no_cycle_collection
 from bitopia_site.sources import Signature
 
 CACHE_DIR = ".bitopia-cache"
