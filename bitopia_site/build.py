@@ -93,6 +93,14 @@ class BuildResult:
     rendered: int = 0
 
 
+def load_site(root: Path, options: BuildOptions, report: Report) -> tuple[SiteConfig, Theme]:
+    """The site's config (with the options' base URL) and its theme; raises SiteError."""
+    config = load_config(root, report)
+    if options.base_url:
+        config = config.with_base_url(options.base_url)
+    return config, load_theme(config.root, config.theme)
+
+
 def content_settings(config: SiteConfig) -> ContentSettings:
     return ContentSettings(config.timezone, config.taxonomies, tuple(sorted(config.permalinks.items())),
                            config.summary_words)
@@ -109,10 +117,7 @@ def render_site(root: Path, options: BuildOptions, reuse: Reuse | None = None,
     now = options.now or datetime.now(timezone.utc)
     jobs = options.jobs or parallel.default_jobs()
     try:
-        config = load_config(root, report)
-        if options.base_url:
-            config = config.with_base_url(options.base_url)
-        theme = load_theme(config.root, config.theme)
+        config, theme = load_site(root, options, report)
     except SiteError as err:
         raise BuildFailed([err]) from None
     settings = content_settings(config)

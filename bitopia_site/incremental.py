@@ -17,10 +17,10 @@ from typing import Any, Mapping
 from bitopia_site.build import (BuildOptions, BuildResult, SiteBuild, build_into, content_settings, forget_pages,
                                 record_key)
 from bitopia_site.cache import Cache
-from bitopia_site.content import parse
 from bitopia_site.errors import BuildFailed, Report, SiteError
-from bitopia_site.model import Document, Source
-from bitopia_site.sources import MARKDOWN_SUFFIXES, read_source
+from bitopia_site.model import Document
+from bitopia_site.patch import reparse
+from bitopia_site.sources import MARKDOWN_SUFFIXES
 from bitopia_site.views import placement
 from bitopia_site.writer import SiteWriter, WriteStats, output_id
 
@@ -122,18 +122,12 @@ class LiveBuild:
     def _edited_document(self, site: SiteBuild, rel: str) -> tuple[Document, list[SiteError]] | None:
         """The new document of an edited source, when the edit leaves its place in the site as it was."""
         old = site.documents.get(rel)
-        if old is None or old.is_section_index or rel in site.global_uses:
+        if old is None or rel in site.global_uses:
             return None
-        source = read_source(self.root, rel)
-        if not isinstance(source, Source):
+        found = reparse(self.root, rel, content_settings(site.config), self.options.strict)
+        if found is None or found[0].document is None or placement(found[0].document) != placement(old):
             return None
-        parsed = parse(source, content_settings(site.config))
-        doc = parsed.document
-        if doc is None or parsed.errors or (parsed.warnings and self.options.strict):
-            return None
-        if placement(doc) != placement(old):
-            return None
-        return doc, list(parsed.warnings)
+        return found[0].document, list(found[0].warnings)
 
     def _invalidate_saved_record(self) -> None:
         """The output is about to differ from the saved record: drop it until `close` saves anew."""

@@ -16,17 +16,15 @@ from typing import Any, Callable
 
 from bitopia_site import parallel
 from bitopia_site.build import (BuildOptions, SiteBuild, check_featured, content_settings, fingerprinter,
-                                publish_horizon, render_chunk, template_globals)
+                                load_site, publish_horizon, render_chunk, template_globals)
 from bitopia_site.cache import Cache, DocumentCache
-from bitopia_site.config import load_config
-from bitopia_site.content import ContentSettings, parse, source_digest
+from bitopia_site.content import ContentSettings, Parsed, parse, source_digest
 from bitopia_site.errors import Report, SiteError
 from bitopia_site.index import Visibility, build_index
 from bitopia_site.model import Document, Source
 from bitopia_site.plan import plan_site
 from bitopia_site.render import Renderer, make_environment
 from bitopia_site.sources import read_source
-from bitopia_site.theme import load_theme
 from bitopia_site.views import Views, placement_digest
 
 _RECORD_KEYS = ("fingerprints", "counts", "inputs", "placements", "shown_on", "static", "global_key", "state")
@@ -66,10 +64,7 @@ def patch_site(root: Path, options: BuildOptions, last: dict[str, Any], inputs: 
         return None
     report = Report()
     try:
-        config = load_config(root, report)
-        if options.base_url:
-            config = config.with_base_url(options.base_url)
-        theme = load_theme(config.root, config.theme)
+        config, theme = load_site(root, options, report)
     except SiteError:
         return None
     settings = content_settings(config)
@@ -123,17 +118,12 @@ def _documents(root: Path, last: dict[str, Any], inputs: dict[str, object], edit
     by_source: dict[str, Document] = {}
     warnings: list[SiteError] = []
     for rel in edited:
-        source = read_source(root, rel)
-        if not isinstance(source, Source) or rel in last.get("global_uses", ()):
+        found = None if rel in last.get("global_uses", ()) else reparse(root, rel, settings, options.strict, cache)
+        if found is None or placement_digest(found[0].document) != last["placements"][rel]:  # type: ignore[arg-type]
             return None
-        digest = source_digest(source, settings)
-        parsed = cache.get(rel, digest) or parse(source, settings)
-        doc = parsed.document
-        if (doc is None or parsed.errors or (parsed.warnings and options.strict) or doc.is_section_index
-                or placement_digest(doc) != last["placements"][rel]):
-            return None
+        parsed, digest = found
         cache.put(rel, digest, parsed, inputs[_file(root, rel)])  # type: ignore[arg-type]
-        by_source[rel] = doc
+        by_source[rel] = parsed.document  # type: ignore[assignment]
         warnings += parsed.warnings
     for rel in last["placements"]:
         if rel not in by_source:
@@ -148,6 +138,22 @@ def _documents(root: Path, last: dict[str, Any], inputs: dict[str, object], edit
     for warning in warnings:
         report.warn(warning)
     return [by_source[rel] for rel in sorted(by_source)]
+
+
+def reparse(root: Path, rel: str, settings: ContentSettings, strict: bool,
+            cache: DocumentCache | None = None) -> tuple[Parsed, str] | None:
+    """An edited document parsed again (from the cache when its text is known there), with its
+    content hash; None when it cannot take a short way: gone or unreadable, broken, warned about
+    under --strict, or a section's _index.md (its text is on the section's list pages, not in a view)."""
+    source = read_source(root, rel)
+    if not isinstance(source, Source):
+        return None
+    digest = source_digest(source, settings)
+    parsed = (cache.get(rel, digest) if cache is not None else None) or parse(source, settings)
+    doc = parsed.document
+    if doc is None or parsed.errors or (parsed.warnings and strict) or doc.is_section_index:
+        return None
+    return parsed, digest
 
 
 def _file(root: Path, rel: str) -> str:
