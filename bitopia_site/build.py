@@ -18,7 +18,7 @@ from bitopia_site.fingerprint import Fingerprinter, files_digest
 from bitopia_site.index import Visibility, build_index
 from bitopia_site.model import Document, OutputPage, SiteIndex, Source
 from bitopia_site.plan import add_sitemap, check_collisions, plan_site
-from bitopia_site.render import Renderer, make_environment
+from bitopia_site.render import Fragments, Renderer, make_environment
 from bitopia_site.sources import InputState, SiteFiles, input_state, read_site
 from bitopia_site.theme import PACKAGED_THEMES, Theme, load_theme
 from bitopia_site.views import Views, placement_digest
@@ -108,10 +108,12 @@ def content_settings(config: SiteConfig) -> ContentSettings:
 
 @parallel.no_cycle_collection()
 def render_site(root: Path, options: BuildOptions, reuse: Reuse | None = None,
-                sink: Callable[[str, bytes | None], None] | None = None) -> SiteBuild:
+                sink: Callable[[str, bytes | None], None] | None = None,
+                static_found: Callable[[dict[str, Path]], None] | None = None) -> SiteBuild:
     """Read and render the whole site into memory; raise BuildFailed listing every problem.
 
-    With a `sink`, each rendered file goes to it as soon as it is made instead of into memory.
+    With a `sink`, each rendered file goes to it as soon as it is made instead of into memory;
+    `static_found` hears of the static files as soon as they are listed.
     """
     report = Report()
     now = options.now or datetime.now(timezone.utc)
@@ -126,6 +128,8 @@ def render_site(root: Path, options: BuildOptions, reuse: Reuse | None = None,
     files = read_site(config.root, list(theme.static_dirs), parsed_cache.signatures())
     for err in files.errors:
         report.error(err)
+    if static_found is not None and not files.errors:
+        static_found(files.static)
     documents = parse_all(files, settings, report, jobs, parsed_cache,
                           _stage(options, "reading posts", len(files.sources)))
     files.sources.clear()  # their text is in the documents now; render workers need not inherit it
@@ -145,6 +149,7 @@ def render_site(root: Path, options: BuildOptions, reuse: Reuse | None = None,
             or reuse.fingerprints.get(p.path) != fingerprints[p.path]]
     env = make_environment(config, theme, site_globals, cache.folder / "templates" if options.cache else None)
     renderer = Renderer(env, config.root, options.post_process)
+    _share_fragments(renderer, todo, jobs)
     results = parallel.iter_chunks(render_chunk, renderer, todo, jobs, min_items=400,
                                    progress=_stage(options, "rendering pages", len(todo)))
     rendered: dict[str, bytes | None] = {p.path: None for p in pages}
@@ -228,7 +233,7 @@ def build_into(root: Path, out: Path | None = None, options: BuildOptions = Buil
             from bitopia_site.patch import patch_site  # it builds on this module
             site = patch_site(root, options, last, state.files, writer.put)
         if site is None:
-            site = render_site(root, options, reuse, sink=writer.put)
+            site = render_site(root, options, reuse, sink=writer.put, static_found=writer.copy_static_early)
         stats = writer.finish({rel: src for rel, src in site.static.items() if rel not in site.rendered},
                               static_unchanged=site.patched)
     except BaseException as exc:
@@ -342,6 +347,40 @@ def render_chunk(renderer: Renderer, chunk: Sequence[OutputPage]) -> list[bytes 
             out.append(renderer.render(page))
         except SiteError as err:
             out.append(err)
+    return out
+
+
+def _share_fragments(renderer: Renderer, pages: list[OutputPage], jobs: int) -> None:
+    """Render the fragments that list pages memoize (each post's card) once, across the workers,
+    before the pages: a worker rendering lists would otherwise render nearly every card itself.
+    The templates are found by rendering the first list page of each kind here."""
+    lists = [page for page in pages if isinstance(page.context.get("pager"), dict)]
+    if jobs < 2 or len(lists) < 400:
+        return
+    firsts: dict[tuple[tuple[str, ...], Any], OutputPage] = {}
+    for page in lists:
+        firsts.setdefault((page.templates, page.context.get("kind")), page)
+    fragments = renderer.env.bitopia_fragments  # type: ignore[attr-defined]
+    for page in firsts.values():
+        try:
+            renderer.render(page)
+        except SiteError:
+            return  # reported when the pages are rendered
+    items = {id(item): item for page in lists for item in page.context["pager"].get("items", ()) if type(item) is dict}
+    wanted = [(name, item) for name in sorted(fragments.memo_names) for item in items.values()]
+    made = parallel.map_chunks(_fragment_chunk, fragments, wanted, jobs, min_items=400)
+    for (name, item), fragment in zip(wanted, made):
+        if fragment is not None:
+            fragments.keep(name, item, fragment)
+
+
+def _fragment_chunk(fragments: Fragments, chunk: Sequence[tuple[str, dict[str, Any]]]) -> list[str | None]:
+    out: list[str | None] = []
+    for name, item in chunk:
+        try:
+            out.append(str(fragments.memo(name, item)))
+        except Exception:  # noqa: BLE001 - the page that shows it reports the template's error
+            out.append(None)
     return out
 
 

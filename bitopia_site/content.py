@@ -160,7 +160,8 @@ def _parse(source: Source, settings: ContentSettings) -> Parsed:
     params = {k: v for k, v in meta.items() if k.lower() not in MODELLED_KEYS}
     if isinstance(get("params"), dict):
         params.update(get("params"))
-    for key in sorted(k for k in meta if k.lower() not in MODELLED_KEYS | PASSED_KEYS | set(settings.taxonomies)):
+    known_keys = MODELLED_KEYS | PASSED_KEYS | set(settings.taxonomies)
+    for key in sorted(k for k in meta if k.lower() not in known_keys):
         warnings.append(SiteError(path, f"unknown front-matter key `{key}`; it is passed to templates as "
                                   f"params.{key}", "move it under `params:` to silence this",
                                   frontmatter.key_line(fm_text, key)))

@@ -64,19 +64,21 @@ def render(text: str, summary_words: int = 70, summary: str | None = None) -> Re
     """Render a Markdown body; `summary` from front matter wins over the text's own."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     body, toc = _heading_ids(to_html(text))
-    plain = plain_text(body)
+    word_count = len(plain_text(body).split())
     if summary is not None:
         summary_html, excerpt = _inline(to_html(summary)), True
     elif MORE in text:
         summary_html, excerpt = to_html(text.split(MORE, 1)[0]).strip(), True
     else:
-        summary_html, excerpt = _first_paragraphs(body, summary_words, len(plain.split()))
-    return RenderedMarkdown(body, summary_html, excerpt, toc, len(plain.split()))
+        summary_html, excerpt = _first_paragraphs(body, summary_words, word_count)
+    return RenderedMarkdown(body, summary_html, excerpt, toc, word_count)
 
 
 def plain_text(fragment: str) -> str:
     """The text of an HTML fragment: footnote marks and tags dropped, entities decoded."""
-    return html.unescape(_TAG.sub("", _FOOTNOTE_REF.sub("", fragment).replace("<br", " <br")))
+    if '<sup class="footnote-ref">' in fragment:
+        fragment = _FOOTNOTE_REF.sub("", fragment)
+    return html.unescape(_TAG.sub("", fragment.replace("<br", " <br")))
 
 
 def _inline(fragment: str) -> str:

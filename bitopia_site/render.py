@@ -31,7 +31,7 @@ def make_environment(config: SiteConfig, theme: Theme, site_globals: dict[str, A
             cache = jinja2.FileSystemBytecodeCache(str(bytecode_dir))
         except OSError:
             cache = None
-    env = jinja2.Environment(
+    env = _Environment(
         bytecode_cache=cache,
         loader=jinja2.FileSystemLoader([str(d) for d in theme.template_dirs]),
         autoescape=jinja2.select_autoescape(["html", "htm", "xml"], default_for_string=True),
@@ -68,6 +68,24 @@ def make_environment(config: SiteConfig, theme: Theme, site_globals: dict[str, A
     return env
 
 
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+_MISSING = object()
+
+
+class _Environment(jinja2.Environment):
+    """Jinja's environment, reading `view.field` on the plain dicts of views.py straight from the
+    dict. Jinja's own lookup tries the attribute first and only then the key, raising and catching
+    an AttributeError for each of the ~75 lookups a page makes. Dict methods (`d.items`) resolve
+    as in Jinja, so every template sees what it would have seen."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            value = obj.get(attribute, _MISSING)
+            if value is not _MISSING:
+                return value
+        return super().getattr(obj, attribute)
+
+
 class Fragments:
     """Template fragments rendered once per build and reused on every page that shows them."""
 
@@ -75,6 +93,7 @@ class Fragments:
         self.env = env
         self._once: dict[str, Markup] = {}
         self._memos: dict[tuple[str, int], Markup] = {}
+        self.memo_names: set[str] = set()  # the templates memo() was asked for
 
     def once(self, name: str) -> Markup:
         """A template rendered once per build with the site's globals only (a sidebar, say):
@@ -89,8 +108,13 @@ class Fragments:
         key = (name, id(item))
         fragment = self._memos.get(key)
         if fragment is None:
+            self.memo_names.add(name)
             fragment = self._memos[key] = Markup(self.env.get_template(name).render(item=item))
         return fragment
+
+    def keep(self, name: str, item: Any, fragment: str) -> None:
+        """Take `memo(name, item)` as rendered elsewhere (by a worker process)."""
+        self._memos[(name, id(item))] = Markup(fragment)
 
     def forget(self, item: Any) -> None:
         """Drop the fragments made from `item`: it was changed in place."""

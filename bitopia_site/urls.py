@@ -11,6 +11,12 @@ from urllib.parse import quote
 _KEEP = set("_.+~")
 _DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}[-_]")
 _BAD_URL = re.compile(r"[\\\x00-\x1f\x7f?#]")
+_CONTROL = re.compile(r"[\\\x00-\x1f\x7f]")
+_CONTROL_OR_QUERY = re.compile(r"[\x00-\x1f\x7f?#]")
+_SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*:")
+_SLASHES = re.compile(r"/{2,}")
+_FILE_SUFFIX = re.compile(r"\.(html?|xml|txt|json)$")
+_PERMALINK_PART = re.compile(r":(contentbasename|year|month|day|slug|title|section|filename)")
 MAX_NAME_BYTES = 255  # a file name on Linux, macOS and Windows
 MAX_URL_BYTES = 2000  # kept well below PATH_MAX (4096) once the output folder is in front
 
@@ -40,18 +46,19 @@ def slug_from_filename(stem: str) -> str:
 def normalize_url(url: str) -> str:
     """Give a site URL a leading slash, and a trailing one unless it names a file."""
     url = str(url).strip()
-    if "?" in url and not re.search(r"[\\\x00-\x1f\x7f]", url):
+    if "?" in url and not _CONTROL.search(url):
         query = _short(url[url.index("?"):], 40)
         raise UnsafeURL(f"`{_short(url)}` has a query string (`{query}`), which a static file path cannot hold")
-    if "\\" in url and not re.search(r"[\x00-\x1f\x7f?#]", url):
+    if "\\" in url and not _CONTROL_OR_QUERY.search(url):
         raise UnsafeURL(f"`{_short(url)}` has backslashes; a URL path is written with forward slashes (/)")
     if _BAD_URL.search(url):
         raise UnsafeURL(f"`{_short(url)}` has a character a file path cannot hold (a backslash, ?, #, or a "
                         "control character)")
-    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", url) or url.startswith("//"):
+    if _SCHEME.match(url) or url.startswith("//"):
         raise UnsafeURL(f"`{_short(url)}` names a scheme, host or drive, not a path on this site")
     url = "/" + url.lstrip("/")
-    url = re.sub(r"/{2,}", "/", url)
+    if "//" in url:
+        url = _SLASHES.sub("/", url)
     if not url.endswith("/") and not names_file(url):
         url += "/"
     parts = url.strip("/").split("/")
@@ -75,7 +82,7 @@ def _short(text: str, limit: int = 80) -> str:
 
 def safe_file_path(path: str) -> str:
     """Check a file path below the site (an image, say) and return it without a leading slash."""
-    if _BAD_URL.search(path) or re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", path):
+    if _BAD_URL.search(path) or _SCHEME.match(path):
         raise UnsafeURL(f"`{path}` has a character a file path cannot hold, or names a drive or scheme")
     parts = [p for p in path.split("/") if p]
     if not parts or any(part in ("..", ".") for part in parts):
@@ -85,7 +92,7 @@ def safe_file_path(path: str) -> str:
 
 def names_file(url: str) -> bool:
     """True for a URL that names a file (…/x.html, …/feed.xml), not a folder."""
-    return bool(re.search(r"\.(html?|xml|txt|json)$", url))
+    return bool(_FILE_SUFFIX.search(url))
 
 
 def output_path(url: str) -> str:
@@ -100,17 +107,15 @@ def expand_permalink(pattern: str, *, date: datetime | None, slug: str, title: s
     """Fill a permalink pattern like `/:year/:month/:day/:slug/`."""
     values = {
         "year": f"{date.year:04d}" if date else "",  # %Y gives "1" for year 1, not "0001"
-        "month": f"{date:%m}" if date else "",
-        "day": f"{date:%d}" if date else "",
+        "month": f"{date.month:02d}" if date else "",
+        "day": f"{date.day:02d}" if date else "",
         "slug": slug,
-        "title": urlize(title),
+        "title": urlize(title) if ":title" in pattern else "",  # titles are unique: urlize's cache misses
         "section": section,
         "filename": filename,
         "contentbasename": filename,
     }
-    url = re.sub(r":(contentbasename|year|month|day|slug|title|section|filename)",
-                 lambda m: values[m.group(1)], pattern)
-    return normalize_url(url)
+    return normalize_url(_PERMALINK_PART.sub(lambda m: values[m.group(1)], pattern))
 
 
 def join(base_path: str, url: str) -> str:

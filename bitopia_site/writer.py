@@ -15,6 +15,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import threading
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,6 +98,7 @@ class SiteWriter:
         self.made_dirs: set[str] = set()
         self.written = 0
         self.written_paths: set[str] = set()
+        self._early: _StaticCopy | None = None
         self._guard(lambda: self.out.parent.mkdir(parents=True, exist_ok=True))
         sweep_leftovers(self.out)
 
@@ -106,6 +108,25 @@ class SiteWriter:
             self.kept.add(rel)
             return
         self._guard(lambda: self._write(rel, data))
+
+    def copy_static_early(self, static: dict[str, Path]) -> None:
+        """Start copying the static files into the staging folder while the pages are being made.
+        Only for a first build: with no output to compare them with, every one is copied anyway."""
+        if self.in_place or self.previous is not None or self._early is not None or self.out.exists():
+            return
+        self._guard(self._ensure_stage)
+        self._early = _StaticCopy(self, dict(static))
+        self._early.start()
+
+    def _early_copies(self) -> dict[str, Path]:
+        """Wait for the early copy; what it copied (rel -> source). Raises the OSError it met."""
+        early, self._early = self._early, None
+        if early is None:
+            return {}
+        early.join()
+        if early.error is not None:
+            raise early.error
+        return early.copied
 
     def put_file(self, rel: str, source: Path) -> None:
         """Copy one static file into an output updated in place."""
@@ -118,6 +139,8 @@ class SiteWriter:
         paths = self.kept | static.keys() | self.written_paths
         if self.in_place:
             return self._finish_in_place(static, paths)
+        early: dict[str, Path] = {}
+        self._guard(lambda: early.update(self._early_copies()))
         same = _same_static
         if static_unchanged and self.previous is not None:
             same = lambda old, source: True  # noqa: E731
@@ -138,8 +161,13 @@ class SiteWriter:
                     self._dirs(rel)
                     os.link(f"{out}/{rel}", f"{stage}/{rel}")
                     unchanged += 1
+            for rel in early.keys() - static.keys():  # copied early, but not part of the site after all
+                _prune(Path(stage), rel)
             for rel, source in static.items():
-                if same(f"{out}/{rel}", source):
+                if early.get(rel) == source:
+                    self.written += 1
+                    self.written_paths.add(rel)
+                elif same(f"{out}/{rel}", source):
                     if not self.from_spare:
                         self._dirs(rel)
                         os.link(f"{out}/{rel}", f"{stage}/{rel}")
@@ -209,6 +237,10 @@ class SiteWriter:
 
     def abort(self) -> None:
         """Drop the staging folder; the output stays as it was."""
+        if self._early is not None:
+            self._early.stop.set()
+            self._early.join()
+            self._early = None
         if self.stage is not None:
             _remove(self.stage)
             self.stage = None
@@ -269,6 +301,30 @@ class SiteWriter:
             raise SiteError(str(self.out), f"cannot write the site: {exc.strerror or exc}",
                             "free some disk space or fix the folder's permissions; the previous output is "
                             "untouched") from None
+
+
+class _StaticCopy(threading.Thread):
+    """Copies static files into a writer's staging folder in the background (the copying waits on
+    system calls, which let the build's other work run meanwhile)."""
+
+    def __init__(self, writer: SiteWriter, files: dict[str, Path]) -> None:
+        super().__init__(name="bitopia-static-copy", daemon=True)
+        self.writer, self.files = writer, files
+        self.copied: dict[str, Path] = {}
+        self.error: OSError | None = None
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        stage = str(self.writer.stage)
+        try:
+            for rel, source in self.files.items():
+                if self.stop.is_set():
+                    return
+                self.writer._dirs(rel)
+                copy_file(source, f"{stage}/{rel}")
+                self.copied[rel] = source
+        except OSError as exc:
+            self.error = exc
 
 
 def _prune(out: Path, rel: str) -> None:

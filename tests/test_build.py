@@ -49,6 +49,25 @@ def test_build_is_deterministic_across_runs_and_job_counts(tmp_path: Path) -> No
     assert tree(tmp_path / "a") == tree(tmp_path / "b")
 
 
+def test_parallel_build_of_a_larger_site_equals_a_serial_one(tmp_path: Path) -> None:
+    """Enough posts and list pages for the work to be split across processes (parse, fingerprints,
+    the cards shared by list pages, render) with the bundled theme: the same bytes as one process."""
+    site = copy_site(SITES / "sample", tmp_path / "site")
+    (site / "site.yaml").write_text("title: Many\nbase_url: https://example.org/\npaginate: 3\n")
+    for n in range(240):
+        tags = "\n".join(f"  - topic {n % 97} {k}" for k in range(3))
+        (site / "content" / "posts" / f"p{n:03d}.md").write_text(
+            f"---\ntitle: Post {n} & <more>\ndate: 2021-{n % 12 + 1:02d}-{n % 28 + 1:02d}\n"
+            f"categories: [c{n % 5}]\ntags:\n{tags}\n---\nParagraph *{n}* with `code`.\n\n## Part\n\nMore text.\n")
+    serial, split = tmp_path / "serial", tmp_path / "split"
+    build(site, serial, BuildOptions(now=FIXED_NOW, jobs=1, cache=False))
+    result = build(site, split, BuildOptions(now=FIXED_NOW, jobs=2, cache=False))
+    assert result.rendered > 600
+    serial_tree = tree(serial)
+    assert sum(1 for path in serial_tree if path.startswith("tags/")) > 400
+    assert serial_tree == tree(split)
+
+
 def test_drafts_future_and_expired_stay_out_unless_asked(tmp_path: Path) -> None:
     out = tmp_path / "out"
     build(SITES / "sample", out, BuildOptions(now=FIXED_NOW))

@@ -168,6 +168,30 @@ def test_full_disk_fails_clearly_and_keeps_the_old_output(small_mount: Path, tmp
     assert "Hello again" in (out / "2020/01/01/hello/index.html").read_text()
 
 
+def test_first_build_that_fills_the_disk_leaves_nothing_behind(small_mount: Path, tmp_path: Path) -> None:
+    """A first build copies static files while it renders; a copy that fails still fails the build
+    clearly, and neither an output nor a staging folder is left."""
+    site = small_site(tmp_path / "site", big=3 * 1024 * 1024)
+    out = small_mount / "output"
+    code, output = cli(site, out)
+    assert code == 1 and f"error: {out}: cannot write the site: No space left on device" in output
+    assert list(small_mount.iterdir()) == []
+    (site / "static/big.bin").write_bytes(b"small now")
+    assert cli(site, out)[0] == 0
+    assert (out / "big.bin").read_bytes() == b"small now"
+
+
+def test_first_build_with_a_broken_post_leaves_nothing_behind(tmp_path: Path) -> None:
+    site = small_site(tmp_path / "site", big=64 * 1024)
+    for n in range(300):
+        (site / "static" / f"f{n}.txt").write_text(f"file {n}")
+    (site / "content/posts/broken.md").write_text("---\ntitle: [unclosed\n---\nBody.\n")
+    out = tmp_path / "output"
+    code, output = cli(site, out)
+    assert code == 1 and "content/posts/broken.md" in output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+
+
 def test_read_only_output_fails_clearly(small_mount: Path, tmp_path: Path) -> None:
     site = small_site(tmp_path / "site")
     out = small_mount / "output"

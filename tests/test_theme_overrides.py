@@ -149,6 +149,19 @@ def test_site_post_template_replaces_the_themes(tmp_path: Path, plain: Path) -> 
     assert (out / "index.html").read_bytes() == (plain / "index.html").read_bytes()
 
 
+def test_templates_read_fields_of_views_as_jinja_does(tmp_path: Path) -> None:
+    """`page.params.x` reads the key; a dict method's name (`items`) stays the method, as in Jinja."""
+    site = bundled(tmp_path)
+    post = site / "content" / "posts" / "2014-08-06-the-live-deployment-stories-from-bitopia.md"
+    post.write_text(post.read_text().replace("draft: false", "draft: false\nparams: {items: 7, mood: calm}"))
+    write(site / "templates" / "post.html", """{% extends "base.html" %}
+{% block main %}<p class="probe">{{ page.params.mood }}|{{ page.params['items'] }}|{{ page.params.items()|list|length }}\
+|{{ page.params.missing is undefined }}|{{ page.title.upper() }}</p>{% endblock %}
+""")
+    probe = parse(built(site) / SEED_POST).find("p", "probe").text()
+    assert probe == "calm|7|2|True|THE LIVE DEPLOYMENT (STORIES FROM BITOPIA)"
+
+
 def test_site_post_template_can_extend_the_themes_and_change_one_block(tmp_path: Path, plain: Path) -> None:
     site = bundled(tmp_path)
     write(site / "templates" / "post.html", """{% extends "bitopia/post.html" %}
