@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -19,7 +20,7 @@ from bitopia_site.index import Visibility, build_index
 from bitopia_site.model import Document, OutputPage, SiteIndex, Source
 from bitopia_site.plan import add_sitemap, check_collisions, plan_site
 from bitopia_site.render import Fragments, Renderer, make_environment
-from bitopia_site.sources import InputState, SiteFiles, input_state, read_site
+from bitopia_site.sources import InputState, SiteFiles, input_state, read_markdown, read_site
 from bitopia_site.theme import PACKAGED_THEMES, Theme, load_theme
 from bitopia_site.views import Views, placement_digest
 from bitopia_site.writer import (SiteWriter, Spare, WriteStats, check_output_folder, missing_files, output_id,
@@ -125,13 +126,13 @@ def render_site(root: Path, options: BuildOptions, reuse: Reuse | None = None,
     settings = content_settings(config)
     cache = Cache(config.root, report, options.cache)
     parsed_cache = DocumentCache(cache if options.cache else None, settings.key())
-    files = read_site(config.root, list(theme.static_dirs), parsed_cache.signatures())
+    files = read_site(config.root, list(theme.static_dirs), parsed_cache.signatures(), leave_unknown=True)
     for err in files.errors:
         report.error(err)
     if static_found is not None and not files.errors:
         static_found(files.static)
-    documents = parse_all(files, settings, report, jobs, parsed_cache,
-                          _stage(options, "reading posts", len(files.sources)))
+    documents = parse_all(config.root, files, settings, report, jobs, parsed_cache,
+                          _stage(options, "reading posts", len(files.sources) + len(files.unread)))
     files.sources.clear()  # their text is in the documents now; render workers need not inherit it
     del parsed_cache
     visibility = Visibility(now, options.drafts, options.future, options.expired)
@@ -294,10 +295,10 @@ def publish_horizon(documents: list[Document], now: datetime) -> float:
     return min(moments, default=float("inf"))
 
 
-def parse_all(files: SiteFiles, settings: ContentSettings, report: Report, jobs: int,
+def parse_all(root: Path, files: SiteFiles, settings: ContentSettings, report: Report, jobs: int,
               cache: DocumentCache, progress: Callable[[int], None] | None = None) -> list[Document]:
     """Every Markdown file's document, in path order: unchanged ones from the cache, the rest
-    parsed in parallel; problems go to the report."""
+    parsed in parallel (the files not read yet are read there); problems go to the report."""
     results: dict[str, Parsed] = {}
     for path in files.unchanged:
         cached = cache.get(path, None)
@@ -312,11 +313,18 @@ def parse_all(files: SiteFiles, settings: ContentSettings, report: Report, jobs:
             missing.append(source)
         else:
             results[source.path] = cached
-    fresh = parallel.map_chunks(_parse_chunk, settings, missing, jobs, progress=progress)
+    fresh = parallel.map_chunks(_parse_chunk, (settings, root), [*missing, *files.unread], jobs,
+                                progress=progress)
     for source, parsed in zip(missing, fresh):
         results[source.path] = parsed
     for source in files.sources:
         cache.put(source.path, digests[source.path], results[source.path], files.signatures.get(source.path))
+    for path, (read, digest, signature) in zip(files.unread, fresh[len(missing):]):
+        if isinstance(read, SiteError):
+            report.error(read)  # cannot be read: as read_site reports it
+        elif read is not None:  # None: gone since it was listed
+            results[path] = read
+            cache.put(path, digest, read, signature)
     cache.keep_only(set(results))
     cache.save()
     documents = []
@@ -336,8 +344,22 @@ def _stage(options: BuildOptions, stage: str, total: int) -> Callable[[int], Non
     return None if report is None else (lambda done: report(stage, done, total))
 
 
-def _parse_chunk(settings: ContentSettings, chunk: Sequence[Source]) -> list[Parsed]:
-    return [parse(source, settings) for source in chunk]
+def _parse_chunk(job: tuple[ContentSettings, Path], chunk: Sequence[Source | str]) -> list[Any]:
+    """Parse Sources; a path (of `files.unread`) is read first: (Parsed, the text's digest, the
+    file's signature), or (the error that kept it from being read, or None when gone, "", None)."""
+    settings, root = job
+    root_real = os.path.realpath(root)
+    out: list[Any] = []
+    for item in chunk:
+        if isinstance(item, Source):
+            out.append(parse(item, settings))
+            continue
+        read, signature = read_markdown(root, item, root_real)
+        if isinstance(read, Source):
+            out.append((parse(read, settings), source_digest(read, settings), signature))
+        else:
+            out.append((read, "", None))
+    return out
 
 
 def render_chunk(renderer: Renderer, chunk: Sequence[OutputPage]) -> list[bytes | SiteError]:

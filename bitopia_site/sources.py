@@ -26,6 +26,7 @@ class SiteFiles:
     static: dict[str, Path] = field(default_factory=dict)  # output path -> file on disk
     errors: list[SiteError] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)  # Markdown files not read: as `known` said they were
+    unread: list[str] = field(default_factory=list)  # Markdown files left for the parser to read (read_markdown)
     signatures: dict[str, Signature] = field(default_factory=dict)  # every Markdown file's, read or not
 
 
@@ -88,10 +89,13 @@ def _check_file(path: str, shown: str, root_real: str | None = None) -> tuple[Si
     return None, info
 
 
-def read_site(root: Path, theme_static: list[Path], known: Mapping[str, Signature] | None = None) -> SiteFiles:
+def read_site(root: Path, theme_static: list[Path], known: Mapping[str, Signature] | None = None,
+              leave_unknown: bool = False) -> SiteFiles:
     """Read content/ (Markdown becomes Sources, the rest is copied) and collect static files.
 
     A Markdown file whose signature is the one in `known` is not read, only listed as unchanged.
+    With `leave_unknown`, one not in `known` at all is only listed (as unread), for the processes
+    that parse it to read: nothing could have been reused from it.
     """
     files = SiteFiles()
     root_real = os.path.realpath(root)
@@ -106,6 +110,9 @@ def read_site(root: Path, theme_static: list[Path], known: Mapping[str, Signatur
     for rel, path in _walk(root / "content", root):
         site_rel = f"content/{rel}"
         if rel.lower().endswith(MARKDOWN_SUFFIXES):
+            if leave_unknown and site_rel not in known:
+                files.unread.append(site_rel)
+                continue
             read, signature = _read_markdown(root, site_rel, root_real, path, known.get(site_rel))
             if signature is not None:
                 files.signatures[site_rel] = signature
@@ -127,8 +134,14 @@ def read_site(root: Path, theme_static: list[Path], known: Mapping[str, Signatur
 def read_source(root: Path, site_rel: str) -> Source | SiteError | None:
     """One Markdown file of content/ (`content/posts/x.md`) as a Source, or the error that keeps
     it from being one; None when it is gone."""
-    read, _ = _read_markdown(root, site_rel, os.path.realpath(root), os.path.join(root, site_rel), None)
-    return None if read is UNCHANGED else read  # type: ignore[return-value]
+    return read_markdown(root, site_rel)[0]
+
+
+def read_markdown(root: Path, site_rel: str, root_real: str | None = None) -> tuple[Source | SiteError | None, Signature | None]:
+    """`read_source`, and the signature of the file it read (`root_real`: the site's real path, if known)."""
+    read, signature = _read_markdown(root, site_rel, root_real or os.path.realpath(root),
+                                     os.path.join(root, site_rel), None)
+    return read, signature  # type: ignore[return-value]
 
 
 UNCHANGED = object()

@@ -66,6 +66,12 @@ def test_parallel_build_of_a_larger_site_equals_a_serial_one(tmp_path: Path) -> 
     serial_tree = tree(serial)
     assert sum(1 for path in serial_tree if path.startswith("tags/")) > 400
     assert serial_tree == tree(split)
+    (site / "content" / "posts" / "p007.md").write_bytes(b"---\ntitle: Latin-1\n---\ncaf\xe9\n")
+    with pytest.raises(BuildFailed) as failed:  # read by a parsing process: reported all the same
+        build(site, tmp_path / "again", BuildOptions(now=FIXED_NOW, jobs=2, cache=False))
+    assert [err.format() for err in failed.value.errors] == [
+        "content/posts/p007.md:4: is not UTF-8 text (byte 0xe9) — save the file as UTF-8"]
+    assert not (tmp_path / "again").exists()
 
 
 def test_drafts_future_and_expired_stay_out_unless_asked(tmp_path: Path) -> None:
