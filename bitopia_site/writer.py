@@ -279,7 +279,13 @@ class SiteWriter:
     def _dirs(self, rel: str) -> None:
         parent = os.path.dirname(rel)
         if parent and parent not in self.made_dirs:
-            os.makedirs(f"{self._ensure_stage()}/{parent}", exist_ok=True)
+            folder = f"{self._ensure_stage()}/{parent}"
+            try:
+                os.mkdir(folder)  # one call where the folder above exists, as it mostly does
+            except FileExistsError:
+                pass
+            except FileNotFoundError:
+                os.makedirs(folder, exist_ok=True)
             self.made_dirs.add(parent)
 
     def _write(self, rel: str, data: bytes) -> None:
@@ -287,9 +293,10 @@ class SiteWriter:
             self._replace(rel, data, None)
             return
         self._dirs(rel)
+        path = f"{self._ensure_stage()}/{rel}"
         if self.from_spare:  # the file there is a link to the output's: never write through it
-            _unlink(f"{self.stage}/{rel}")
-        (self._ensure_stage() / rel).write_bytes(data)
+            _unlink(path)
+        _write_new(path, data)
         self.written += 1
         self.written_paths.add(rel)
 
@@ -341,6 +348,17 @@ def _prune(out: Path, rel: str) -> None:
         except OSError:
             break
         parent = parent.parent
+
+
+def _write_new(path: str, data: bytes) -> None:
+    """Write a file with three system calls (open, write, close), as open(path, "wb") would."""
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(handle, view):]
+    finally:
+        os.close(handle)
 
 
 def _same_bytes(old: str, data: bytes) -> bool:
