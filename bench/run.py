@@ -220,7 +220,7 @@ def ensure_corpus(workdir: Path, posts: int, flavor: str) -> Path:
 
 def bury(path: Path) -> None:
     """Move a run folder of an earlier run into the graveyard beside it (see `cold_reset`)."""
-    if path.exists():
+    if os.path.lexists(path):
         graveyard = path.parent / "graveyard"
         graveyard.mkdir(exist_ok=True)
         os.rename(path, Path(tempfile.mkdtemp(prefix="old-", dir=graveyard)) / path.name)
@@ -276,7 +276,7 @@ def pelican_tool(workdir: Path, posts: int, corpus: Path, prefix: list[str]) -> 
 
 
 def cold_reset(tool: Tool, graveyard: Path) -> None:
-    """Move the previous output and cache aside, into `graveyard`, deleted when the run ends.
+    """Move the previous output and cache aside, into `graveyard`, which the next run deletes first.
 
     Deleting is not the generator's work (DESIGN.md §5), and deleting just before a timed build
     slows the build down: ext4 without a journal skips inodes freed in the last minute (five,
@@ -288,8 +288,10 @@ def cold_reset(tool: Tool, graveyard: Path) -> None:
         paths += tool.output.parent.glob(f".{tool.output.name}.*")
     grave = Path(tempfile.mkdtemp(prefix=f"{tool.name}-", dir=graveyard))
     for number, path in enumerate(paths):
-        if path.exists() or path.is_symlink():
+        try:
             os.rename(path, grave / f"{number}-{path.name}")
+        except FileNotFoundError:  # not there, or a trash folder bitopia finished deleting meanwhile
+            pass
 
 
 def empty_graveyard(graveyard: Path) -> None:
@@ -566,7 +568,7 @@ def main(argv: list[str] | None = None) -> int:
     dump = args.workdir / f"results-{time.strftime('%Y%m%d-%H%M%S')}.json"
     dump.write_text(json.dumps([asdict(r) for r in results], indent=1))
     print(f"raw figures: {dump}")
-    remove(args.workdir / "graveyard")
+    print(f"old outputs are left in {args.workdir / 'graveyard'}: the next run deletes them first, then waits a minute")
     return 0
 
 

@@ -382,12 +382,13 @@ def _share_fragments(renderer: Renderer, pages: list[OutputPage], jobs: int) -> 
     firsts: dict[tuple[tuple[str, ...], Any], OutputPage] = {}
     for page in lists:
         firsts.setdefault((page.templates, page.context.get("kind")), page)
-    fragments = renderer.env.bitopia_fragments  # type: ignore[attr-defined]
-    for page in firsts.values():
+    env = renderer.env
+    fragments = env.bitopia_fragments  # type: ignore[attr-defined]
+    for page in firsts.values():  # the template alone, not the post-processor: only memo()'s calls matter
         try:
-            renderer.render(page)
-        except SiteError:
-            return  # reported when the pages are rendered
+            env.select_template(list(page.templates)).render({**page.context, "url": page.url})
+        except Exception:  # noqa: BLE001 - reported when the pages are rendered
+            return
     items = {id(item): item for page in lists for item in page.context["pager"].get("items", ()) if type(item) is dict}
     wanted = [(name, item) for name in sorted(fragments.memo_names) for item in items.values()]
     made = parallel.map_chunks(_fragment_chunk, fragments, wanted, jobs, min_items=400)

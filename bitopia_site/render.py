@@ -93,6 +93,7 @@ class Fragments:
         self.env = env
         self._once: dict[str, Markup] = {}
         self._memos: dict[tuple[str, int], Markup] = {}
+        self._keys: dict[int, list[tuple[str, int]]] = {}  # id(item) -> its memos' keys, for forget()
         self.memo_names: set[str] = set()  # the templates memo() was asked for
 
     def once(self, name: str) -> Markup:
@@ -109,16 +110,22 @@ class Fragments:
         fragment = self._memos.get(key)
         if fragment is None:
             self.memo_names.add(name)
-            fragment = self._memos[key] = Markup(self.env.get_template(name).render(item=item))
+            fragment = Markup(self.env.get_template(name).render(item=item))
+            self._keep(key, fragment)
         return fragment
 
     def keep(self, name: str, item: Any, fragment: str) -> None:
         """Take `memo(name, item)` as rendered elsewhere (by a worker process)."""
-        self._memos[(name, id(item))] = Markup(fragment)
+        self._keep((name, id(item)), Markup(fragment))
+
+    def _keep(self, key: tuple[str, int], fragment: Markup) -> None:
+        if key not in self._memos:
+            self._keys.setdefault(key[1], []).append(key)
+        self._memos[key] = fragment
 
     def forget(self, item: Any) -> None:
         """Drop the fragments made from `item`: it was changed in place."""
-        for key in [key for key in self._memos if key[1] == id(item)]:
+        for key in self._keys.pop(id(item), ()):
             del self._memos[key]
 
 

@@ -104,6 +104,8 @@ class SiteWriter:
 
     def put(self, rel: str, data: bytes | None) -> None:
         """One rendered file; None means "the same as the file already in the output"."""
+        if self._early is not None and self._early.error is not None:  # fail now, not after every page
+            self._guard(self._early_copies)
         if data is None or _same_bytes(f"{self.out}/{rel}", data):
             self.kept.add(rel)
             return
@@ -112,7 +114,8 @@ class SiteWriter:
     def copy_static_early(self, static: dict[str, Path]) -> None:
         """Start copying the static files into the staging folder while the pages are being made.
         Only for a first build: with no output to compare them with, every one is copied anyway."""
-        if self.in_place or self.previous is not None or self._early is not None or self.out.exists():
+        if (self.in_place or self.previous is not None or self._early is not None or self.out.exists()
+                or not _SENDFILE):  # elsewhere a file system may ignore case: a page and a static file could meet
             return
         self._guard(self._ensure_stage)
         self._early = _StaticCopy(self, dict(static))
@@ -120,10 +123,11 @@ class SiteWriter:
 
     def _early_copies(self) -> dict[str, Path]:
         """Wait for the early copy; what it copied (rel -> source). Raises the OSError it met."""
-        early, self._early = self._early, None
+        early = self._early
         if early is None:
             return {}
         early.join()
+        self._early = None  # only once it has stopped: abort() must find a thread still running
         if early.error is not None:
             raise early.error
         return early.copied
