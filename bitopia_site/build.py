@@ -389,7 +389,8 @@ def _share_fragments(renderer: Renderer, pages: list[OutputPage], jobs: int) -> 
             env.select_template(list(page.templates)).render({**page.context, "url": page.url})
         except Exception:  # noqa: BLE001 - reported when the pages are rendered
             return
-    items = {id(item): item for page in lists for item in page.context["pager"].get("items", ()) if type(item) is dict}
+    items = {id(item): item for page in lists for item in page.context["pager"].get("items", ())
+             if type(item) is dict}
     wanted = [(name, item) for name in sorted(fragments.memo_names) for item in items.values()]
     made = parallel.map_chunks(_fragment_chunk, fragments, wanted, jobs, min_items=400)
     for (name, item), fragment in zip(wanted, made):
