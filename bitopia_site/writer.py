@@ -10,15 +10,17 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import errno
+import multiprocessing
 import os
 import shutil
+import signal
 import stat
 import subprocess
 import sys
-import threading
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bitopia_site.errors import SiteError
 
@@ -104,7 +106,7 @@ class SiteWriter:
 
     def put(self, rel: str, data: bytes | None) -> None:
         """One rendered file; None means "the same as the file already in the output"."""
-        if self._early is not None and self._early.error is not None:  # fail now, not after every page
+        if self._early is not None and self._early.failed():  # fail now, not after every page
             self._guard(self._early_copies)
         if data is None or _same_bytes(f"{self.out}/{rel}", data):
             self.kept.add(rel)
@@ -117,20 +119,18 @@ class SiteWriter:
         if (self.in_place or self.previous is not None or self._early is not None or self.out.exists()
                 or not _SENDFILE):  # elsewhere a file system may ignore case: a page and a static file could meet
             return
-        self._guard(self._ensure_stage)
-        self._early = _StaticCopy(self, dict(static))
-        self._early.start()
+        self._guard(lambda: setattr(self, "_early", _StaticCopy(str(self._ensure_stage()), dict(static))))
 
     def _early_copies(self) -> dict[str, Path]:
         """Wait for the early copy; what it copied (rel -> source). Raises the OSError it met."""
         early = self._early
         if early is None:
             return {}
-        early.join()
-        self._early = None  # only once it has stopped: abort() must find a thread still running
-        if early.error is not None:
-            raise early.error
-        return early.copied
+        error = early.wait()
+        self._early = None  # only once it has stopped: abort() must find a copy still running
+        if error is not None:
+            raise error
+        return early.files
 
     def put_file(self, rel: str, source: Path) -> None:
         """Copy one static file into an output updated in place."""
@@ -242,8 +242,7 @@ class SiteWriter:
     def abort(self) -> None:
         """Drop the staging folder; the output stays as it was."""
         if self._early is not None:
-            self._early.stop.set()
-            self._early.join()
+            self._early.stop()
             self._early = None
         if self.stage is not None:
             _remove(self.stage)
@@ -314,28 +313,79 @@ class SiteWriter:
                             "untouched") from None
 
 
-class _StaticCopy(threading.Thread):
-    """Copies static files into a writer's staging folder in the background (the copying waits on
-    system calls, which let the build's other work run meanwhile)."""
+class _StaticCopy:
+    """Copies static files into a staging folder in a child process at the lowest CPU priority: it
+    takes the time the build leaves a core idle (its one-process steps) and little from parsing and
+    rendering; finish() waits for what is left. Linux only (see `copy_static_early`)."""
 
-    def __init__(self, writer: SiteWriter, files: dict[str, Path]) -> None:
-        super().__init__(name="bitopia-static-copy", daemon=True)
-        self.writer, self.files = writer, files
-        self.copied: dict[str, Path] = {}
-        self.error: OSError | None = None
-        self.stop = threading.Event()
+    def __init__(self, stage: str, files: dict[str, Path]) -> None:
+        self.files = files
+        context = multiprocessing.get_context("fork")  # while the build is still small
+        self.reader, writer = context.Pipe(duplex=False)
+        self.process = context.Process(target=_copy_all, args=(stage, list(files.items()), writer),
+                                       name="bitopia-static-copy", daemon=True)
+        self.process.start()
+        writer.close()
+        self._outcome: Any = _PENDING  # the child's one message: None when all is copied, else the error
 
-    def run(self) -> None:
-        stage = str(self.writer.stage)
+    def _receive(self) -> None:
         try:
-            for rel, source in self.files.items():
-                if self.stop.is_set():
-                    return
-                self.writer._dirs(rel)
-                copy_file(source, f"{stage}/{rel}")
-                self.copied[rel] = source
-        except OSError as exc:
-            self.error = exc
+            self._outcome = self.reader.recv()
+        except EOFError:  # it died without a word (killed)
+            self._outcome = (errno.EINTR, "the static file copy was stopped", None)
+
+    def failed(self) -> bool:
+        """True once the copy has stopped on an error (asks without waiting)."""
+        if self._outcome is _PENDING and self.reader.poll():
+            self._receive()
+        return self._outcome is not _PENDING and self._outcome is not None
+
+    def wait(self) -> OSError | None:
+        """Wait for the copy to end; the error that stopped it, if any."""
+        if self._outcome is _PENDING:
+            self._receive()
+        self.process.join()
+        self.reader.close()
+        return None if self._outcome is None else OSError(*self._outcome)
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.join()
+        self.reader.close()
+
+
+def _copy_all(stage: str, files: list[tuple[str, Path]], report: Any) -> None:
+    """In the child process: copy `files` below `stage`; send None when done, else (errno, why, file)."""
+    try:
+        os.nice(19)
+    except OSError:
+        pass
+    if _PRCTL is not None:  # PR_SET_PDEATHSIG: die with the build, so a killed build leaves no copier behind
+        _PRCTL(1, signal.SIGKILL)
+    made: set[str] = set()
+    try:
+        for rel, source in files:
+            parent = os.path.dirname(rel)
+            if parent and parent not in made:
+                os.makedirs(f"{stage}/{parent}", exist_ok=True)
+                made.add(parent)
+            copy_file(source, f"{stage}/{rel}")
+        report.send(None)
+    except OSError as exc:
+        report.send((exc.errno, exc.strerror, exc.filename))
+    finally:
+        report.close()
+
+
+def _prctl() -> Any:
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+_PRCTL = _prctl() if sys.platform.startswith("linux") else None
+_PENDING = object()
 
 
 def _prune(out: Path, rel: str) -> None:
