@@ -392,8 +392,8 @@ def _share_fragments(renderer: Renderer, pages: list[OutputPage], jobs: int) -> 
     items = {id(item): item for page in lists for item in page.context["pager"].get("items", ())
              if type(item) is dict}
     wanted = [(name, item) for name in sorted(fragments.memo_names) for item in items.values()]
-    made = parallel.map_chunks(_fragment_chunk, fragments, wanted, jobs, min_items=400)
-    for (name, item), fragment in zip(wanted, made):
+    made = parallel.iter_chunks(_fragment_chunk, fragments, wanted, jobs, min_items=400)
+    for (name, item), fragment in zip(wanted, made):  # kept as they come: the texts are not all held at once
         if fragment is not None:
             fragments.keep(name, item, fragment)
 

@@ -140,9 +140,8 @@ def read_source(root: Path, site_rel: str) -> Source | SiteError | None:
 def read_markdown(root: Path, site_rel: str,
                   root_real: str | None = None) -> tuple[Source | SiteError | None, Signature | None]:
     """`read_source`, and the signature of the file it read (`root_real`: the site's real path, if known)."""
-    read, signature = _read_markdown(root, site_rel, root_real or os.path.realpath(root),
-                                     os.path.join(root, site_rel), None)
-    return read, signature  # type: ignore[return-value]
+    return _read_markdown(root, site_rel, root_real or os.path.realpath(root),  # type: ignore[return-value]
+                          os.path.join(root, site_rel), None)
 
 
 UNCHANGED = object()

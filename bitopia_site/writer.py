@@ -165,8 +165,6 @@ class SiteWriter:
                     self._dirs(rel)
                     os.link(f"{out}/{rel}", f"{stage}/{rel}")
                     unchanged += 1
-            for rel in early.keys() - static.keys():  # copied early, but not part of the site after all
-                _prune(Path(stage), rel)
             for rel, source in static.items():
                 if early.get(rel) == source:
                     self.written += 1
@@ -282,13 +280,7 @@ class SiteWriter:
     def _dirs(self, rel: str) -> None:
         parent = os.path.dirname(rel)
         if parent and parent not in self.made_dirs:
-            folder = f"{self._ensure_stage()}/{parent}"
-            try:
-                os.mkdir(folder)  # one call where the folder above exists, as it mostly does
-            except FileExistsError:
-                pass
-            except FileNotFoundError:
-                os.makedirs(folder, exist_ok=True)
+            _make_folder(f"{self._ensure_stage()}/{parent}")
             self.made_dirs.add(parent)
 
     def _write(self, rel: str, data: bytes) -> None:
@@ -367,7 +359,7 @@ def _copy_all(stage: str, files: list[tuple[str, Path]], report: Any) -> None:
         for rel, source in files:
             parent = os.path.dirname(rel)
             if parent and parent not in made:
-                os.makedirs(f"{stage}/{parent}", exist_ok=True)
+                _make_folder(f"{stage}/{parent}")
                 made.add(parent)
             copy_file(source, f"{stage}/{rel}")
         report.send(None)
@@ -402,6 +394,16 @@ def _prune(out: Path, rel: str) -> None:
         except OSError:
             break
         parent = parent.parent
+
+
+def _make_folder(folder: str) -> None:
+    """`os.makedirs(folder, exist_ok=True)` in one call where the folder above exists, as it mostly does."""
+    try:
+        os.mkdir(folder)
+    except FileExistsError:
+        pass
+    except FileNotFoundError:
+        os.makedirs(folder, exist_ok=True)
 
 
 def _write_new(path: str, data: bytes) -> None:
