@@ -398,11 +398,11 @@ def _share_fragments(renderer: Renderer, pages: list[OutputPage], jobs: int) -> 
             fragments.keep(name, item, fragment)
 
 
-def _fragment_chunk(fragments: Fragments, chunk: Sequence[tuple[str, dict[str, Any]]]) -> list[str | None]:
-    out: list[str | None] = []
+def _fragment_chunk(fragments: Fragments, chunk: Sequence[tuple[str, dict[str, Any]]]) -> list[bytes | None]:
+    out: list[bytes | None] = []
     for name, item in chunk:
         try:
-            out.append(str(fragments.memo(name, item)))
+            out.append(fragments.make(name, item).encode("utf-8", "surrogatepass"))
         except Exception:  # noqa: BLE001 - the page that shows it reports the template's error
             out.append(None)
     return out

@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from bitopia_site import frontmatter, markup, urls
 from bitopia_site.errors import SiteError
+from bitopia_site.body import Body
 from bitopia_site.model import Document, Featured, Source, quick_pickle
 
 MODELLED_KEYS = {
@@ -174,7 +175,7 @@ def _parse(source: Source, settings: ContentSettings) -> Parsed:
         source=path, section=section, type=doc_type, title=title, date=published,
         lastmod=dates["lastmod"], expiry_date=dates["expirydate"], draft=draft, url=url, slug=slug,
         aliases=tuple(aliases), author=str(get("author") or ""), description=description,
-        terms=tuple(terms), weight=weight, featured=featured, html=Markup(rendered.html),
+        terms=tuple(terms), weight=weight, featured=featured, html=Body(rendered.html),
         summary=Markup(rendered.summary), summary_is_excerpt=rendered.summary_is_excerpt, toc=rendered.toc,
         word_count=rendered.word_count, reading_time=rendered.reading_time,
         is_section_index=is_section_index, params=params, digest=source_digest(source, settings),

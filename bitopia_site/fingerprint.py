@@ -8,6 +8,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Iterable
 
+from bitopia_site.body import Body
 from bitopia_site.model import OutputPage
 
 
@@ -63,6 +64,8 @@ class Fingerprinter:
             elif kind is list or kind is tuple:
                 append("[")
                 stack.extend(reversed(value))
+            elif kind is Body:
+                append(str(value))
             elif isinstance(value, (datetime, date)):
                 append(value.isoformat())
             elif value is None or kind in (bool, int, float):

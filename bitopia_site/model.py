@@ -9,6 +9,8 @@ from typing import Any, TypeVar
 
 from markupsafe import Markup
 
+from bitopia_site.body import Body
+
 T = TypeVar("T")
 
 
@@ -64,7 +66,7 @@ class Document:
     terms: tuple[tuple[str, tuple[str, ...]], ...]  # (taxonomy, term names)
     weight: int
     featured: Featured | None
-    html: str
+    html: Body
     summary: str
     summary_is_excerpt: bool
     toc: tuple[tuple[int, str, str], ...]
@@ -86,10 +88,10 @@ class Document:
         return ()
 
     def __reduce__(self) -> tuple[Any, ...]:
-        """Pickle as field values, the HTML as plain text: unpickling a str subclass goes through
-        Python for every object, and the document cache holds one per post."""
+        """Pickle as field values, the HTML as its bytes and the summary as plain text: unpickling a
+        str subclass goes through Python for every object, and the document cache holds one per post."""
         values = _DOCUMENT_FIELDS(self)
-        return _document, (*values[:_HTML], str(self.html), str(self.summary), *values[_HTML + 2:])
+        return _document, (*values[:_HTML], bytes(self.html), str(self.summary), *values[_HTML + 2:])
 
 
 _DOCUMENT_NAMES = [f.name for f in fields(Document)]
@@ -99,9 +101,9 @@ assert _DOCUMENT_NAMES[_HTML + 1] == "summary"
 
 
 def _document(*values: Any) -> Document:
-    """A Document from `Document.__reduce__`'s values, its HTML as Markup again."""
+    """A Document from `Document.__reduce__`'s values, its HTML a Body and its summary Markup again."""
     html, summary = values[_HTML:_HTML + 2]
-    return Document(*values[:_HTML], str.__new__(Markup, html), str.__new__(Markup, summary), *values[_HTML + 2:])
+    return Document(*values[:_HTML], Body(html), str.__new__(Markup, summary), *values[_HTML + 2:])
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +133,7 @@ class Section:
     name: str
     url: str
     title: str
-    html: str
+    html: Body | str
     posts: tuple[Document, ...]
     index: Document | None
 

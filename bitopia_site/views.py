@@ -9,6 +9,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from bitopia_site.body import Body
 from bitopia_site.model import Document, SiteIndex, Term
 from bitopia_site.urls import urlize
 
@@ -86,12 +87,13 @@ class Views:
             "featured": _featured(doc), "is_page": doc.is_page,
         }
 
-    def _rebase(self, html: str) -> Markup:
+    def _rebase(self, html: Body | str) -> Body | Markup:
         """Root-relative links in content (`/img/x.jpg`) point below a base path like `/blog/`.
-        The document's own HTML (already Markup) is shared, not copied, where nothing changes."""
+        The document's own HTML (a Body, or Markup) is shared, not copied, where nothing changes."""
         if self.base_path == "/":
-            return html if isinstance(html, Markup) else Markup(html)
-        return Markup(_ROOT_LINK.sub(lambda m: f'{m.group(1)}="{self.base_path}', html))
+            return html if isinstance(html, (Body, Markup)) else Markup(html)
+        rebased = _ROOT_LINK.sub(lambda m: f'{m.group(1)}="{self.base_path}', str(html))
+        return Body(rebased) if isinstance(html, Body) else Markup(rebased)
 
     def post_extras(self, doc: Document) -> dict[str, Any]:
         """Previous/next and series navigation for one post page."""

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
+from markupsafe import Markup
 
 from bitopia_site import content, frontmatter, markup, urls
 from bitopia_site.errors import SiteError
@@ -248,7 +249,7 @@ def test_content_parse_never_raises_and_every_url_stays_inside(text: str, path: 
             assert_inside_output(urls.normalize_url(f"/tags/{urls.urlize(name)}/"))
     if doc.featured is not None and doc.featured.file is not None:
         assert (OUT / doc.featured.file).resolve().is_relative_to(OUT)
-    assert isinstance(doc.html, str) and isinstance(doc.title, str)
+    assert isinstance(str(doc.html), Markup) and isinstance(doc.title, str)
     assume(doc.date is not None)
     assert doc.date.tzinfo is not None
 
