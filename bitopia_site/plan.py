@@ -67,11 +67,12 @@ def plan_site(index: SiteIndex, views: Views, paginate: int, feed_limit: int,
 
 
 def add_sitemap(pages: list[OutputPage]) -> list[OutputPage]:
-    """Append sitemap.xml, listing every page marked for it (published pages only)."""
+    """Add sitemap.xml, listing every page marked for it (published pages only). It comes first: the
+    largest page of a big site, it is rendered while the workers are still small, not at their peak."""
     entries = [{"url": p.url, "lastmod": p.context.get("lastmod")} for p in pages if p.in_sitemap]
     entries.sort(key=lambda e: e["url"])
-    return [*pages, OutputPage("sitemap.xml", "/sitemap.xml", ("sitemap.xml",),
-                               {"kind": "sitemap", "entries": entries})]
+    return [OutputPage("sitemap.xml", "/sitemap.xml", ("sitemap.xml",), {"kind": "sitemap", "entries": entries}),
+            *pages]
 
 
 def check_collisions(pages: list[OutputPage], static: dict[str, Any]) -> list[SiteError]:

@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import errno
-import multiprocessing
 import os
 import shutil
-import signal
-import stat
 import subprocess
 import sys
+import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bitopia_site import copier
+from bitopia_site.copier import SENDFILE, copy_file, make_folder
 from bitopia_site.errors import SiteError
 
 MARKER = ".bitopia-output"
@@ -115,9 +114,11 @@ class SiteWriter:
 
     def copy_static_early(self, static: dict[str, Path]) -> None:
         """Start copying the static files into the staging folder while the pages are being made.
-        Only for a first build: with no output to compare them with, every one is copied anyway."""
+        Only for a first build: with no output to compare them with, every one is copied anyway.
+        Only on Linux (SENDFILE): elsewhere a file system may ignore case, and a page and a static
+        file could meet."""
         if (self.in_place or self.previous is not None or self._early is not None or self.out.exists()
-                or not _SENDFILE):  # elsewhere a file system may ignore case: a page and a static file could meet
+                or not SENDFILE or not sys.executable):
             return
         self._guard(lambda: setattr(self, "_early", _StaticCopy(str(self._ensure_stage()), dict(static))))
 
@@ -280,7 +281,7 @@ class SiteWriter:
     def _dirs(self, rel: str) -> None:
         parent = os.path.dirname(rel)
         if parent and parent not in self.made_dirs:
-            _make_folder(f"{self._ensure_stage()}/{parent}")
+            make_folder(f"{self._ensure_stage()}/{parent}")
             self.made_dirs.add(parent)
 
     def _write(self, rel: str, data: bytes) -> None:
@@ -306,29 +307,27 @@ class SiteWriter:
 
 
 class _StaticCopy:
-    """Copies static files into a staging folder in a child process at the lowest CPU priority: it
-    takes the time the build leaves a core idle (its one-process steps) and little from parsing and
-    rendering; finish() waits for what is left. Linux only (see `copy_static_early`)."""
+    """Copies static files into a staging folder in a process of its own, a fresh interpreter at the
+    lowest CPU priority: it takes the time the build leaves a core idle (its one-process steps) and
+    little from parsing and rendering, and none of the build's memory; finish() waits for what is
+    left. Linux only (see `copy_static_early`)."""
 
     def __init__(self, stage: str, files: dict[str, Path]) -> None:
         self.files = files
-        context = multiprocessing.get_context("fork")  # while the build is still small
-        self.reader, writer = context.Pipe(duplex=False)
-        self.process = context.Process(target=_copy_all, args=(stage, list(files.items()), writer),
-                                       name="bitopia-static-copy", daemon=True)
-        self.process.start()
-        writer.close()
-        self._outcome: Any = _PENDING  # the child's one message: None when all is copied, else the error
+        with tempfile.TemporaryFile() as listing:  # a file, not a pipe: the build never waits to hand it over
+            listing.write(copier.encode_list(files))
+            listing.seek(0)
+            self.process = subprocess.Popen([sys.executable, "-I", "-S", copier.__file__, stage, str(os.getpid())],
+                                            stdin=listing, stdout=subprocess.PIPE)
+        self._outcome: Any = _PENDING  # None when all is copied, else (errno, why, file)
 
     def _receive(self) -> None:
-        try:
-            self._outcome = self.reader.recv()
-        except EOFError:  # it died without a word (killed)
-            self._outcome = (errno.EINTR, "the static file copy was stopped", None)
+        assert self.process.stdout is not None
+        self._outcome = copier.decode_outcome(self.process.stdout.read())
 
     def failed(self) -> bool:
         """True once the copy has stopped on an error (asks without waiting)."""
-        if self._outcome is _PENDING and self.reader.poll():
+        if self._outcome is _PENDING and self.process.poll() is not None:
             self._receive()
         return self._outcome is not _PENDING and self._outcome is not None
 
@@ -336,47 +335,19 @@ class _StaticCopy:
         """Wait for the copy to end; the error that stopped it, if any."""
         if self._outcome is _PENDING:
             self._receive()
-        self.process.join()
-        self.reader.close()
+        self._close()
         return None if self._outcome is None else OSError(*self._outcome)
 
     def stop(self) -> None:
         self.process.kill()
-        self.process.join()
-        self.reader.close()
+        self._close()
+
+    def _close(self) -> None:
+        self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
 
 
-def _copy_all(stage: str, files: list[tuple[str, Path]], report: Any) -> None:
-    """In the child process: copy `files` below `stage`; send None when done, else (errno, why, file)."""
-    try:
-        os.nice(19)
-    except OSError:
-        pass
-    if _PRCTL is not None:  # PR_SET_PDEATHSIG: die with the build, so a killed build leaves no copier behind
-        _PRCTL(1, signal.SIGKILL)
-    made: set[str] = set()
-    try:
-        for rel, source in files:
-            parent = os.path.dirname(rel)
-            if parent and parent not in made:
-                _make_folder(f"{stage}/{parent}")
-                made.add(parent)
-            copy_file(source, f"{stage}/{rel}")
-        report.send(None)
-    except OSError as exc:
-        report.send((exc.errno, exc.strerror, exc.filename))
-    finally:
-        report.close()
-
-
-def _prctl() -> Any:
-    try:
-        return ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
-
-
-_PRCTL = _prctl() if sys.platform.startswith("linux") else None
 _PENDING = object()
 
 
@@ -394,16 +365,6 @@ def _prune(out: Path, rel: str) -> None:
         except OSError:
             break
         parent = parent.parent
-
-
-def _make_folder(folder: str) -> None:
-    """`os.makedirs(folder, exist_ok=True)` in one call where the folder above exists, as it mostly does."""
-    try:
-        os.mkdir(folder)
-    except FileExistsError:
-        pass
-    except FileNotFoundError:
-        os.makedirs(folder, exist_ok=True)
 
 
 def _write_new(path: str, data: bytes) -> None:
@@ -427,38 +388,6 @@ def _same_bytes(old: str, data: bytes) -> bool:
         return False
 
 
-def copy_file(source: Path | str, target: str) -> None:
-    """Copy a file's bytes, mode and time stamps to a new `target` (`_same_static` compares the
-    time stamps). On Linux with sendfile, half the system calls of shutil.copy2, which also
-    copies extended attributes; elsewhere, or where sendfile cannot read the source, copy2 itself."""
-    if not _SENDFILE:
-        shutil.copy2(source, target)
-        return
-    info = os.stat(source)
-    reader = os.open(source, os.O_RDONLY)
-    try:
-        writer = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, stat.S_IMODE(info.st_mode))
-        try:
-            os.fchmod(writer, stat.S_IMODE(info.st_mode))  # the umask does not apply to a copy
-            offset = 0
-            while offset < info.st_size:
-                sent = os.sendfile(writer, reader, offset, info.st_size - offset)
-                if sent == 0:  # the file shrank while we copied it: copy what is there
-                    break
-                offset += sent
-        finally:
-            os.close(writer)
-    except OSError as exc:
-        if exc.errno not in (errno.EINVAL, errno.ENOSYS, errno.ENOTSOCK, errno.EOPNOTSUPP):
-            raise
-        shutil.copy2(source, target)  # a file system sendfile cannot read (some FUSE or 9p mounts)
-        return
-    finally:
-        os.close(reader)
-    os.utime(target, ns=(info.st_atime_ns, info.st_mtime_ns))
-
-
-_SENDFILE = sys.platform.startswith("linux") and hasattr(os, "sendfile")
 
 
 def _same_static(old: str, source: Path) -> bool:

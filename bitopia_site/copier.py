@@ -1,0 +1,110 @@
+"""Copy files into a folder: the writer's one file copy, and a script that copies a list of files
+in a process of its own (see writer._StaticCopy). Standard library only: it runs as a script,
+in a fresh interpreter that holds nothing of the build's memory."""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import stat
+import sys
+from pathlib import Path
+
+SENDFILE = sys.platform.startswith("linux") and hasattr(os, "sendfile")
+
+
+def copy_file(source: Path | str, target: str) -> None:
+    """Copy a file's bytes, mode and time stamps to a new `target` (the writer compares the time
+    stamps). On Linux with sendfile, half the system calls of shutil.copy2, which also copies
+    extended attributes; elsewhere, or where sendfile cannot read the source, copy2 itself."""
+    if not SENDFILE:
+        shutil.copy2(source, target)
+        return
+    info = os.stat(source)
+    reader = os.open(source, os.O_RDONLY)
+    try:
+        writer = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, stat.S_IMODE(info.st_mode))
+        try:
+            os.fchmod(writer, stat.S_IMODE(info.st_mode))  # the umask does not apply to a copy
+            offset = 0
+            while offset < info.st_size:
+                sent = os.sendfile(writer, reader, offset, info.st_size - offset)
+                if sent == 0:  # the file shrank while we copied it: copy what is there
+                    break
+                offset += sent
+        finally:
+            os.close(writer)
+    except OSError as exc:
+        if exc.errno not in (errno.EINVAL, errno.ENOSYS, errno.ENOTSOCK, errno.EOPNOTSUPP):
+            raise
+        shutil.copy2(source, target)  # a file system sendfile cannot read (some FUSE or 9p mounts)
+        return
+    finally:
+        os.close(reader)
+    os.utime(target, ns=(info.st_atime_ns, info.st_mtime_ns))
+
+
+def make_folder(folder: str) -> None:
+    """`os.makedirs(folder, exist_ok=True)` in one call where the folder above exists, as it mostly does."""
+    try:
+        os.mkdir(folder)
+    except FileExistsError:
+        pass
+    except FileNotFoundError:
+        os.makedirs(folder, exist_ok=True)
+
+
+def encode_list(files: dict[str, Path]) -> bytes:
+    """What the script reads on its standard input: `rel NUL source NUL` for each file."""
+    return b"".join(os.fsencode(rel) + b"\0" + os.fsencode(source) + b"\0" for rel, source in files.items())
+
+
+def decode_outcome(message: bytes) -> tuple[int, str, str | None] | None:
+    """What the script wrote: None when every file was copied, else the (errno, why, file) that stopped it."""
+    if message == b"ok":
+        return None
+    if not message:  # it died without a word (killed)
+        return (errno.EINTR, "the static file copy was stopped", None)
+    number, why, name = message.split(b"\0")
+    return (int(number), os.fsdecode(why), os.fsdecode(name) if name else None)
+
+
+def _copy_listed(stage: str, listing: bytes) -> bytes:
+    """Copy every file of `listing` below `stage`; the outcome, for `decode_outcome`."""
+    fields = listing.split(b"\0")
+    made: set[str] = set()
+    try:
+        for at in range(0, len(fields) - 1, 2):
+            rel, source = os.fsdecode(fields[at]), os.fsdecode(fields[at + 1])
+            parent = os.path.dirname(rel)
+            if parent and parent not in made:
+                make_folder(f"{stage}/{parent}")
+                made.add(parent)
+            copy_file(source, f"{stage}/{rel}")
+    except OSError as exc:
+        return b"\0".join([str(exc.errno or 0).encode(), os.fsencode(exc.strerror or str(exc)),
+                           os.fsencode(exc.filename or "")])
+    return b"ok"
+
+
+def _die_with(parent: int) -> None:
+    """Be killed when the build that started this process dies (PR_SET_PDEATHSIG), and stop now if it
+    is gone already: a killed build leaves no copier behind."""
+    import ctypes
+    import signal
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:
+        sys.exit(1)
+
+
+if __name__ == "__main__":  # copier.py STAGE PARENT_PID < listing > outcome, at the lowest CPU priority
+    _die_with(int(sys.argv[2]))
+    try:
+        os.nice(19)
+    except OSError:
+        pass
+    sys.stdout.buffer.write(_copy_listed(sys.argv[1], sys.stdin.buffer.read()))
