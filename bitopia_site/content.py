@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup
 
 from bitopia_site import frontmatter, markup, urls
-from bitopia_site.errors import SiteError
 from bitopia_site.body import Body
+from bitopia_site.errors import SiteError
 from bitopia_site.model import Document, Featured, Source, quick_pickle
 
 MODELLED_KEYS = {

@@ -13,10 +13,10 @@ import jinja2
 from markupsafe import Markup
 
 from bitopia_site import urls
+from bitopia_site.body import Body
 from bitopia_site.config import SiteConfig
 from bitopia_site.errors import SiteError
 from bitopia_site.markup import pygments_css
-from bitopia_site.body import Body
 from bitopia_site.model import OutputPage
 from bitopia_site.theme import Theme
 
