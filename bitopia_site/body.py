@@ -16,6 +16,8 @@ class Body(bytearray):
     that touches the object to print it copies the memory page of the object, not one of the text.
     To templates and code it behaves as the Markup it holds: printed unescaped, `str()` gives that
     Markup, `len()` counts characters, and str's methods and Markup's (`striptags`) work on it.
+    Python code that needs a real str (`re`, `json`, `"".join`) takes `str(body)`. Its methods that
+    would change it are refused; a memoryview of it could still write to it: never do that.
     """
 
     __slots__ = ()
@@ -43,7 +45,7 @@ class Body(bytearray):
     def __hash__(self) -> int:
         return hash(self.text())
 
-    def __reduce__(self) -> tuple[Any, ...]:
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:  # bytearray's own would win over __reduce__
         return Body, (bytes(self),)
 
     def __getattr__(self, name: str) -> Any:  # Markup's own methods: striptags, unescape
@@ -58,6 +60,8 @@ def _read_only(self: Body, *args: Any, **kwargs: Any) -> None:
 
 def _as_text(name: str) -> Callable[..., Any]:
     def method(self: Body, *args: Any, **kwargs: Any) -> Any:
+        if args:
+            args = tuple(arg.text() if isinstance(arg, Body) else arg for arg in args)
         return getattr(self.text(), name)(*args, **kwargs)
     method.__name__ = name
     return method

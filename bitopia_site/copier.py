@@ -61,11 +61,10 @@ def encode_list(files: dict[str, Path]) -> bytes:
 
 
 def decode_outcome(message: bytes) -> tuple[int, str, str | None] | None:
-    """What the script wrote: None when every file was copied, else the (errno, why, file) that stopped it."""
+    """What the script wrote (not b"": it ended without a word): None when every file was copied, else
+    the (errno, why, file) that stopped it."""
     if message == b"ok":
         return None
-    if not message:  # it died without a word (killed)
-        return (errno.EINTR, "the static file copy was stopped", None)
     number, why, name = message.split(b"\0")
     return (int(number), os.fsdecode(why), os.fsdecode(name) if name else None)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 import traceback
 from datetime import datetime
@@ -61,7 +62,7 @@ def make_environment(config: SiteConfig, theme: Theme, site_globals: dict[str, A
     env.globals.update(site_globals, url_for=url_for, abs_url=abs_url, pygments_css=pygments_css,
                        once=fragments.once, memo=fragments.memo)
     env.extend(bitopia_fragments=fragments)
-    env.policies["json.dumps_kwargs"] = {"sort_keys": True, "default": _json_default}
+    read_bodies_as_text(env)
     env.filters.update(
         date=_format_date, iso=lambda d: d.isoformat() if isinstance(d, datetime) else "",
         rfc822=lambda d: format_datetime(d) if isinstance(d, datetime) else "", absolute=abs_url,
@@ -70,8 +71,28 @@ def make_environment(config: SiteConfig, theme: Theme, site_globals: dict[str, A
     return env
 
 
+def read_bodies_as_text(env: jinja2.Environment) -> None:
+    """The few filters and tests that ask for a str see a document's HTML (a Body) as its text:
+    `tojson`, `reverse`, `urlencode`, `replace` (outside autoescaping), `is string`."""
+    env.policies["json.dumps_kwargs"] = {"sort_keys": True, "default": _json_default}
+    for name in ("reverse", "urlencode", "replace"):
+        env.filters[name] = _on_text(env.filters[name])
+    env.tests["string"] = lambda value: isinstance(value, (str, Body))
+
+
+def _on_text(apply: Callable[..., Any]) -> Callable[..., Any]:
+    """The filter `apply`, given a Body's text in place of the Body."""
+    at = 1 if getattr(apply, "jinja_pass_arg", None) else 0  # after the context Jinja passes first
+
+    @functools.wraps(apply)  # keeps jinja_pass_arg
+    def on_text(*args: Any, **kwargs: Any) -> Any:
+        if len(args) > at and isinstance(args[at], Body):
+            args = (*args[:at], args[at].text(), *args[at + 1:])
+        return apply(*args, **kwargs)
+    return on_text
+
+
 def _json_default(value: Any) -> str:
-    """`tojson` of a document's HTML (a Body): its text."""
     if isinstance(value, Body):
         return str(value)
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")

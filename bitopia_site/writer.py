@@ -120,7 +120,11 @@ class SiteWriter:
         if (self.in_place or self.previous is not None or self._early is not None or self.out.exists()
                 or not SENDFILE or not sys.executable):
             return
-        self._guard(lambda: setattr(self, "_early", _StaticCopy(str(self._ensure_stage()), dict(static))))
+        self._guard(self._ensure_stage)
+        try:
+            self._early = _StaticCopy(str(self.stage), dict(static))
+        except OSError:  # it cannot be started: no head start, finish() copies every file
+            pass
 
     def _early_copies(self) -> dict[str, Path]:
         """Wait for the early copy; what it copied (rel -> source). Raises the OSError it met."""
@@ -323,7 +327,10 @@ class _StaticCopy:
 
     def _receive(self) -> None:
         assert self.process.stdout is not None
-        self._outcome = copier.decode_outcome(self.process.stdout.read())
+        message = self.process.stdout.read()
+        if not message:  # it ended without a word (it could not run, or was killed): trust none of its copies
+            self.files = {}
+        self._outcome = copier.decode_outcome(message) if message else None
 
     def failed(self) -> bool:
         """True once the copy has stopped on an error (asks without waiting)."""

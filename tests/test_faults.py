@@ -181,6 +181,22 @@ def test_first_build_that_fills_the_disk_leaves_nothing_behind(small_mount: Path
     assert (out / "big.bin").read_bytes() == b"small now"
 
 
+@pytest.mark.parametrize("python", ["/bin/false", "/no/such/python"])
+def test_first_build_whose_static_copier_cannot_run_copies_in_the_end(
+        python: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The early static copy runs the copier script in a new interpreter. One that ends without a
+    word (here: a program that is not Python) or cannot be started only loses the head start:
+    finish() copies every static file itself, and none of the copier's copies is trusted."""
+    site = small_site(tmp_path / "site", big=64 * 1024)
+    for n in range(50):
+        (site / "static" / f"f{n}.txt").write_text(f"file {n}")
+    monkeypatch.setattr(sys, "executable", python)
+    out = tmp_path / "output"
+    assert cli(site, out)[0] == 0
+    assert (out / "big.bin").read_bytes() == (site / "static/big.bin").read_bytes()
+    assert all((out / f"f{n}.txt").read_text() == f"file {n}" for n in range(50))
+
+
 def test_first_build_with_a_broken_post_leaves_nothing_behind(tmp_path: Path) -> None:
     site = small_site(tmp_path / "site", big=64 * 1024)
     for n in range(300):

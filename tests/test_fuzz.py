@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from markupsafe import Markup
 
 from bitopia_site import content, frontmatter, markup, urls
+from bitopia_site.body import Body
 from bitopia_site.errors import SiteError
 from bitopia_site.model import Source
 
@@ -249,7 +250,7 @@ def test_content_parse_never_raises_and_every_url_stays_inside(text: str, path: 
             assert_inside_output(urls.normalize_url(f"/tags/{urls.urlize(name)}/"))
     if doc.featured is not None and doc.featured.file is not None:
         assert (OUT / doc.featured.file).resolve().is_relative_to(OUT)
-    assert isinstance(str(doc.html), Markup) and isinstance(doc.title, str)
+    assert isinstance(doc.html, Body) and isinstance(str(doc.html), Markup) and isinstance(doc.title, str)
     assume(doc.date is not None)
     assert doc.date.tzinfo is not None
 
