@@ -395,8 +395,6 @@ def _same_bytes(old: str, data: bytes) -> bool:
         return False
 
 
-
-
 def _same_static(old: str, source: Path) -> bool:
     """True when `old` is a copy of `source` as it is now: same size and time stamp (copies keep the
     source's), and the source not changed since the copy was made (its ctime, which no tool sets back)."""
