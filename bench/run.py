@@ -35,6 +35,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Callable
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_BENCH = REPO.parent / "shared" / "bench"
@@ -247,6 +248,7 @@ class Tool:
     output: Path
     cold_remove: list[Path]
     env: dict[str, str] | None = None
+    settle: Callable[[], None] | None = None  # waits for work the tool left running (untimed)
 
 
 def bitopia_tool(workdir: Path, posts: int, corpus: Path, jobs: int, prefix: list[str]) -> Tool:
@@ -257,7 +259,9 @@ def bitopia_tool(workdir: Path, posts: int, corpus: Path, jobs: int, prefix: lis
     out = base / "out"
     cmd = [*prefix, sys.executable, "-m", "bitopia_site", "build", "-s", str(site), "-o", str(out), "-j", str(jobs)]
     # `.out.staging`, `.out.old`, `.out.trash-*`: the writer's siblings of the output folder.
-    return Tool("bitopia", base, cmd, out, [out, site / ".bitopia-cache"])
+    # A build returns before its spare tree is linked: wait for that, so the next tool's run is not slowed.
+    from bitopia_site.cache import settle
+    return Tool("bitopia", base, cmd, out, [out, site / ".bitopia-cache"], settle=lambda: settle(site, out))
 
 
 def hugo_tool(workdir: Path, posts: int, corpus: Path, prefix: list[str]) -> Tool:
@@ -395,6 +399,8 @@ def bench_size(args: argparse.Namespace, posts: int, prefix: list[str]) -> SizeR
             log = logs / f"{tool.name}-{posts}-{case}-{round_no}.log"
             os.sync()  # the last run's files go to disk now, not during this one's timing
             sample = run_timed(tool.cmd, tool.cwd, log, env=tool.env, interval=args.sample_interval)
+            if tool.settle:
+                tool.settle()
             if tool.name == "bitopia":
                 sample.note, rendered = bitopia_note(log)
                 if case == "no-change" and rendered:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from dataclasses import dataclass, field, replace
@@ -11,7 +10,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from bitopia_site import __version__, parallel
-from bitopia_site.cache import Cache, DocumentCache, code_version
+from bitopia_site.cache import Cache, DocumentCache, code_version, record_key
 from bitopia_site.config import SiteConfig, load_config
 from bitopia_site.content import ContentSettings, Parsed, parse, source_digest
 from bitopia_site.errors import BuildFailed, Report, SiteError
@@ -209,6 +208,19 @@ def build_into(root: Path, out: Path | None = None, options: BuildOptions = Buil
     now = options.now or datetime.now(timezone.utc)
     options = replace(options, now=now)
     cache = Cache(root.resolve(), Report(), options.cache)
+    lock = cache.hold(record_key(out)[0])
+    try:
+        return _build_held(root, out, options, last, skip_unchanged, started, cache, lock)
+    finally:
+        if lock is not None:
+            os.close(lock)
+
+
+def _build_held(root: Path, out: Path, options: BuildOptions, last: dict[str, Any] | None, skip_unchanged: bool,
+                started: float, cache: Cache, lock: int | None) -> Built:
+    """`build_into`, holding the `lock` of builds into `out`."""
+    now = options.now
+    assert now is not None
     if last is None:
         last = cache.load(*record_key(out))
     current_id = output_id(out)
@@ -228,7 +240,7 @@ def build_into(root: Path, out: Path | None = None, options: BuildOptions = Buil
     try:
         spare = last.get("spare") if reuse else None
         writer = SiteWriter(out, last.get("files") if reuse else None, options.in_place,
-                            spare if isinstance(spare, Spare) else None, make_spare=options.cache)
+                            spare if isinstance(spare, Spare) else None, make_spare=options.cache, lock=lock)
         site = None
         if skip_unchanged and reuse and state is not None:
             from bitopia_site.patch import patch_site  # it builds on this module
@@ -261,11 +273,6 @@ def build_into(root: Path, out: Path | None = None, options: BuildOptions = Buil
     result = BuildResult(*counts, stats, time.perf_counter() - started,
                          site.report.warnings + cache.report.warnings, site.rendered_count)
     return Built(result, site, record)
-
-
-def record_key(out: Path) -> tuple[str, str]:
-    """Where the cache keeps the record of builds into `out`: one file per output folder."""
-    return f"output-{hashlib.blake2b(str(out).encode(), digest_size=6).hexdigest()}", str(out)
 
 
 def forget_pages(record: dict[str, Any], paths: set[str]) -> dict[str, Any]:

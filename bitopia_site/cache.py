@@ -23,6 +23,11 @@ from bitopia_site.errors import Report, SiteError
 from bitopia_site.parallel import no_cycle_collection
 from bitopia_site.sources import Signature
 
+try:
+    import fcntl
+except ImportError:  # not on this system: builds do not lock
+    fcntl = None  # type: ignore[assignment]
+
 CACHE_DIR = ".bitopia-cache"
 _FORMAT = 1
 
@@ -73,10 +78,7 @@ class Cache:
         if not self.enabled:
             return
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            gitignore = self.folder / ".gitignore"
-            if not gitignore.exists():
-                gitignore.write_text("*\n")
+            self._make_folder()
             temp = self.folder / f".{kind}.{os.getpid()}.tmp"
             with open(temp, "wb") as handle:
                 pickle.dump({"key": self._key(kind, settings), "entries": entries}, handle,
@@ -85,6 +87,31 @@ class Cache:
         except OSError:
             pass
 
+    def hold(self, kind: str) -> int | None:
+        """Wait for the lock named `kind`, then hold it until the descriptor returned is closed (None
+        where there is no lock: no cache folder to keep it in, or no flock). Builds into one output
+        take turns this way, after the work the last one left running (see writer._link_spare)."""
+        if fcntl is None:
+            return None
+        path = self.folder / f"{kind}.lock"
+        try:
+            if self.enabled:
+                self._make_folder()
+            handle = os.open(path, os.O_RDWR | (os.O_CREAT if self.enabled else 0) | os.O_CLOEXEC, 0o666)
+        except OSError:
+            return None
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        except OSError:
+            os.close(handle)
+            return None
+        return handle
+
+    def _make_folder(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        gitignore = self.folder / ".gitignore"
+        if not gitignore.exists():
+            gitignore.write_text("*\n")
 
     def drop(self, kind: str) -> None:
         """Forget the `kind` file: what it says is no longer true."""
@@ -92,6 +119,20 @@ class Cache:
             (self.folder / f"{kind}.pickle").unlink()
         except OSError:
             pass
+
+
+def record_key(out: Path) -> tuple[str, str]:
+    """Where the cache keeps the record of builds into `out`: one file per output folder (and the
+    name of their lock)."""
+    return f"output-{hashlib.blake2b(str(out).encode(), digest_size=6).hexdigest()}", str(out)
+
+
+def settle(root: Path, out: Path) -> None:
+    """Wait until the work the last build of the site at `root` into `out` left running (linking
+    its spare tree) is done."""
+    lock = Cache(root.resolve(), Report(), False).hold(record_key(out.resolve())[0])
+    if lock is not None:
+        os.close(lock)
 
 
 SHARDS = 16

@@ -1,6 +1,7 @@
 """Copy files into a folder: the writer's one file copy, and a script that copies a list of files
-in a process of its own (see writer._StaticCopy). Standard library only: it runs as a script,
-in a fresh interpreter that holds nothing of the build's memory."""
+(see writer._StaticCopy) or hard-links one (see writer.link_spare_later) in a process of its own.
+Standard library only: it runs as a script, in a fresh interpreter that holds nothing of the
+build's memory."""
 
 from __future__ import annotations
 
@@ -87,6 +88,25 @@ def _copy_listed(stage: str, listing: bytes) -> bytes:
     return b"ok"
 
 
+def link_tree(target: str, source: str, names: list[str]) -> None:
+    """Make `target` a copy of the `names` below `source` in hard links, in order (so the last
+    name is linked last); on an error, remove what was made and raise it."""
+    folders = {name.rsplit("/", 1)[0] for name in names if "/" in name}
+    for folder in list(folders):
+        while "/" in folder:
+            folder = folder.rsplit("/", 1)[0]
+            folders.add(folder)
+    try:
+        os.mkdir(target)
+        for folder in sorted(folders):
+            os.mkdir(f"{target}/{folder}")
+        for name in names:
+            os.link(f"{source}/{name}", f"{target}/{name}")
+    except OSError:
+        shutil.rmtree(target, ignore_errors=True)
+        raise
+
+
 def _die_with(parent: int) -> None:
     """Be killed when the build that started this process dies (PR_SET_PDEATHSIG), and stop now if it
     is gone already: a killed build leaves no copier behind."""
@@ -100,10 +120,16 @@ def _die_with(parent: int) -> None:
         sys.exit(1)
 
 
-if __name__ == "__main__":  # copier.py STAGE PARENT_PID < listing > outcome, at the lowest CPU priority
-    _die_with(int(sys.argv[2]))
-    try:
-        os.nice(19)
+if __name__ == "__main__":  # at the lowest CPU priority:
+    try:                    # copier.py copy STAGE PARENT_PID < listing > outcome
+        os.nice(19)         # copier.py link TARGET SOURCE < names (NUL after each)
     except OSError:
         pass
-    sys.stdout.buffer.write(_copy_listed(sys.argv[1], sys.stdin.buffer.read()))
+    if sys.argv[1] == "copy":
+        _die_with(int(sys.argv[3]))
+        sys.stdout.buffer.write(_copy_listed(sys.argv[2], sys.stdin.buffer.read()))
+    else:  # it outlives the build that started it, and holds the lock of builds into the output until done
+        try:
+            link_tree(sys.argv[2], sys.argv[3], [os.fsdecode(n) for n in sys.stdin.buffer.read().split(b"\0")[:-1]])
+        except OSError:
+            sys.exit(1)

@@ -14,9 +14,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping
 
-from bitopia_site.build import (BuildOptions, BuildResult, SiteBuild, build_into, content_settings, forget_pages,
-                                record_key)
-from bitopia_site.cache import Cache
+from bitopia_site.build import BuildOptions, BuildResult, SiteBuild, build_into, content_settings, forget_pages
+from bitopia_site.cache import Cache, record_key
 from bitopia_site.errors import BuildFailed, Report, SiteError
 from bitopia_site.model import Document
 from bitopia_site.patch import reparse

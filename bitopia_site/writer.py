@@ -86,8 +86,9 @@ class SiteWriter:
     """
 
     def __init__(self, out: Path, previous_files: set[str] | None = None, in_place: bool = False,
-                 spare: Spare | None = None, make_spare: bool = False) -> None:
+                 spare: Spare | None = None, make_spare: bool = False, lock: int | None = None) -> None:
         self.out = out.resolve()
+        self.lock = lock  # the held lock of builds into `out` (see Cache.hold), for work that outlives the build
         self.make_spare = make_spare  # after a build that leaves no spare folder, link one (its record is kept)
         self.in_place = in_place  # for a dev server that holds requests while it builds: no staging
         self.previous = previous_files  # the files of the output, when known
@@ -208,7 +209,7 @@ class SiteWriter:
             else:
                 _delete_later(_to_trash(old_tree, self.out))
         if self.spare_after is None and self.make_spare:
-            self.spare_after = _link_spare(self.out, paths, build_id)
+            self.spare_after = _link_spare(self.out, paths, build_id, self.lock)
         return WriteStats(self.written, unchanged, len(gone), build_id)
 
     def _finish_in_place(self, static: dict[str, Path], paths: set[str]) -> WriteStats:
@@ -321,7 +322,7 @@ class _StaticCopy:
         with tempfile.TemporaryFile() as listing:  # a file, not a pipe: the build never waits to hand it over
             listing.write(copier.encode_list(files))
             listing.seek(0)
-            self.process = subprocess.Popen([sys.executable, "-I", "-S", copier.__file__, stage, str(os.getpid())],
+            self.process = subprocess.Popen([sys.executable, "-I", "-S", copier.__file__, "copy", stage, str(os.getpid())],
                                             stdin=listing, stdout=subprocess.PIPE)
         self._outcome: Any = _PENDING  # None when all is copied, else (errno, why, file)
 
@@ -433,27 +434,27 @@ def _keep_as_spare(tree: Path, out: Path) -> None:
     os.rename(tree, spare)
 
 
-def _link_spare(out: Path, files: set[str], build_id: str) -> Spare | None:
+def _link_spare(out: Path, files: set[str], build_id: str, lock: int | None) -> Spare | None:
     """A spare folder that is the output itself, in hard links, when there was no older output to
     keep (a first build): the next build then starts from it and not from nothing. Its marker is
-    linked last, so a spare cut short is never used."""
+    linked last, so a spare cut short is never used. With the `lock` of builds into `out`, the
+    links are made by a process of its own that holds the lock until it is done: the build need
+    not wait for them, and the next build waits before it looks at the spare."""
     spare = spare_path(out)
+    names = [*files, MARKER]
     try:
         if spare.exists() or spare.is_symlink():
             _delete_later(_to_trash(spare, out))
-        folders = {rel.rsplit("/", 1)[0] for rel in files if "/" in rel}
-        for folder in list(folders):
-            while "/" in folder:
-                folder = folder.rsplit("/", 1)[0]
-                folders.add(folder)
-        os.mkdir(spare)
-        for folder in sorted(folders):
-            os.mkdir(f"{spare}/{folder}")
-        for rel in files:
-            os.link(f"{out}/{rel}", f"{spare}/{rel}")
-        os.link(f"{out}/{MARKER}", f"{spare}/{MARKER}")
+        if lock is not None:
+            with tempfile.TemporaryFile() as listing:
+                listing.write(b"".join(os.fsencode(name) + b"\0" for name in names))
+                listing.seek(0)
+                subprocess.Popen([sys.executable, "-I", "-S", copier.__file__, "link", str(spare), str(out)],
+                                 stdin=listing, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                 pass_fds=(lock,), start_new_session=True)
+        else:
+            copier.link_tree(str(spare), str(out), names)
     except OSError:
-        shutil.rmtree(spare, ignore_errors=True)
         return None
     return Spare(build_id, frozenset())
 
@@ -519,11 +520,12 @@ def _files(folder: Path) -> set[str]:
 
 def remove_output(root: Path, out: Path) -> list[Path]:
     """Delete a bitopia output folder (with its staging and trash siblings) and the site's cache."""
-    from bitopia_site.cache import CACHE_DIR
+    from bitopia_site.cache import CACHE_DIR, settle
 
     out = out.resolve()
     if out.exists() and not (out / MARKER).exists() and any(out.iterdir()):
         raise SiteError(str(out), "was not made by bitopia, so it is not deleted", "delete it yourself if you mean to")
+    settle(root, out)  # a spare tree still being linked
     removed = []
     for path in [out, staging_path(out), spare_path(out), root.resolve() / CACHE_DIR]:
         if path.exists() or path.is_symlink():

@@ -16,6 +16,7 @@ from typing import Iterator
 import pytest
 from click.testing import CliRunner
 
+from bitopia_site.cache import settle
 from bitopia_site.cli import main
 from conftest import REPO
 
@@ -226,6 +227,7 @@ def test_immutable_output_parent_fails_clearly(tmp_path: Path) -> None:
     parent = tmp_path / "public"
     out = parent / "output"
     assert cli(site, out)[0] == 0
+    settle(site, out)  # the spare tree is linked after the build returns
     before = tree(out)
     if os.geteuid() == 0:
         done = subprocess.run(["chattr", "+i", str(parent)], capture_output=True, text=True)

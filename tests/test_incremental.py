@@ -24,6 +24,7 @@ import difflib
 import os
 import shutil
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,10 +37,10 @@ from hypothesis import strategies as st
 
 import bitopia_site.build
 from bitopia_site.build import BuildOptions, BuildResult, build, build_into
-from bitopia_site.errors import BuildFailed
-from bitopia_site.cache import CACHE_DIR
+from bitopia_site.cache import CACHE_DIR, Cache, record_key, settle
+from bitopia_site.errors import BuildFailed, Report
 from bitopia_site.incremental import LiveBuild
-from bitopia_site.writer import MARKER
+from bitopia_site.writer import MARKER, output_id
 from conftest import FIXED_NOW
 
 # --- the sample site, as a model ------------------------------------------------------------
@@ -711,6 +712,46 @@ def test_spare_tree_lost_or_foreign(tmp_path: Path) -> None:
     harness.log.append("the spare folder's marker and home page changed")
     harness.step(("body", 0, 4))
     assert sorted(p.name for p in tmp_path.iterdir()) == [".out.spare", "out", "site"]
+
+
+def test_first_build_links_its_spare_after_returning(tmp_path: Path) -> None:
+    """A first build has no older tree to keep as the spare: a process of its own links the output
+    into one after the build returns, holding the lock of builds into the output. The next build
+    waits for that lock; a spare whose linking was cut short (no marker yet) is not used."""
+    harness = Harness(tmp_path, SiteModel.initial())
+    harness.check()
+    settle(harness.site, harness.out)
+    spare = tmp_path / ".out.spare"
+    assert output_id(spare) == output_id(harness.out) != ""
+    files = tree(harness.out)
+    assert files.keys() == tree(spare).keys()
+    assert all(os.stat(harness.out / rel).st_ino == os.stat(spare / rel).st_ino for rel in files)
+
+    lock = Cache(harness.site, Report()).hold(record_key(harness.out)[0])
+    assert lock is not None
+    failures: list[BaseException] = []
+
+    def next_build() -> None:
+        try:
+            harness.step(("body", 0, 2))
+        except BaseException as exc:  # noqa: BLE001 - re-raised below, in the test's thread
+            failures.append(exc)
+
+    waiting = threading.Thread(target=next_build)
+    waiting.start()
+    waiting.join(1.0)
+    assert waiting.is_alive(), "a build went ahead while the lock was held"
+    os.close(lock)
+    waiting.join(60)
+    assert not waiting.is_alive() and not failures, failures
+
+    shutil.rmtree(spare)
+    harness.log.append("the spare folder deleted")
+    harness.step(("title", 1, "Zeta"))  # keeps the previous output as the spare
+    settle(harness.site, harness.out)
+    (spare / MARKER).unlink()
+    harness.log.append("the spare folder's marker deleted, as if its linking had been cut short")
+    harness.step(("body", 3, 5))
 
 
 def test_build_in_place_between_staged_builds(tmp_path: Path) -> None:
