@@ -363,7 +363,9 @@ def _parse_chunk(job: tuple[ContentSettings, Path], chunk: Sequence[Source | str
             continue
         read, signature = read_markdown(root, item, root_real)
         if isinstance(read, Source):
-            out.append((parse(read, settings), source_digest(read, settings), signature))
+            parsed = parse(read, settings)
+            digest = parsed.document.digest if parsed.document is not None else source_digest(read, settings)
+            out.append((parsed, digest, signature))
         else:
             out.append((read, "", None))
     return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, time
 from pathlib import PurePosixPath
 from typing import Any
@@ -130,10 +131,9 @@ def _parse(source: Source, settings: ContentSettings) -> Parsed:
                 fail(taxonomy, f'{taxonomy} term "{name}" has no letters or digits to make a URL from',
                      "use a term with at least one letter or digit")
                 continue
-            try:
-                urls.normalize_url(f"/{taxonomy}/{urls.urlize(name)}/")
-            except urls.UnsafeURL as exc:
-                fail(taxonomy, f"{taxonomy} term URL {exc}",
+            problem = _term_url_problem(taxonomy, urls.urlize(name))
+            if problem:
+                fail(taxonomy, f"{taxonomy} term URL {problem}",
                      "use a shorter term, and plain words for the taxonomies in site.yaml")
         if names:
             terms.append((taxonomy, names))
@@ -181,6 +181,17 @@ def _parse(source: Source, settings: ContentSettings) -> Parsed:
         is_section_index=is_section_index, params=params, digest=source_digest(source, settings),
     )
     return Parsed(doc, (), tuple(warnings))
+
+
+@lru_cache(maxsize=4096)
+def _term_url_problem(taxonomy: str, slug: str) -> str:
+    """Why a term's page cannot have the URL /taxonomy/slug/ ('' when it can): asked once a term,
+    not once a post."""
+    try:
+        urls.normalize_url(f"/{taxonomy}/{slug}/")
+    except urls.UnsafeURL as exc:
+        return str(exc)
+    return ""
 
 
 def source_digest(source: Source, settings: ContentSettings) -> str:
