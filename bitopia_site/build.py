@@ -12,6 +12,7 @@ from typing import Any, Callable, Sequence
 from bitopia_site import __version__, parallel
 from bitopia_site.cache import Cache, DocumentCache, code_version, record_key
 from bitopia_site.config import SiteConfig, load_config
+from bitopia_site.copier import read_ahead
 from bitopia_site.content import ContentSettings, Parsed, parse, source_digest
 from bitopia_site.errors import BuildFailed, Report, SiteError
 from bitopia_site.fingerprint import Fingerprinter, files_digest
@@ -143,17 +144,23 @@ def render_site(root: Path, options: BuildOptions, reuse: Reuse | None = None,
         report.error(err)
     report.raise_if_failed(options.strict)
     site_globals = template_globals(config, theme.params, index, views, now, files.static)
-    prints = _fingerprints(pages, views, config, theme, site_globals, files.static, options)
+    made = fingerprinter(views, config, theme, site_globals, files.static, options)
+    # With nothing to reuse every page is rendered: each is fingerprinted where it is rendered.
+    prints = _fingerprints(pages, made, jobs) if made is not None and reuse is not None else None
     fingerprints = prints.values if prints else {}
     todo = [p for p in pages if reuse is None or not fingerprints
             or reuse.fingerprints.get(p.path) != fingerprints[p.path]]
     env = make_environment(config, theme, site_globals, cache.folder / "templates" if options.cache else None)
     renderer = Renderer(env, config.root, options.post_process)
     _share_fragments(renderer, todo, jobs)
-    results = parallel.iter_chunks(render_chunk, renderer, todo, jobs, min_items=400,
+    finger = made[0] if made is not None and prints is None else None
+    results = parallel.iter_chunks(_render_chunk_printed, (renderer, finger), todo, jobs, min_items=400,
                                    progress=_stage(options, "rendering pages", len(todo)))
     rendered: dict[str, bytes | None] = {p.path: None for p in pages}
-    for page, result in zip(todo, results):
+    marks: list[tuple[str, tuple[str, ...]]] = []
+    for page, (result, mark) in zip(todo, results):
+        if mark is not None:
+            marks.append(mark)
         if isinstance(result, SiteError):
             report.error(result)
         elif sink is None:
@@ -161,6 +168,9 @@ def render_site(root: Path, options: BuildOptions, reuse: Reuse | None = None,
         elif not report.errors:
             sink(page.path, result)
     report.raise_if_failed(options.strict)
+    if finger is not None and made is not None:
+        prints = _prints(pages, marks, made)
+        fingerprints = prints.values
     if sink is not None:
         todo_paths = {p.path for p in todo}
         for page in pages:
@@ -356,6 +366,7 @@ def _parse_chunk(job: tuple[ContentSettings, Path], chunk: Sequence[Source | str
     file's signature), or (the error that kept it from being read, or None when gone, "", None)."""
     settings, root = job
     root_real = os.path.realpath(root)
+    read_ahead(os.path.join(root, item) for item in chunk if not isinstance(item, Source))
     out: list[Any] = []
     for item in chunk:
         if isinstance(item, Source):
@@ -379,6 +390,15 @@ def render_chunk(renderer: Renderer, chunk: Sequence[OutputPage]) -> list[bytes 
         except SiteError as err:
             out.append(err)
     return out
+
+
+def _render_chunk_printed(job: tuple[Renderer, Fingerprinter | None], chunk: Sequence[OutputPage]
+                          ) -> list[tuple[bytes | SiteError, tuple[str, tuple[str, ...]] | None]]:
+    """`render_chunk`, each page with its fingerprint and uses (see `_fingerprints`) when a
+    fingerprinter is given."""
+    renderer, finger = job
+    marks = [finger.page_and_uses(page) for page in chunk] if finger is not None else [None] * len(chunk)
+    return list(zip(render_chunk(renderer, chunk), marks))
 
 
 def _share_fragments(renderer: Renderer, pages: list[OutputPage], jobs: int) -> None:
@@ -427,21 +447,20 @@ class Prints:
     finger: Fingerprinter
 
 
-def _fingerprints(pages: list[OutputPage], views: Views, config: SiteConfig, theme: Theme,
-                  site_globals: dict[str, Any], static: dict[str, Path], options: BuildOptions) -> Prints | None:
-    """Each page's fingerprint, or None when pages cannot be fingerprinted (an unknown post-processor)."""
-    made = fingerprinter(views, config, theme, site_globals, static, options)
-    if made is None:
-        return None
-    finger, global_uses = made
-    results = parallel.map_chunks(_fingerprint_chunk, finger, pages, options.jobs or parallel.default_jobs(),
-                                  min_items=2000)
+def _fingerprints(pages: list[OutputPage], made: tuple[Fingerprinter, frozenset[str]], jobs: int) -> Prints:
+    """Each page's fingerprint, and which documents' views each page shows."""
+    return _prints(pages, parallel.map_chunks(_fingerprint_chunk, made[0], pages, jobs, min_items=2000), made)
+
+
+def _prints(pages: list[OutputPage], marks: Sequence[tuple[str, tuple[str, ...]]],
+            made: tuple[Fingerprinter, frozenset[str]]) -> Prints:
+    """The Prints of `pages` from each one's (fingerprint, sources of the views it shows)."""
     users: dict[str, list[int]] = {}
-    for number, (_, used) in enumerate(results):
+    for number, (_, used) in enumerate(marks):
         for source in used:
             users.setdefault(source, []).append(number)
-    values = {page.path: value for page, (value, _) in zip(pages, results)}
-    return Prints(values, users, global_uses, finger)
+    values = {page.path: value for page, (value, _) in zip(pages, marks)}
+    return Prints(values, users, made[1], made[0])
 
 
 def fingerprinter(views: Views, config: SiteConfig, theme: Theme, site_globals: dict[str, Any],

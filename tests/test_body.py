@@ -4,12 +4,15 @@ code must see exactly what they saw when it was the Markup it holds."""
 from __future__ import annotations
 
 import pickle
+import re
 
 import pytest
 from markupsafe import Markup, escape
 
 from bitopia_site.body import Body
 from bitopia_site.render import _Environment, read_bodies_as_text
+
+ADDRESS = re.compile(r"0x[0-9a-f]+")
 
 HTML = "<p>It’s <b>bold</b> &amp; “quoted” — a b c d e f g h i j k l m n o p q r s t u v w x y z</p>"
 
@@ -42,7 +45,7 @@ def test_templates_see_a_body_as_the_markup_it_holds(expression: str, autoescape
 
 def test_all_of_jinjas_filters_and_tests_see_a_body_as_its_markup() -> None:
     """Every filter and test Jinja has, applied to a Body, gives what it gives for the Markup (but
-    those whose output is an object's address or random)."""
+    those whose output is random; a generator's address, as `reject` shows it, is left out)."""
     env = _Environment(autoescape=True)
     read_bodies_as_text(env)
     for expression in [*("{{ c|%s }}" % name for name in sorted(set(env.filters) - {"items", "map", "random"})),
@@ -50,7 +53,7 @@ def test_all_of_jinjas_filters_and_tests_see_a_body_as_its_markup() -> None:
         seen = []
         for value in (Body(HTML), Markup(HTML)):
             try:
-                seen.append(env.from_string(expression).render(c=value))
+                seen.append(ADDRESS.sub("0x…", env.from_string(expression).render(c=value)))
             except Exception as exc:  # noqa: BLE001 - the same error for both is the same behaviour
                 seen.append(type(exc).__name__)  # its message may name the type, Body or Markup
         assert seen[0] == seen[1], expression

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from click.testing import CliRunner, Result
 
 from bitopia_site.build import BuildOptions, build
 from bitopia_site.cli import main
+from bitopia_site.copier import read_ahead
 from conftest import FIXED_NOW, SITES
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
@@ -183,6 +185,29 @@ def test_named_pipe_in_the_site_is_refused_not_read(tmp_path: Path, previous_out
     assert_fails(site, tmp_path, previous_output, [
         "content/posts/pipe.md: is not a regular file (a pipe, socket or device) — remove it from the site folder",
         "static/feed.fifo: is not a regular file (a pipe, socket or device) — remove it from the site folder"])
+
+
+def test_read_ahead_passes_over_what_is_not_a_regular_file(tmp_path: Path) -> None:
+    """Builds ask the kernel to read their files ahead (a hint); opening a pipe for that would block,
+    so a pipe, a folder, a missing file and a link to a pipe are passed over without an error."""
+    os.mkfifo(tmp_path / "pipe.md")
+    (tmp_path / "folder.md").mkdir()
+    (tmp_path / "link.md").symlink_to(tmp_path / "pipe.md")
+    (tmp_path / "fine.md").write_text("ok\n")
+    names = ["pipe.md", "folder.md", "missing.md", "link.md", "fine.md"]
+    failures: list[BaseException] = []
+
+    def ask() -> None:
+        try:
+            read_ahead([str(tmp_path / name) for name in names])
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+
+    asking = threading.Thread(target=ask, daemon=True)
+    asking.start()
+    asking.join(10)
+    assert not asking.is_alive(), "read_ahead blocked"
+    assert not failures, failures
 
 
 def test_ten_thousand_tags_on_one_post_is_a_clear_error(tmp_path: Path, previous_output: Path) -> None:
