@@ -1,5 +1,5 @@
 """Copy files into a folder: the writer's one file copy, and a script that copies a list of files
-(see writer._StaticCopy) or hard-links one (see writer.link_spare_later) in a process of its own.
+(see writer._StaticCopy) or hard-links one (see writer._link_spare) in a process of its own.
 Standard library only: it runs as a script, in a fresh interpreter that holds nothing of the
 build's memory."""
 
