@@ -8,7 +8,8 @@ corpus size runs rounds of
     bitopia cold, hugo cold, pelican cold, bitopia no-change, hugo no-change, bitopia one-edit
 
 (tools alternate within a round, so load on a shared machine hits them alike; round 0 is a warm-up
-and is not counted), and finally `bitopia serve`'s save -> reload latency via bench/serve_latency.py.
+whose times are not counted: it is the round that samples the process tree's memory, which slows
+the tool sampled), and finally `bitopia serve`'s save -> reload latency via bench/serve_latency.py.
 Prints a table per size and the ratio lines with their targets. Not part of the test suite.
 
     python bench/run.py                                  # 1k and 10k posts, 3 runs, peers, serve
@@ -363,6 +364,7 @@ class SizeResult:
     outputs: dict[str, tuple[int, int]] = field(default_factory=dict)  # tool -> (files, bytes)
     serve_ms: list[float] = field(default_factory=list)
     serve_build_ms: list[float] = field(default_factory=list)
+    tree_kib: dict[str, int | None] = field(default_factory=dict)  # "case/tool" -> sampled peak, warm-up round
     warnings: list[str] = field(default_factory=list)
 
 
@@ -398,7 +400,10 @@ def bench_size(args: argparse.Namespace, posts: int, prefix: list[str]) -> SizeR
                 editor.edit()
             log = logs / f"{tool.name}-{posts}-{case}-{round_no}.log"
             os.sync()  # the last run's files go to disk now, not during this one's timing
-            sample = run_timed(tool.cmd, tool.cwd, log, env=tool.env, interval=args.sample_interval)
+            # Memory is sampled in the warm-up round only: a sample walks each process's page tables,
+            # which costs a tool time in proportion to its memory (at 100k posts, about 5 s a build).
+            sample = run_timed(tool.cmd, tool.cwd, log, env=tool.env,
+                               interval=args.sample_interval if round_no == 0 else 0)
             if tool.settle:
                 tool.settle()
             if tool.name == "bitopia":
@@ -408,7 +413,9 @@ def bench_size(args: argparse.Namespace, posts: int, prefix: list[str]) -> SizeR
                                            "(not a no-change build; see the package warning, if any)")
             print(f"  {case:<10} {tool.name:<8} {sample.wall:8.2f} s  cpu {sample.cpu:7.2f} s  "
                   f"max RSS {mib(sample.max_rss_kib):>7}  tree {mib(sample.tree_kib):>7}  {sample.note}", flush=True)
-            if round_no > 0:
+            if round_no == 0:
+                result.tree_kib[f"{case}/{tool.name}"] = sample.tree_kib
+            else:
                 result.samples.setdefault(f"{case}/{tool.name}", []).append(sample)
 
     if package_state() != package:
@@ -477,10 +484,10 @@ def report(result: SizeResult) -> None:
         walls = [s.wall for s in samples]
         print(f"{case:<10} {tool:<8} {statistics.median(walls):9.2f} {min(walls):8.2f} {max(walls):8.2f} "
               f"{statistics.median(s.cpu for s in samples):8.2f} "
-              f"{mib(median_of([s.max_rss_kib for s in samples])):>9} {mib(median_of([s.tree_kib for s in samples])):>9}"
+              f"{mib(median_of([s.max_rss_kib for s in samples])):>9} {mib(result.tree_kib.get(key)):>9}"
               f"  {samples[-1].note}")
     print("  cpu = user+sys of all processes; max RSS = largest single process (GNU time %M);"
-          " tree PSS = sampled peak of the summed PSS of the process tree")
+          " tree PSS = sampled peak of the summed PSS of the process tree, in the warm-up run")
     print("outputs (files, like find -type f | wc -l):")
     for tool, (files, size) in result.outputs.items():
         print(f"  {tool:<8} {files:>8} files {size / 1e6:9.1f} MB")
@@ -499,9 +506,9 @@ def report(result: SizeResult) -> None:
         print(f"  {label:<44} {shown}  ({a:.2f} s / {b:.2f} s)  target <= {target}x  {verdict(ratio, target)}")
     bit, hug = result.samples.get("cold/bitopia"), result.samples.get("cold/hugo")
     if bit and hug:
-        for label, attr in (("tree PSS", "tree_kib"), ("max RSS", "max_rss_kib")):
-            a = median_of([getattr(s, attr) for s in bit])
-            b = median_of([getattr(s, attr) for s in hug])
+        pairs = (("tree PSS", result.tree_kib.get("cold/bitopia"), result.tree_kib.get("cold/hugo")),
+                 ("max RSS", median_of([s.max_rss_kib for s in bit]), median_of([s.max_rss_kib for s in hug])))
+        for label, a, b in pairs:
             ratio = a / b if a and b else None
             shown = f"{ratio:6.3f}x" if ratio is not None else "   n/a"
             print(f"  {'bitopia / hugo peak memory, cold, ' + label:<44} {shown}  ({mib(a)} / {mib(b)})"
@@ -515,7 +522,7 @@ def report(result: SizeResult) -> None:
         print(f"  WARNING: {warning}")
     if bit:
         print(f"  bitopia cold build of {result.posts} posts: {wall('cold', 'bitopia'):.2f} s wall, peak memory "
-              f"{mib(median_of([s.tree_kib for s in bit]))} (tree PSS; largest process "
+              f"{mib(result.tree_kib.get('cold/bitopia'))} (tree PSS, warm-up run; largest process "
               f"{mib(median_of([s.max_rss_kib for s in bit]))})")
 
 
@@ -538,9 +545,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--serve-edits", type=int, default=7, help="edits for the serve latency (default: 7)")
     parser.add_argument("--serve-gap", type=float, default=0.5, help="seconds between serve edits (default: 0.5)")
     parser.add_argument("--sample-interval", type=float, default=0.5,
-                        help="seconds between process-tree memory samples; 0 turns them off (default: 0.5). "
-                             "A sample reads each process's smaps_rollup, about 12 ms of CPU per process: "
-                             "at 0.1 s it took a quarter of a core from the tool being timed")
+                        help="seconds between process-tree memory samples, taken in the warm-up round only; "
+                             "0 turns them off (default: 0.5). A sample reads each process's smaps_rollup, "
+                             "about 12 ms of CPU per process at 10k posts, more for larger processes")
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
