@@ -1,5 +1,5 @@
 """`python -m bitopia_site` runs the command line."""
 
-from bitopia_site.cli import main
+from bitopia_site.cli import run
 
-main()
+run()

@@ -152,6 +152,23 @@ def test_cli_usage_error_exits_2_and_module_entry_point_builds(tmp_path: Path) -
     assert (site / "output/index.html").is_file()
 
 
+def test_module_entry_point_says_everything_before_its_quick_exit(tmp_path: Path) -> None:
+    """After a build, the program ends without freeing the site object by object (cli.run): what it
+    printed still reaches a pipe, the output and the cache record are whole, and a failure is as before."""
+    site = copy_site(SITES / "sample", tmp_path / "site")
+    command = [sys.executable, "-m", "bitopia_site", "build", "-s", str(site)]
+    first = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith("Built ") and first.stdout.endswith(" removed\n"), first.stdout
+    build(SITES / "sample", tmp_path / "in-process", BuildOptions())
+    assert tree(site / "output").keys() == tree(tmp_path / "in-process").keys()
+    again = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
+    assert again.returncode == 0 and "; 0 rendered)" in again.stdout, again.stdout  # the record was saved
+    bad = copy_site(INVALID / "bad-yaml", tmp_path / "bad")
+    failed = subprocess.run([*command[:-1], str(bad)], capture_output=True, text=True, cwd=REPO)
+    assert failed.returncode == 1 and "error: " in failed.stderr and failed.stdout == ""
+
+
 def test_bundled_site_builds_with_seed_post_and_featured_image(bundled_site: Path) -> None:
     result = CliRunner().invoke(main, ["build", "-s", str(bundled_site)])
     assert result.exit_code == 0, result.output
