@@ -15,6 +15,7 @@ Prints a table per size and the ratio lines with their targets. Not part of the 
     python bench/run.py                                  # 1k and 10k posts, 3 runs, peers, serve
     python bench/run.py --posts 1000 --runs 1            # quick check
     python bench/run.py --posts 100000 --skip-peers      # bitopia alone at 100k
+    python bench/run.py --posts 10000 100000 --skip-peers --skip-serve   # and how it scales from 10k
 
 See bench/README.md for what each case means.
 """
@@ -57,6 +58,7 @@ TIME_RATIOS = [
 ]
 MEMORY_TARGET = 0.5  # bitopia's peak memory / Hugo's, cold builds
 SERVE_TARGET_MS = 150.0
+SCALE_TARGET = 11.0  # bitopia's cold build of 10x the posts: at most this many times the time
 
 
 # --------------------------------------------------------------------------------------------------
@@ -526,6 +528,17 @@ def report(result: SizeResult) -> None:
               f"{mib(median_of([s.max_rss_kib for s in bit]))})")
 
 
+def report_scaling(results: list[SizeResult]) -> None:
+    """bitopia's cold build time at each size against the size ten times smaller, when both ran."""
+    cold = {r.posts: statistics.median(s.wall for s in r.samples["cold/bitopia"])
+            for r in results if r.samples.get("cold/bitopia")}
+    for posts, seconds in sorted(cold.items()):
+        if posts % 10 == 0 and posts // 10 in cold:
+            ratio = seconds / cold[posts // 10]
+            print(f"\nscaling: bitopia cold {posts} posts / {posts // 10} posts {ratio:6.2f}x ({seconds:.2f} s / "
+                  f"{cold[posts // 10]:.2f} s)  target <= {SCALE_TARGET:.0f}x  {verdict(ratio, SCALE_TARGET)}")
+
+
 # --------------------------------------------------------------------------------------------------
 
 
@@ -577,6 +590,7 @@ def main(argv: list[str] | None = None) -> int:
     results = [bench_size(args, posts, prefix) for posts in args.posts]
     for result in results:
         report(result)
+    report_scaling(results)
     print(f"\nload average now {os.getloadavg()[0]:.1f} on {cores} cores; whole run {time.time() - started:.0f} s")
     dump = args.workdir / f"results-{time.strftime('%Y%m%d-%H%M%S')}.json"
     dump.write_text(json.dumps([asdict(r) for r in results], indent=1))
