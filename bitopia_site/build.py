@@ -12,15 +12,15 @@ from typing import Any, Callable, Sequence
 from bitopia_site import __version__, parallel
 from bitopia_site.cache import Cache, DocumentCache, code_version, record_key
 from bitopia_site.config import SiteConfig, load_config
-from bitopia_site.content import ContentSettings
+from bitopia_site.copier import read_ahead
+from bitopia_site.content import ContentSettings, Parsed, parse, source_digest
 from bitopia_site.errors import BuildFailed, Report, SiteError
 from bitopia_site.fingerprint import Fingerprinter, files_digest
 from bitopia_site.index import Visibility, build_index
-from bitopia_site.model import Document, OutputPage, SiteIndex
+from bitopia_site.model import Document, OutputPage, SiteIndex, Source
 from bitopia_site.plan import add_sitemap, check_collisions, plan_site
-from bitopia_site.reading import parse_all
 from bitopia_site.render import Fragments, Renderer, make_environment
-from bitopia_site.sources import InputState, input_state, read_site
+from bitopia_site.sources import InputState, SiteFiles, input_state, read_markdown, read_site
 from bitopia_site.theme import PACKAGED_THEMES, Theme, load_theme
 from bitopia_site.views import Views, placement_digest
 from bitopia_site.writer import (SiteWriter, Spare, WriteStats, check_output_folder, missing_files, output_id,
@@ -312,9 +312,74 @@ def publish_horizon(documents: list[Document], now: datetime) -> float:
     return min(moments, default=float("inf"))
 
 
+def parse_all(root: Path, files: SiteFiles, settings: ContentSettings, report: Report, jobs: int,
+              cache: DocumentCache, progress: Callable[[int], None] | None = None) -> list[Document]:
+    """Every Markdown file's document, in path order: unchanged ones from the cache, the rest
+    parsed in parallel (the files not read yet are read there); problems go to the report."""
+    results: dict[str, Parsed] = {}
+    for path in files.unchanged:
+        cached = cache.get(path, None)
+        if cached is None:  # listed as unchanged from this very cache: cannot happen, but never guess
+            raise RuntimeError(f"{path}: missing from the document cache")
+        results[path] = cached
+    digests = {s.path: source_digest(s, settings) for s in files.sources}
+    missing = []
+    for source in files.sources:
+        cached = cache.get(source.path, digests[source.path])
+        if cached is None:
+            missing.append(source)
+        else:
+            results[source.path] = cached
+    fresh = parallel.map_chunks(_parse_chunk, (settings, root), [*missing, *files.unread], jobs,
+                                progress=progress)
+    for source, parsed in zip(missing, fresh):
+        results[source.path] = parsed
+    for source in files.sources:
+        cache.put(source.path, digests[source.path], results[source.path], files.signatures.get(source.path))
+    for path, (read, digest, signature) in zip(files.unread, fresh[len(missing):]):
+        if isinstance(read, SiteError):
+            report.error(read)  # cannot be read: as read_site reports it
+        elif read is not None:  # None: gone since it was listed
+            results[path] = read
+            cache.put(path, digest, read, signature)
+    cache.keep_only(set(results))
+    cache.save()
+    documents = []
+    for path in sorted(results):
+        parsed = results[path]
+        for err in parsed.errors:
+            report.error(err)
+        for warning in parsed.warnings:
+            report.warn(warning)
+        if parsed.document is not None:
+            documents.append(parsed.document)
+    return documents
+
+
 def _stage(options: BuildOptions, stage: str, total: int) -> Callable[[int], None] | None:
     report = options.progress
     return None if report is None else (lambda done: report(stage, done, total))
+
+
+def _parse_chunk(job: tuple[ContentSettings, Path], chunk: Sequence[Source | str]) -> list[Any]:
+    """Parse Sources; a path (of `files.unread`) is read first: (Parsed, the text's digest, the
+    file's signature), or (the error that kept it from being read, or None when gone, "", None)."""
+    settings, root = job
+    root_real = os.path.realpath(root)
+    read_ahead(os.path.join(root, item) for item in chunk if not isinstance(item, Source))
+    out: list[Any] = []
+    for item in chunk:
+        if isinstance(item, Source):
+            out.append(parse(item, settings))
+            continue
+        read, signature = read_markdown(root, item, root_real)
+        if isinstance(read, Source):
+            parsed = parse(read, settings)
+            digest = parsed.document.digest if parsed.document is not None else source_digest(read, settings)
+            out.append((parsed, digest, signature))
+        else:
+            out.append((read, "", None))
+    return out
 
 
 def render_chunk(renderer: Renderer, chunk: Sequence[OutputPage]) -> list[bytes | SiteError]:

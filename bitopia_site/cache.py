@@ -15,7 +15,7 @@ import zlib
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterable
+from typing import Any
 
 from bitopia_site import __version__
 from bitopia_site.content import Parsed
@@ -29,7 +29,7 @@ except ImportError:  # not on this system: builds do not lock
     fcntl = None  # type: ignore[assignment]
 
 CACHE_DIR = ".bitopia-cache"
-_FORMAT = 2
+_FORMAT = 1
 
 
 @lru_cache(maxsize=1)
@@ -75,27 +75,14 @@ class Cache:
 
     def save(self, kind: str, settings: str, entries: dict[str, Any]) -> None:
         """Replace the `kind` file in one rename; a cache that cannot be written is only skipped."""
-        self._replace(kind, lambda handle: pickle.dump(self._payload(kind, settings, entries), handle,
-                                                       protocol=pickle.HIGHEST_PROTOCOL))
-
-    def encode(self, kind: str, settings: str, entries: dict[str, Any]) -> bytes:
-        """The bytes `save` would write, for `save_encoded`."""
-        return pickle.dumps(self._payload(kind, settings, entries), protocol=pickle.HIGHEST_PROTOCOL)
-
-    def save_encoded(self, kind: str, data: bytes) -> None:
-        self._replace(kind, lambda handle: handle.write(data))
-
-    def _payload(self, kind: str, settings: str, entries: dict[str, Any]) -> dict[str, Any]:
-        return {"key": self._key(kind, settings), "entries": entries}
-
-    def _replace(self, kind: str, write: Callable[[BinaryIO], object]) -> None:
         if not self.enabled:
             return
         try:
             self._make_folder()
             temp = self.folder / f".{kind}.{os.getpid()}.tmp"
             with open(temp, "wb") as handle:
-                write(handle)
+                pickle.dump({"key": self._key(kind, settings), "entries": entries}, handle,
+                            protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(temp, self.folder / f"{kind}.pickle")
         except OSError:
             pass
@@ -148,7 +135,7 @@ def settle(root: Path, out: Path) -> None:
         os.close(lock)
 
 
-SHARDS = 64
+SHARDS = 16
 
 
 class DocumentCache:
@@ -167,31 +154,8 @@ class DocumentCache:
         self.dirty: set[int] = set()
 
     @staticmethod
-    def shard(path: str) -> int:
+    def _shard(path: str) -> int:
         return zlib.crc32(path.encode("utf-8", "surrogatepass")) % SHARDS
-
-    def whole_shards(self, fresh: Iterable[str], kept: Iterable[str]) -> frozenset[int]:
-        """The shards that hold only `fresh` paths (being parsed now), none of the `kept` ones: their
-        files can be written from the new parses alone, by whoever makes them (see `encode_shard`)."""
-        if self.cache is None:
-            return frozenset()
-        return frozenset(map(self.shard, fresh)) - set(map(self.shard, kept))
-
-    def encode_shard(self, number: int, entries: dict[str, Any]) -> bytes:
-        """Shard `number` made of these entries, saved, as bytes for `adopt`."""
-        assert self.cache is not None
-        kind = f"documents-{number:02d}"
-        data = self.cache.encode(kind, self.key, entries)
-        self.cache.save_encoded(kind, data)
-        return data
-
-    def adopt(self, number: int, data: bytes) -> dict[str, Any]:
-        """Take the shard that `encode_shard` made and saved (in a parse worker) as shard `number`;
-        its entries."""
-        entries: dict[str, Any] = pickle.loads(data)["entries"]
-        self.shards[number] = entries
-        self.dirty.discard(number)
-        return entries
 
     def signatures(self) -> dict[str, Signature]:
         return {path: entry[2] for shard in self.shards for path, entry in shard.items()
@@ -199,7 +163,7 @@ class DocumentCache:
 
     def get(self, path: str, digest: str | None) -> Parsed | None:
         """The cached parse of `path` if its content hash is `digest` (None: its signature matched)."""
-        entry = self.shards[self.shard(path)].get(path)
+        entry = self.shards[self._shard(path)].get(path)
         if (isinstance(entry, tuple) and len(entry) == 3 and (digest is None or entry[0] == digest)
                 and isinstance(entry[1], Parsed)):
             return entry[1]
@@ -207,14 +171,14 @@ class DocumentCache:
 
     def get_signed(self, path: str, signature: object) -> Parsed | None:
         """The cached parse of `path` if it was made from the file with this signature."""
-        entry = self.shards[self.shard(path)].get(path)
+        entry = self.shards[self._shard(path)].get(path)
         if (signature is not None and isinstance(entry, tuple) and len(entry) == 3 and entry[2] == signature
                 and isinstance(entry[1], Parsed)):
             return entry[1]
         return None
 
     def put(self, path: str, digest: str, parsed: Parsed, signature: Signature | None) -> None:
-        number = self.shard(path)
+        number = self._shard(path)
         entry = self.shards[number].get(path)
         if isinstance(entry, tuple) and len(entry) == 3 and entry[0] == digest and entry[2] == signature:
             return

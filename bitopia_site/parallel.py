@@ -40,22 +40,18 @@ def default_jobs() -> int:
 
 
 def map_chunks(func: Callable[[Any, Sequence[Any]], list[Any]], shared: Any, items: Sequence[Any],
-               jobs: int, min_items: int = 200, progress: Callable[[int], None] | None = None,
-               bounds: list[tuple[int, int]] | None = None) -> list[Any]:
+               jobs: int, min_items: int = 200, progress: Callable[[int], None] | None = None) -> list[Any]:
     """`func(shared, chunk)` over chunks of `items`, results in order, as one list."""
-    return list(iter_chunks(func, shared, items, jobs, min_items, progress, bounds))
+    return list(iter_chunks(func, shared, items, jobs, min_items, progress))
 
 
 def iter_chunks(func: Callable[[Any, Sequence[Any]], list[Any]], shared: Any, items: Sequence[Any],
-                jobs: int, min_items: int = 200, progress: Callable[[int], None] | None = None,
-                bounds: list[tuple[int, int]] | None = None) -> Iterator[Any]:
+                jobs: int, min_items: int = 200, progress: Callable[[int], None] | None = None) -> Iterator[Any]:
     """`func(shared, chunk)` over chunks of `items`, yielding results in order as chunks finish;
-    `progress(done)` after each chunk. `shared` reaches workers through fork, not pickling.
-    The chunks are `items[start:end]` for the given `bounds`, else even slices."""
+    `progress(done)` after each chunk. `shared` reaches workers through fork, not pickling."""
     parallel = jobs > 1 and len(items) >= min_items and "fork" in multiprocessing.get_all_start_methods()
-    if bounds is None:
-        chunk = max(1, -(-len(items) // (jobs * 32 if parallel else 16)))
-        bounds = [(i, min(i + chunk, len(items))) for i in range(0, len(items), chunk)]
+    chunk = max(1, -(-len(items) // (jobs * 32 if parallel else 16)))
+    bounds = [(i, min(i + chunk, len(items))) for i in range(0, len(items), chunk)]
     if not parallel:
         for start, end in bounds:
             yield from func(shared, items[start:end])

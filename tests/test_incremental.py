@@ -36,9 +36,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import bitopia_site.build
-from bitopia_site.build import BuildOptions, BuildResult, build, build_into, content_settings
-from bitopia_site.cache import CACHE_DIR, Cache, DocumentCache, record_key, settle
-from bitopia_site.config import load_config
+from bitopia_site.build import BuildOptions, BuildResult, build, build_into
+from bitopia_site.cache import CACHE_DIR, Cache, record_key, settle
 from bitopia_site.errors import BuildFailed, Report
 from bitopia_site.incremental import LiveBuild
 from bitopia_site.writer import MARKER, output_id
@@ -800,42 +799,3 @@ def test_live_build_after_a_broken_save(tmp_path: Path) -> None:
     post.write_text(good)
     result = harness.check([post.relative_to(harness.site).as_posix()])
     assert 0 <= result.rendered < result.pages / 4, (result.rendered, result.pages)
-
-
-def test_parse_workers_save_the_document_cache(tmp_path: Path) -> None:
-    """A cold build big enough to parse in two processes: each cache shard is saved by the worker
-    that parsed all of it. The cache then holds every post and the next build reads none; an edit
-    rewrites one shard and gives the bytes of a clean build; a file that cannot be read is reported
-    as one process reports it, and is not cached."""
-    site, out = tmp_path / "site", tmp_path / "out"
-    posts = site / "content" / "posts"
-    posts.mkdir(parents=True)
-    (site / "site.yaml").write_text("title: Shards\nbase_url: https://example.org/\n")
-    for n in range(300):
-        (posts / f"p{n:03d}.md").write_text(f"---\ntitle: Post {n}\ndate: 2022-01-{n % 28 + 1:02d}\n"
-                                            f"tags: [t{n % 7}]\n---\nBody *{n}*.\n")
-    options = BuildOptions(now=FIXED_NOW, jobs=2)
-    build(site, out, options)
-    key = content_settings(load_config(site, Report())).key()
-    assert sorted(DocumentCache(Cache(site, Report()), key).signatures()) == sorted(
-        f"content/posts/p{n:03d}.md" for n in range(300))
-    shards = {path.name: path.read_bytes() for path in (site / CACHE_DIR).glob("documents-*.pickle")}
-    assert sorted(shards) == sorted({f"documents-{DocumentCache.shard(f'content/posts/p{n:03d}.md'):02d}.pickle"
-                                     for n in range(300)})
-    assert build(site, out, options).rendered == 0
-
-    (posts / "p123.md").write_text("---\ntitle: Post 123, edited\ndate: 2022-01-12\n---\nNew body.\n")
-    build(site, out, options)
-    changed = [name for name, data in shards.items() if (site / CACHE_DIR / name).read_bytes() != data]
-    assert changed == [f"documents-{DocumentCache.shard('content/posts/p123.md'):02d}.pickle"]
-    build(site, tmp_path / "clean", BuildOptions(now=FIXED_NOW, cache=False))
-    assert tree(out) == tree(tmp_path / "clean")
-
-    shutil.rmtree(site / CACHE_DIR)
-    (posts / "p007.md").write_bytes(b"---\ntitle: Latin-1\n---\ncaf\xe9\n")
-    for _ in range(2):  # the second time from the cache the first one saved
-        with pytest.raises(BuildFailed) as failed:
-            build(site, tmp_path / "again", options)
-        assert [err.format() for err in failed.value.errors] == [
-            "content/posts/p007.md:4: is not UTF-8 text (byte 0xe9) — save the file as UTF-8"]
-    assert "content/posts/p007.md" not in DocumentCache(Cache(site, Report()), key).signatures()
