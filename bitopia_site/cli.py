@@ -35,7 +35,7 @@ def summary(result: BuildResult) -> str:
             f"{stats.removed} removed" + (f"; {len(result.warnings)} warnings" if result.warnings else ""))
 
 
-_FINISHED: list[object] = []  # a finished build's site in memory, left for the end of the process to drop
+_FINISHED: list[object] = []  # the last finished build's site in memory, left for the end of the process to drop
 
 
 def run() -> None:
@@ -90,7 +90,7 @@ def build_command(site: Path, output: Path | None, drafts: bool, future: bool, e
             progress.clear()
         fail(failed.errors)
         return
-    _FINISHED.append(built)
+    _FINISHED[:] = [built]  # one at most: main() may run many builds in one process (a test's CliRunner)
     result = built.result
     if progress:
         progress.clear()
