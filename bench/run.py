@@ -403,7 +403,7 @@ def bench_size(args: argparse.Namespace, posts: int, prefix: list[str]) -> SizeR
             log = logs / f"{tool.name}-{posts}-{case}-{round_no}.log"
             os.sync()  # the last run's files go to disk now, not during this one's timing
             # Memory is sampled in the warm-up round only: a sample walks each process's page tables,
-            # which costs a tool time in proportion to its memory (at 100k posts, about 5 s a build).
+            # which costs a tool time in proportion to its memory (at 100k posts, about 4 s a build).
             sample = run_timed(tool.cmd, tool.cwd, log, env=tool.env,
                                interval=args.sample_interval if round_no == 0 else 0)
             if tool.settle:
