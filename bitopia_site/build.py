@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Generator, Sequence
 
 from bitopia_site import __version__, parallel
 from bitopia_site.cache import Cache, DocumentCache, code_version, record_key
@@ -24,7 +24,7 @@ from bitopia_site.sources import InputState, SiteFiles, input_state, read_markdo
 from bitopia_site.theme import PACKAGED_THEMES, Theme, load_theme
 from bitopia_site.views import Views, placement_digest
 from bitopia_site.writer import (SiteWriter, Spare, WriteStats, check_output_folder, missing_files, output_id,
-                                  sweep_leftovers)
+                                  sweep_leftovers, write_page)
 
 
 @dataclass(frozen=True)
@@ -109,12 +109,12 @@ def content_settings(config: SiteConfig) -> ContentSettings:
 
 @parallel.no_cycle_collection()
 def render_site(root: Path, options: BuildOptions, reuse: Reuse | None = None,
-                sink: Callable[[str, bytes | None], None] | None = None,
-                static_found: Callable[[dict[str, Path]], None] | None = None) -> SiteBuild:
+                output: SiteWriter | None = None) -> SiteBuild:
     """Read and render the whole site into memory; raise BuildFailed listing every problem.
 
-    With a `sink`, each rendered file goes to it as soon as it is made instead of into memory;
-    `static_found` hears of the static files as soon as they are listed.
+    With an `output`, each rendered file goes to it as soon as it is made instead of into memory
+    (in a first build, the renderers write it there themselves), and it hears of the static files
+    as soon as they are listed.
     """
     report = Report()
     now = options.now or datetime.now(timezone.utc)
@@ -129,8 +129,8 @@ def render_site(root: Path, options: BuildOptions, reuse: Reuse | None = None,
     files = read_site(config.root, list(theme.static_dirs), parsed_cache.signatures(), leave_unknown=True)
     for err in files.errors:
         report.error(err)
-    if static_found is not None and not files.errors:
-        static_found(files.static)
+    if output is not None and not files.errors:
+        output.copy_static_early(files.static)
     documents = parse_all(config.root, files, settings, report, jobs, parsed_cache,
                           _stage(options, "reading posts", len(files.sources) + len(files.unread)))
     files.sources.clear()  # their text is in the documents now; render workers need not inherit it
@@ -154,28 +154,20 @@ def render_site(root: Path, options: BuildOptions, reuse: Reuse | None = None,
     renderer = Renderer(env, config.root, options.post_process)
     _share_fragments(renderer, todo, jobs)
     finger = made[0] if made is not None and prints is None else None
-    results = parallel.iter_chunks(_render_chunk_printed, (renderer, finger), todo, jobs, min_items=400,
+    folder = output.direct_folder() if output is not None else None
+    results = parallel.iter_chunks(_render_chunk_printed, (renderer, finger, folder), todo, jobs, min_items=400,
                                    progress=_stage(options, "rendering pages", len(todo)))
     rendered: dict[str, bytes | None] = {p.path: None for p in pages}
-    marks: list[tuple[str, tuple[str, ...]]] = []
-    for page, (result, mark) in zip(todo, results):
-        if mark is not None:
-            marks.append(mark)
-        if isinstance(result, SiteError):
-            report.error(result)
-        elif sink is None:
-            rendered[page.path] = result
-        elif not report.errors:
-            sink(page.path, result)
+    marks = _take_rendered(todo, results, report, rendered if output is None else output, folder is not None)
     report.raise_if_failed(options.strict)
     if finger is not None and made is not None:
         prints = _prints(pages, marks, made)
         fingerprints = prints.values
-    if sink is not None:
+    if output is not None:
         todo_paths = {p.path for p in todo}
         for page in pages:
             if page.path not in todo_paths:
-                sink(page.path, None)
+                output.put(page.path, None)
     shown_on = {source: tuple(pages[n].path for n in numbers) for source, numbers in prints.users.items()} \
         if prints else {}
     return SiteBuild(config, index, rendered, files.static, report, pages, fingerprints, len(todo),
@@ -256,7 +248,7 @@ def _build_held(root: Path, out: Path, options: BuildOptions, last: dict[str, An
             from bitopia_site.patch import patch_site  # it builds on this module
             site = patch_site(root, options, last, state.files, writer.put)
         if site is None:
-            site = render_site(root, options, reuse, sink=writer.put, static_found=writer.copy_static_early)
+            site = render_site(root, options, reuse, writer)
         stats = writer.finish({rel: src for rel, src in site.static.items() if rel not in site.rendered},
                               static_unchanged=site.patched)
     except BaseException as exc:
@@ -356,6 +348,30 @@ def parse_all(root: Path, files: SiteFiles, settings: ContentSettings, report: R
     return documents
 
 
+def _take_rendered(todo: list[OutputPage], results: Generator[tuple[Any, Any], None, None], report: Report,
+                   output: SiteWriter | dict[str, bytes | None], written: bool) -> list[tuple[str, tuple[str, ...]]]:
+    """Hand each rendered page to `output` (a dict: kept in memory) or to the report; with
+    `written`, the renderers wrote the pages themselves. The fingerprint marks, in page order."""
+    marks: list[tuple[str, tuple[str, ...]]] = []
+    try:
+        for page, (result, mark) in zip(todo, results):
+            if mark is not None:
+                marks.append(mark)
+            if isinstance(result, SiteError):
+                report.error(result)
+            elif isinstance(output, dict):
+                output[page.path] = result
+            elif written:
+                if result is not None:  # the error that stopped a renderer writing: stop them all first
+                    results.close()
+                output.put_written(page.path, result)
+            elif not report.errors:
+                output.put(page.path, result)
+    finally:
+        results.close()  # the renderers stop before a failed build removes the staging folder
+    return marks
+
+
 def _stage(options: BuildOptions, stage: str, total: int) -> Callable[[int], None] | None:
     report = options.progress
     return None if report is None else (lambda done: report(stage, done, total))
@@ -392,13 +408,24 @@ def render_chunk(renderer: Renderer, chunk: Sequence[OutputPage]) -> list[bytes 
     return out
 
 
-def _render_chunk_printed(job: tuple[Renderer, Fingerprinter | None], chunk: Sequence[OutputPage]
-                          ) -> list[tuple[bytes | SiteError, tuple[str, tuple[str, ...]] | None]]:
+def _render_chunk_printed(job: tuple[Renderer, Fingerprinter | None, str | None], chunk: Sequence[OutputPage]
+                          ) -> list[tuple[Any, tuple[str, tuple[str, ...]] | None]]:
     """`render_chunk`, each page with its fingerprint and uses (see `_fingerprints`) when a
-    fingerprinter is given."""
-    renderer, finger = job
+    fingerprinter is given. With a `folder`, each page's bytes are written there instead of
+    returned: None in their place, or the OSError that stopped the writing."""
+    renderer, finger, folder = job
     marks = [finger.page_and_uses(page) for page in chunk] if finger is not None else [None] * len(chunk)
-    return list(zip(render_chunk(renderer, chunk), marks))
+    results: list[Any] = render_chunk(renderer, chunk)
+    if folder is not None:
+        made_dirs: set[str] = set()
+        for number, (page, result) in enumerate(zip(chunk, results)):
+            if isinstance(result, bytes):
+                try:
+                    write_page(folder, page.path, result, made_dirs)
+                    results[number] = None
+                except OSError as err:
+                    results[number] = err
+    return list(zip(results, marks))
 
 
 def _share_fragments(renderer: Renderer, pages: list[OutputPage], jobs: int) -> None:

@@ -9,7 +9,7 @@ import os
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Generator, Iterator, Sequence
 
 _SHARED: Any = None
 
@@ -46,7 +46,7 @@ def map_chunks(func: Callable[[Any, Sequence[Any]], list[Any]], shared: Any, ite
 
 
 def iter_chunks(func: Callable[[Any, Sequence[Any]], list[Any]], shared: Any, items: Sequence[Any],
-                jobs: int, min_items: int = 200, progress: Callable[[int], None] | None = None) -> Iterator[Any]:
+                jobs: int, min_items: int = 200, progress: Callable[[int], None] | None = None) -> Generator[Any, None, None]:
     """`func(shared, chunk)` over chunks of `items`, yielding results in order as chunks finish;
     `progress(done)` after each chunk. `shared` reaches workers through fork, not pickling."""
     parallel = jobs > 1 and len(items) >= min_items and "fork" in multiprocessing.get_all_start_methods()

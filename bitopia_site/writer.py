@@ -104,6 +104,22 @@ class SiteWriter:
         self._guard(lambda: self.out.parent.mkdir(parents=True, exist_ok=True))
         sweep_leftovers(self.out)
 
+    def direct_folder(self) -> str | None:
+        """The staging folder of a first build, into which the page renderers may write their files
+        themselves (see `write_page`, then `put_written`); None when each page must come through
+        `put`, to be compared with the output's own file."""
+        if self.in_place or self.previous is not None or self.out.exists():
+            return None
+        self._guard(self._ensure_stage)
+        return None if self.from_spare else str(self.stage)
+
+    def put_written(self, rel: str, error: OSError | None = None) -> None:
+        """A page that a renderer wrote into `direct_folder` itself, or the error it met doing so."""
+        if error is not None:
+            self._guard(lambda: _raise(error))
+        self.written += 1
+        self.written_paths.add(rel)
+
     def put(self, rel: str, data: bytes | None) -> None:
         """One rendered file; None means "the same as the file already in the output"."""
         if self._early is not None and self._early.failed():  # fail now, not after every page
@@ -373,6 +389,19 @@ def _prune(out: Path, rel: str) -> None:
         except OSError:
             break
         parent = parent.parent
+
+
+def _raise(error: OSError) -> None:
+    raise error
+
+
+def write_page(folder: str, rel: str, data: bytes, made_dirs: set[str]) -> None:
+    """Write a new file `rel` of a staging folder, making its folders (those in `made_dirs` exist)."""
+    parent = os.path.dirname(rel)
+    if parent and parent not in made_dirs:
+        make_folder(f"{folder}/{parent}")
+        made_dirs.add(parent)
+    _write_new(f"{folder}/{rel}", data)
 
 
 def _write_new(path: str, data: bytes) -> None:

@@ -182,6 +182,19 @@ def test_first_build_that_fills_the_disk_leaves_nothing_behind(small_mount: Path
     assert (out / "big.bin").read_bytes() == b"small now"
 
 
+def test_first_build_whose_pages_fill_the_disk_leaves_nothing_behind(small_mount: Path, tmp_path: Path) -> None:
+    """In a first build the rendering processes write the pages themselves: a page they cannot
+    write fails the build as clearly as one the main process cannot."""
+    site = small_site(tmp_path / "site")
+    paragraph = "A migrated paragraph of the old blog, long enough to fill a small disk soon. " * 100
+    for n in range(450):
+        (site / f"content/posts/p{n:03d}.md").write_text(f"---\ntitle: Post {n}\ndate: 2020-01-01\n---\n{paragraph}\n")
+    out = small_mount / "output"
+    code, output = cli(site, out)
+    assert code == 1 and f"error: {out}: cannot write the site: No space left on device" in output
+    assert list(small_mount.iterdir()) == []
+
+
 @pytest.mark.parametrize("python", ["/bin/false", "/no/such/python"])
 def test_first_build_whose_static_copier_cannot_run_copies_in_the_end(
         python: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
