@@ -134,7 +134,6 @@ def render_site(root: Path, options: BuildOptions, reuse: Reuse | None = None,
     documents = parse_all(config.root, files, settings, report, jobs, parsed_cache,
                           _stage(options, "reading posts", len(files.sources) + len(files.unread)))
     files.sources.clear()  # their text is in the documents now; render workers need not inherit it
-    del parsed_cache
     visibility = Visibility(now, options.drafts, options.future, options.expired)
     index = build_index(documents, visibility, config.taxonomies, config.main_sections)
     check_featured(index.documents, files.static, report)
@@ -142,7 +141,9 @@ def render_site(root: Path, options: BuildOptions, reuse: Reuse | None = None,
     pages = add_sitemap(plan_site(index, views, config.paginate, config.feed_limit))
     for err in check_collisions(pages, files.static):
         report.error(err)
-    report.raise_if_failed(options.strict)
+    if report.failed(options.strict):
+        parsed_cache.save()  # the posts that did parse need not be parsed again
+        report.raise_if_failed(options.strict)
     site_globals = template_globals(config, theme.params, index, views, now, files.static)
     made = fingerprinter(views, config, theme, site_globals, files.static, options)
     # With nothing to reuse every page is rendered: each is fingerprinted where it is rendered.
@@ -155,13 +156,25 @@ def render_site(root: Path, options: BuildOptions, reuse: Reuse | None = None,
     _share_fragments(renderer, todo, jobs)
     finger = made[0] if made is not None and prints is None else None
     folder = output.direct_folder() if output is not None else None
-    results = parallel.iter_chunks(_render_chunk_printed, (renderer, finger, folder), todo, jobs, min_items=400,
-                                   progress=_stage(options, "rendering pages", len(todo)))
+    # Lists, feeds and archives first (an archive page costs ten posts), then the documents' own pages, all
+    # alike: the costly pages are shared out early and the processes finish together. Pages the renderers
+    # write themselves come back as None: every chunk may be handed out at once.
+    ordered = sorted(todo, key=lambda page: "page" in page.context)
+    placements: dict[str, str] = {}
+
+    def meanwhile() -> None:
+        """What this process does while the pages are rendered: the main process has nothing else to do then."""
+        parsed_cache.save()
+        placements.update((d.source, placement_digest(d)) for d in documents)
+
+    results = parallel.iter_chunks(_render_chunk_printed, (renderer, finger, folder), ordered, jobs, min_items=400,
+                                   progress=_stage(options, "rendering pages", len(todo)),
+                                   ahead=len(ordered) if folder is not None else 0, meanwhile=meanwhile)
     rendered: dict[str, bytes | None] = {p.path: None for p in pages}
-    marks = _take_rendered(todo, results, report, rendered if output is None else output, folder is not None)
+    marks = _take_rendered(ordered, results, report, rendered if output is None else output, folder is not None)
     report.raise_if_failed(options.strict)
     if finger is not None and made is not None:
-        prints = _prints(pages, marks, made)
+        prints = _prints(pages, [marks[page.path] for page in pages], made)
         fingerprints = prints.values
     if output is not None:
         todo_paths = {p.path for p in todo}
@@ -173,8 +186,7 @@ def render_site(root: Path, options: BuildOptions, reuse: Reuse | None = None,
     return SiteBuild(config, index, rendered, files.static, report, pages, fingerprints, len(todo),
                      publish_horizon(documents, now), {d.source: d for d in documents}, views, renderer,
                      prints.finger if prints else None, prints.users if prints else {},
-                     prints.global_uses if prints else frozenset(),
-                     {d.source: placement_digest(d) for d in documents}, shown_on)
+                     prints.global_uses if prints else frozenset(), placements, shown_on)
 
 
 def build(root: Path, out: Path | None = None, options: BuildOptions = BuildOptions()) -> BuildResult:
@@ -334,8 +346,7 @@ def parse_all(root: Path, files: SiteFiles, settings: ContentSettings, report: R
         elif read is not None:  # None: gone since it was listed
             results[path] = read
             cache.put(path, digest, read, signature)
-    cache.keep_only(set(results))
-    cache.save()
+    cache.keep_only(set(results))  # saved by the caller, when it has a moment
     documents = []
     for path in sorted(results):
         parsed = results[path]
@@ -349,14 +360,15 @@ def parse_all(root: Path, files: SiteFiles, settings: ContentSettings, report: R
 
 
 def _take_rendered(todo: list[OutputPage], results: Generator[tuple[Any, Any], None, None], report: Report,
-                   output: SiteWriter | dict[str, bytes | None], written: bool) -> list[tuple[str, tuple[str, ...]]]:
+                   output: SiteWriter | dict[str, bytes | None], written: bool
+                   ) -> dict[str, tuple[str, tuple[str, ...]]]:
     """Hand each rendered page to `output` (a dict: kept in memory) or to the report; with
-    `written`, the renderers wrote the pages themselves. The fingerprint marks, in page order."""
-    marks: list[tuple[str, tuple[str, ...]]] = []
+    `written`, the renderers wrote the pages themselves. The fingerprint marks, by page path."""
+    marks: dict[str, tuple[str, tuple[str, ...]]] = {}
     try:
-        for page, (result, mark) in zip(todo, results):
+        for (result, mark), page in zip(results, todo):  # results first: the generator runs even with no pages
             if mark is not None:
-                marks.append(mark)
+                marks[page.path] = mark
             if isinstance(result, SiteError):
                 report.error(result)
             elif isinstance(output, dict):

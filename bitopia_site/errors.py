@@ -58,10 +58,11 @@ class Report:
             self._seen.add(text)
             self.warnings.append(warning)
 
+    def failed(self, strict: bool = False) -> bool:
+        """True when there are errors (or warnings, when strict)."""
+        return bool(self.errors or (strict and self.warnings))
+
     def raise_if_failed(self, strict: bool = False) -> None:
         """Raise BuildFailed when there are errors (or warnings, when strict)."""
-        problems = list(self.errors)
-        if strict:
-            problems += self.warnings
-        if problems:
-            raise BuildFailed(problems)
+        if self.failed(strict):
+            raise BuildFailed(list(self.errors) + (self.warnings if strict else []))

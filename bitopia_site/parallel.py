@@ -46,13 +46,18 @@ def map_chunks(func: Callable[[Any, Sequence[Any]], list[Any]], shared: Any, ite
 
 
 def iter_chunks(func: Callable[[Any, Sequence[Any]], list[Any]], shared: Any, items: Sequence[Any],
-                jobs: int, min_items: int = 200, progress: Callable[[int], None] | None = None) -> Generator[Any, None, None]:
+                jobs: int, min_items: int = 200, progress: Callable[[int], None] | None = None,
+                ahead: int = 0, meanwhile: Callable[[], None] | None = None) -> Generator[Any, None, None]:
     """`func(shared, chunk)` over chunks of `items`, yielding results in order as chunks finish;
-    `progress(done)` after each chunk. `shared` reaches workers through fork, not pickling."""
+    `progress(done)` after each chunk. `shared` reaches workers through fork, not pickling. At most
+    `ahead` chunks (default: two a process) are handed out before the oldest one's results are taken:
+    more when the results are small. `meanwhile()` runs here once the first chunks are handed out."""
     parallel = jobs > 1 and len(items) >= min_items and "fork" in multiprocessing.get_all_start_methods()
     chunk = max(1, -(-len(items) // (jobs * 32 if parallel else 16)))
     bounds = [(i, min(i + chunk, len(items))) for i in range(0, len(items), chunk)]
     if not parallel:
+        if meanwhile is not None:
+            meanwhile()
         for start, end in bounds:
             yield from func(shared, items[start:end])
             if progress:
@@ -67,16 +72,22 @@ def iter_chunks(func: Callable[[Any, Sequence[Any]], list[Any]], shared: Any, it
             # and a whole site's rendered pages must not pile up here while one slow chunk runs.
             pending: deque[tuple[int, Future[list[Any]]]] = deque()
             todo = iter(bounds)
-            for start, end in itertools.islice(todo, jobs * 2):
+            for start, end in itertools.islice(todo, ahead or jobs * 2):
                 pending.append((end, pool.submit(_run, (start, end))))
-            while pending:
-                end, future = pending.popleft()
-                part = future.result()
-                for start, next_end in itertools.islice(todo, 1):
-                    pending.append((next_end, pool.submit(_run, (start, next_end))))
-                yield from part
-                if progress:
-                    progress(end)
+            try:
+                if meanwhile is not None:
+                    meanwhile()
+                while pending:
+                    end, future = pending.popleft()
+                    part = future.result()
+                    for start, next_end in itertools.islice(todo, 1):
+                        pending.append((next_end, pool.submit(_run, (start, next_end))))
+                    yield from part
+                    if progress:
+                        progress(end)
+            finally:  # stopped early (closed, or a chunk failed): the chunks not started never run
+                for _, future in pending:
+                    future.cancel()
     finally:
         _SHARED = None
 

@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bitopia_site.build import BuildOptions, build
+from bitopia_site.build import BuildOptions, build, content_settings
+from bitopia_site.cache import Cache, DocumentCache
+from bitopia_site.config import load_config
 from bitopia_site.cli import main
-from bitopia_site.errors import BuildFailed
+from bitopia_site.errors import BuildFailed, Report
 from conftest import FIXED_NOW, REPO, SITES, copy_site
 from regen_golden import golden_options
 
@@ -201,6 +203,22 @@ def test_real_hugo_blog_keeps_every_live_url(real_blog: Path, tmp_path: Path) ->
     assert images and all((out / image).is_file() for image in images)
     live = out / "2014/08/06/the-live-deployment-stories-from-bitopia/index.html"
     assert "/img/2014/08/live_deployment_bitopia.jpg" in live.read_text()
+
+
+def test_a_failed_build_keeps_the_posts_it_parsed_in_the_cache(tmp_path: Path) -> None:
+    """The cache of parsed posts is saved late in a build (while the pages render); a build that
+    fails before then still saves it, so fixing one post does not mean parsing every post again."""
+    site = tmp_path / "site"
+    (site / "content/posts").mkdir(parents=True)
+    (site / "site.yaml").write_text("title: T\nbase_url: https://example.org/\n")
+    for n in range(3):
+        (site / f"content/posts/good{n}.md").write_text(f"---\ntitle: Good {n}\ndate: 2020-01-0{n + 1}\n---\nBody.\n")
+    (site / "content/posts/bad.md").write_text("---\ndate: 2020-01-05\n---\nNo title.\n")
+    with pytest.raises(BuildFailed):
+        build(site, tmp_path / "out", BuildOptions(now=FIXED_NOW))
+    settings = content_settings(load_config(site, Report()))
+    cached = DocumentCache(Cache(site, Report()), settings.key()).signatures()
+    assert sorted(cached) == ["content/posts/bad.md"] + [f"content/posts/good{n}.md" for n in range(3)]
 
 
 def test_clean_removes_output_and_cache_and_no_cache_renders_everything(tmp_path: Path) -> None:
