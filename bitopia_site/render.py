@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from bitopia_site import urls
 from bitopia_site.body import Body
@@ -20,6 +20,11 @@ from bitopia_site.errors import SiteError
 from bitopia_site.markup import pygments_css
 from bitopia_site.model import OutputPage
 from bitopia_site.theme import Theme
+
+try:
+    from markupsafe import _escape_inner  # the C function escape() itself calls for a str
+except ImportError:  # another markupsafe: its own escape throughout
+    _escape_inner = None
 
 
 def make_environment(config: SiteConfig, theme: Theme, site_globals: dict[str, Any],
@@ -102,10 +107,30 @@ _DICT_ATTRIBUTES = frozenset(dir(dict))
 _MISSING = object()
 
 
+def _quick_escape(value: Any) -> Markup:
+    """markupsafe.escape, sooner for the plain str that most `{{ ... }}` print: the same Markup,
+    made without the Python-level Markup.__new__ (half of escape's time)."""
+    if type(value) is str and _escape_inner is not None:
+        return str.__new__(Markup, _escape_inner(value))
+    return escape(value)
+
+
+class _Template(jinja2.Template):
+    """A template whose compiled code escapes with `_quick_escape`."""
+
+    @classmethod
+    def _from_namespace(cls, environment: jinja2.Environment, namespace: Any, globals: Any) -> jinja2.Template:
+        if "escape" in namespace:  # what the compiled code calls for each autoescaped `{{ ... }}`
+            namespace["escape"] = _quick_escape
+        return super()._from_namespace(environment, namespace, globals)
+
+
 class _Environment(jinja2.Environment):
     """Jinja's environment, made quicker in two places a page passes through many times: reading
     `view.field` on the plain dicts of views.py, and the templates' globals (see make_globals).
-    Every template sees what it would have seen."""
+    Every template sees what it would have seen, and prints what it would have printed."""
+
+    template_class = _Template
 
     def make_globals(self, d: Any) -> dict[str, Any]:
         """A template's globals as one plain dict, where Jinja makes a ChainMap over the
