@@ -151,6 +151,19 @@ class _Environment(jinja2.Environment):
     context_class = _Context
     plain_calls: frozenset[int] = frozenset()  # ids of the functions _Context calls straight away
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._loaded: dict[str, jinja2.Template] = {}
+
+    def _load_template(self, name: str, globals: Any) -> jinja2.Template:
+        """Jinja's, with a plain dict in front of its LRU cache, which takes a lock and reorders a
+        queue on every hit: a page loads its template and each include anew (ten or so). Without
+        auto_reload, a loaded template stays as it is."""
+        template = self._loaded.get(name)
+        if template is None or globals or self.auto_reload:
+            template = self._loaded[name] = super()._load_template(name, globals)
+        return template
+
     def make_globals(self, d: Any) -> dict[str, Any]:
         """A template's globals as one plain dict, where Jinja makes a ChainMap over the
         environment's: each render and each include copies them into a new context, and copying a
