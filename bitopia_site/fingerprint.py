@@ -38,44 +38,51 @@ class Fingerprinter:
         return _digest(parts)
 
     def _walk(self, value: Any, parts: list[str], used: set[str]) -> None:
-        """Flatten `value` into `parts`. Dicts keep their order: contexts are built in a fixed order,
-        so the same inputs give the same order (a reordered front matter only costs a re-render)."""
+        """Flatten `value` into `parts`; each dict and list gives its length first (after a control
+        character no text holds), so two different values never flatten alike. Dicts keep their order: contexts are built in a fixed order, so
+        the same inputs give the same order (a reordered front matter only costs a re-render)."""
         append = parts.append
-        views = self.view_digests
-        sources = self.view_sources
-        stack = [value]
-        while stack:
-            value = stack.pop()
-            kind = type(value)
-            if kind is str or isinstance(value, str):
-                append(value)
-            elif kind is dict:
-                known = views.get(id(value))
-                if known is not None:
-                    append(known)
-                    source = sources.get(id(value))
-                    if source is not None:
-                        used.add(source)
-                    continue
-                append("{")
-                for key, item in reversed(value.items()):
-                    stack.append(item)
-                    stack.append(str(key))
-            elif kind is list or kind is tuple:
-                append("[")
-                stack.extend(reversed(value))
-            elif kind is Body:
-                append(str(value))
-            elif isinstance(value, (datetime, date)):
-                append(value.isoformat())
-            elif value is None or kind in (bool, int, float):
-                append(f"\x01{value!r}")  # marked, so 1 and "1" differ
-            elif isinstance(value, dict):
-                stack.append(dict(value))
-            elif callable(value):
-                append(f"callable:{getattr(value, '__qualname__', type(value).__name__)}")
-            else:
-                append(f"{type(value).__name__}:{value!r}")
+        kind = type(value)
+        if kind is str:
+            append(value)
+        elif kind is dict:
+            known = self.view_digests.get(id(value))
+            if known is not None:
+                append(known)
+                source = self.view_sources.get(id(value))
+                if source is not None:
+                    used.add(source)
+                return
+            append(f"\x1e{{{len(value)}")
+            walk = self._walk
+            for key, item in value.items():
+                append(key if type(key) is str else str(key))
+                if type(item) is str:
+                    append(item)
+                else:
+                    walk(item, parts, used)
+        elif kind is list or kind is tuple:
+            append(f"\x1e[{len(value)}")
+            walk = self._walk
+            for item in value:
+                if type(item) is str:
+                    append(item)
+                else:
+                    walk(item, parts, used)
+        elif value is None or kind is bool or kind is int or kind is float:
+            append(f"\x01{value!r}")  # marked, so 1 and "1" differ
+        elif isinstance(value, str):
+            append(value)
+        elif kind is Body:
+            append(str(value))
+        elif isinstance(value, (datetime, date)):
+            append(value.isoformat())
+        elif isinstance(value, dict):
+            self._walk(dict(value), parts, used)
+        elif callable(value):
+            append(f"callable:{getattr(value, '__qualname__', type(value).__name__)}")
+        else:
+            append(f"{type(value).__name__}:{value!r}")
 
 
 def _digest(parts: list[str]) -> str:

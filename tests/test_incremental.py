@@ -38,6 +38,7 @@ from hypothesis import strategies as st
 import bitopia_site.build
 from bitopia_site.build import BuildOptions, BuildResult, build, build_into
 from bitopia_site.cache import CACHE_DIR, Cache, record_key, settle
+from bitopia_site.fingerprint import Fingerprinter
 from bitopia_site.errors import BuildFailed, Report
 from bitopia_site.incremental import LiveBuild
 from bitopia_site.writer import MARKER, output_id
@@ -799,3 +800,20 @@ def test_live_build_after_a_broken_save(tmp_path: Path) -> None:
     post.write_text(good)
     result = harness.check([post.relative_to(harness.site).as_posix()])
     assert 0 <= result.rendered < result.pages / 4, (result.rendered, result.pages)
+
+
+_TEXT = st.text(st.characters(blacklist_categories=("Cc",)), max_size=3)  # parts are joined with a control character
+_CONTEXTS = st.recursive(st.none() | st.booleans() | st.integers() | _TEXT | st.sampled_from(["[1", "{1", "[0"]),
+                         lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_TEXT, inner, max_size=3),
+                         max_leaves=8)
+
+
+@given(_CONTEXTS, _CONTEXTS)
+def test_different_page_contexts_never_share_a_fingerprint(a: Any, b: Any) -> None:
+    """A fingerprint that two different contexts shared would leave a changed page unrendered:
+    `{"a": [["x"], "y"]}` and `{"a": [["x", "y"]]}` once flattened alike."""
+    finger = Fingerprinter({}, "")
+    assert (finger.value(a) == finger.value(b)) == (repr(a) == repr(b))
+    assert finger.value({"a": [["x"], "y"]}) != finger.value({"a": [["x", "y"]]})
+    assert finger.value({"a": ["x"], "b": "y"}) != finger.value({"a": ["x", "b", "y"]})
+    assert finger.value(["[1", "[0"]) != finger.value(["[1", []])  # a text that reads like a list's length
