@@ -39,8 +39,9 @@ class Fingerprinter:
 
     def _walk(self, value: Any, parts: list[str], used: set[str]) -> None:
         """Flatten `value` into `parts`; each dict and list gives its length first (after a control
-        character no text holds), so two different values never flatten alike. Dicts keep their order: contexts are built in a fixed order, so
-        the same inputs give the same order (a reordered front matter only costs a re-render)."""
+        character no text holds), so two different values never flatten alike. Dicts keep their
+        order: contexts are built in a fixed order, so the same inputs give the same order (a
+        reordered front matter only costs a re-render)."""
         append = parts.append
         kind = type(value)
         if kind is str:
