@@ -245,6 +245,7 @@ def test_defaults_intro_monogram_menu_and_categories(plain: Path) -> None:
     for page, current in [("archives/index.html", ["Archives"]), ("categories/index.html", ["Categories"]),
                           ("about/index.html", ["About"]), (SEED_POST, []), ("tags/index.html", [])]:
         menu = parse(plain / page).find("nav", "menu")  # rendered once a build for the pages it does not link
+        assert [a.text() for a in menu.find_all("a")] == ["Home", "Archives", "Categories", "About"], page
         assert [a.text() for a in menu.find_all("a", aria_current="page")] == current, page
     assert [li.text() for li in home.find("section", "categories").find_all("li")] == ["Writing 3"]
     recent = home.find("section", "recent").find_all("a", "mini")
