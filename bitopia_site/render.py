@@ -143,9 +143,10 @@ class _Context(jinja2.runtime.Context):
 
 
 class _Environment(jinja2.Environment):
-    """Jinja's environment, made quicker in two places a page passes through many times: reading
-    `view.field` on the plain dicts of views.py, and the templates' globals (see make_globals).
-    Every template sees what it would have seen, and prints what it would have printed."""
+    """Jinja's environment, made quicker where a page passes many times: loading a template (each
+    include), copying the templates' globals into a context, reading `view.field` on the plain
+    dicts of views.py, escaping (_Template) and calling our own functions (_Context). Every
+    template sees what it would have seen, and prints what it would have printed."""
 
     template_class = _Template
     context_class = _Context
