@@ -116,7 +116,7 @@ class SiteWriter:
     def put_written(self, rel: str, error: OSError | None = None) -> None:
         """A page that a renderer wrote into `direct_folder` itself, or the error it met doing so."""
         if error is not None:
-            self._guard(lambda: _raise(error))
+            self._fail(error)
         self.written += 1
         self.written_paths.add(rel)
 
@@ -300,10 +300,7 @@ class SiteWriter:
         return True
 
     def _dirs(self, rel: str) -> None:
-        parent = os.path.dirname(rel)
-        if parent and parent not in self.made_dirs:
-            make_folder(f"{self._ensure_stage()}/{parent}")
-            self.made_dirs.add(parent)
+        make_parent(str(self._ensure_stage()), rel, self.made_dirs)
 
     def _write(self, rel: str, data: bytes) -> None:
         if self.in_place:
@@ -321,10 +318,14 @@ class SiteWriter:
         try:
             action()
         except OSError as exc:
-            self.abort()
-            raise SiteError(str(self.out), f"cannot write the site: {exc.strerror or exc}",
-                            "free some disk space or fix the folder's permissions; the previous output is "
-                            "untouched") from None
+            self._fail(exc)
+
+    def _fail(self, exc: OSError) -> None:
+        """Drop what was staged and raise the error a user sees for `exc`."""
+        self.abort()
+        raise SiteError(str(self.out), f"cannot write the site: {exc.strerror or exc}",
+                        "free some disk space or fix the folder's permissions; the previous output is "
+                        "untouched") from None
 
 
 class _StaticCopy:
@@ -391,16 +392,17 @@ def _prune(out: Path, rel: str) -> None:
         parent = parent.parent
 
 
-def _raise(error: OSError) -> None:
-    raise error
-
-
-def write_page(folder: str, rel: str, data: bytes, made_dirs: set[str]) -> None:
-    """Write a new file `rel` of a staging folder, making its folders (those in `made_dirs` exist)."""
+def make_parent(folder: str, rel: str, made_dirs: set[str]) -> None:
+    """Make the folder `rel` goes in below `folder`, unless `made_dirs` says it was made already."""
     parent = os.path.dirname(rel)
     if parent and parent not in made_dirs:
         make_folder(f"{folder}/{parent}")
         made_dirs.add(parent)
+
+
+def write_page(folder: str, rel: str, data: bytes, made_dirs: set[str]) -> None:
+    """Write a new file `rel` of a staging folder, making its folders (those in `made_dirs` exist)."""
+    make_parent(folder, rel, made_dirs)
     _write_new(f"{folder}/{rel}", data)
 
 
