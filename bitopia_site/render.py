@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import hashlib
+import os
 import sys
 import traceback
 from datetime import datetime
@@ -13,7 +15,8 @@ from typing import Any, Callable
 import jinja2
 from markupsafe import Markup, escape
 
-from bitopia_site import urls
+from bitopia_site import codegen, urls
+from bitopia_site.cache import code_version
 from bitopia_site.body import Body
 from bitopia_site.config import SiteConfig
 from bitopia_site.errors import SiteError
@@ -31,15 +34,8 @@ def make_environment(config: SiteConfig, theme: Theme, site_globals: dict[str, A
                      bytecode_dir: Path | None = None) -> jinja2.Environment:
     """A sandboxed-by-path, autoescaping Jinja2 environment over the theme chain; compiled
     templates are kept in `bytecode_dir` so the next build need not compile them again."""
-    cache = None
-    if bytecode_dir is not None:
-        try:
-            bytecode_dir.mkdir(parents=True, exist_ok=True)
-            cache = jinja2.FileSystemBytecodeCache(str(bytecode_dir))
-        except OSError:
-            cache = None
     env = _Environment(
-        bytecode_cache=cache,
+        bytecode_cache=_bytecode_cache(bytecode_dir) if bytecode_dir is not None else None,
         loader=jinja2.FileSystemLoader([str(d) for d in theme.template_dirs]),
         autoescape=jinja2.select_autoescape(["html", "htm", "xml"], default_for_string=True),
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
@@ -77,6 +73,20 @@ def make_environment(config: SiteConfig, theme: Theme, site_globals: dict[str, A
         url=url_for, striptags_safe=lambda s: Markup(s).striptags(),
     )
     return env
+
+
+def _bytecode_cache(folder: Path) -> jinja2.BytecodeCache | None:
+    """Compiled templates kept in `folder`, named after the code that compiled them (codegen's own
+    code generator writes other code than Jinja's); those of other code are removed."""
+    prefix = f"__{hashlib.blake2b(code_version().encode(), digest_size=6).hexdigest()}_"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for entry in os.scandir(folder):
+            if not entry.name.startswith(prefix):
+                os.unlink(entry.path)
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(str(folder), prefix + "%s.cache")
 
 
 def read_bodies_as_text(env: jinja2.Environment) -> None:
@@ -125,6 +135,7 @@ class _Template(jinja2.Template):
     def _from_namespace(cls, environment: jinja2.Environment, namespace: Any, globals: Any) -> jinja2.Template:
         if "escape" in namespace:  # what the compiled code calls for each autoescaped `{{ ... }}`
             namespace["escape"] = _quick_escape
+        namespace[codegen.ESCAPE_TEXT] = codegen.escape_text
         return super()._from_namespace(environment, namespace, globals)
 
 
@@ -145,11 +156,13 @@ class _Context(jinja2.runtime.Context):
 class _Environment(jinja2.Environment):
     """Jinja's environment, made quicker where a page passes many times: loading a template (each
     include), copying the templates' globals into a context, reading `view.field` on the plain
-    dicts of views.py, escaping (_Template) and calling our own functions (_Context). Every
+    dicts of views.py, escaping (_Template), calling our own functions (_Context) and yielding
+    each run of output at once (codegen). Every
     template sees what it would have seen, and prints what it would have printed."""
 
     template_class = _Template
     context_class = _Context
+    code_generator_class = codegen.RunCodeGenerator
     plain_calls: frozenset[int] = frozenset()  # ids of the functions _Context calls straight away
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
