@@ -513,7 +513,7 @@ def fingerprinter(views: Views, config: SiteConfig, theme: Theme, site_globals: 
         if "<locals>" in qualname or not hasattr(process, "__module__"):
             return None
         process_key = f"{process.__module__}.{qualname}"
-    finger = Fingerprinter(views.digests, "", views.sources)
+    finger = Fingerprinter(views.digests, "", views.sources, views.link_ids)
     global_uses: set[str] = set()
     finger.global_key = finger.value([code_version(), config.fingerprint(), files_digest(theme.template_dirs),
                                       process_key, site_globals, sorted(static)], global_uses)

@@ -16,10 +16,14 @@ class Fingerprinter:
     """Hashes template contexts; document views count by their document's digest, not their text."""
 
     def __init__(self, view_digests: dict[int, str], global_key: str,
-                 view_sources: dict[int, str] | None = None) -> None:
+                 view_sources: dict[int, str] | None = None, steady: set[int] | None = None) -> None:
         self.view_digests = view_digests
         self.view_sources = view_sources or {}  # id(view) -> its document's source
         self.global_key = global_key
+        # ids of dicts that many pages show and that never change while their holder lives (the
+        # links of views.py): each is flattened once, and its flat text kept
+        self.steady = steady or set()
+        self._flat: dict[int, str] = {}
 
     def page(self, page: OutputPage) -> str:
         return self.page_and_uses(page)[0]
@@ -53,6 +57,14 @@ class Fingerprinter:
                 source = self.view_sources.get(id(value))
                 if source is not None:
                     used.add(source)
+                return
+            if id(value) in self.steady:
+                flat = self._flat.get(id(value))
+                if flat is None:  # joined as _digest joins: the same text as flattening it in place
+                    inner: list[str] = []
+                    self._walk(dict(value), inner, used)
+                    flat = self._flat[id(value)] = "\x1f".join(inner)
+                append(flat)
                 return
             append(f"\x1e{{{len(value)}")
             walk = self._walk

@@ -47,6 +47,8 @@ class Views:
         self._cache: dict[str, dict[str, Any]] = {}
         self.digests: dict[int, str] = {}  # id(view) -> what it was made from, for fingerprints
         self.sources: dict[int, str] = {}  # id(view) -> its document's source, for page dependencies
+        self._links: dict[str, dict[str, Any]] = {}
+        self.link_ids: set[int] = set()  # id(link) of every link made: fingerprints flatten each once
         self._term_urls = {(t.taxonomy, t.slug): t.url for tax in index.taxonomies for t in tax.terms}
 
     def doc(self, doc: Document) -> dict[str, Any]:
@@ -113,11 +115,17 @@ class Views:
 
     def link(self, doc: Document | None) -> dict[str, Any] | None:
         """Just enough of a post to link to it (prev/next, series parts, archives, recent posts):
-        pages that show only links need not change when a post's text does."""
+        pages that show only links need not change when a post's text does. One per document: a
+        link holds only what places the document, which an edit kept in memory leaves as it was."""
         if doc is None:
             return None
-        return {"title": doc.title, "url": doc.url, "date": doc.date, "draft": doc.draft,
+        link = self._links.get(doc.source)
+        if link is None:
+            link = self._links[doc.source] = {
+                "title": doc.title, "url": doc.url, "date": doc.date, "draft": doc.draft,
                 "scheduled": bool(doc.date and doc.date > self.now), "featured": _featured(doc)}
+            self.link_ids.add(id(link))
+        return link
 
     def links(self, docs: tuple[Document, ...] | list[Document]) -> list[dict[str, Any]]:
         return [self.link(d) for d in docs]  # type: ignore[misc]

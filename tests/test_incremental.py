@@ -817,3 +817,20 @@ def test_different_page_contexts_never_share_a_fingerprint(a: Any, b: Any) -> No
     assert finger.value({"a": [["x"], "y"]}) != finger.value({"a": [["x", "y"]]})
     assert finger.value({"a": ["x"], "b": "y"}) != finger.value({"a": ["x", "b", "y"]})
     assert finger.value(["[1", "[0"]) != finger.value(["[1", []])  # a text that reads like a list's length
+
+
+def _dicts_in(value: Any) -> list[dict[str, Any]]:
+    found = [value] if type(value) is dict else []
+    for item in (value.values() if type(value) is dict else value if type(value) is list else ()):
+        found += _dicts_in(item)
+    return found
+
+
+@given(_CONTEXTS, st.data())
+def test_a_steady_dict_flattened_once_gives_the_same_fingerprint(context: Any, data: st.DataObject) -> None:
+    """Links (views.py) are flattened once a build and their text kept: a page's fingerprint is
+    the one it would have had, the first time and every time after."""
+    dicts = _dicts_in(context)
+    steady = {id(d) for d in data.draw(st.lists(st.sampled_from(dicts), unique_by=id))} if dicts else set()
+    plain, kept = Fingerprinter({}, ""), Fingerprinter({}, "", steady=steady)
+    assert kept.value(context) == plain.value(context) == kept.value(context)
