@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import jinja2
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from bitopia_site import codegen, urls
 from bitopia_site.cache import code_version
@@ -23,11 +23,6 @@ from bitopia_site.errors import SiteError
 from bitopia_site.markup import pygments_css
 from bitopia_site.model import OutputPage
 from bitopia_site.theme import Theme
-
-try:
-    from markupsafe import _escape_inner  # the C function escape() itself calls for a str
-except ImportError:  # another markupsafe: its own escape throughout
-    _escape_inner = None
 
 
 def make_environment(config: SiteConfig, theme: Theme, site_globals: dict[str, Any],
@@ -120,21 +115,11 @@ _DICT_ATTRIBUTES = frozenset(dir(dict))
 _MISSING = object()
 
 
-def _quick_escape(value: Any) -> Markup:
-    """markupsafe.escape, sooner for the plain str that most `{{ ... }}` print: the same Markup,
-    made without the Python-level Markup.__new__ (half of escape's time)."""
-    if type(value) is str and _escape_inner is not None:
-        return str.__new__(Markup, _escape_inner(value))
-    return escape(value)
-
-
 class _Template(jinja2.Template):
-    """A template whose compiled code escapes with `_quick_escape`."""
+    """A template whose compiled code has codegen's escape_text (see RunCodeGenerator)."""
 
     @classmethod
     def _from_namespace(cls, environment: jinja2.Environment, namespace: Any, globals: Any) -> jinja2.Template:
-        if "escape" in namespace:  # what the compiled code calls for each autoescaped `{{ ... }}`
-            namespace["escape"] = _quick_escape
         namespace[codegen.ESCAPE_TEXT] = codegen.escape_text
         return super()._from_namespace(environment, namespace, globals)
 
@@ -156,9 +141,9 @@ class _Context(jinja2.runtime.Context):
 class _Environment(jinja2.Environment):
     """Jinja's environment, made quicker where a page passes many times: loading a template (each
     include), copying the templates' globals into a context, reading `view.field` on the plain
-    dicts of views.py, escaping (_Template), calling our own functions (_Context) and yielding
-    each run of output at once (codegen). Every
-    template sees what it would have seen, and prints what it would have printed."""
+    dicts of views.py, calling our own functions (_Context), and printing (codegen: each run of
+    output yielded at once, a str escaped inline). Every template sees what it would have seen,
+    and prints what it would have printed."""
 
     template_class = _Template
     context_class = _Context

@@ -53,12 +53,14 @@ def pair(templates: dict[str, str]) -> tuple[jinja2.Environment, jinja2.Environm
             _Environment(loader=jinja2.DictLoader(templates), **OPTIONS))
 
 
-@settings(max_examples=150, deadline=None)
-@given(st.lists(st.sampled_from(PIECES), min_size=1, max_size=8), st.sampled_from(["page.html", "page.txt"]))
-def test_any_template_prints_what_jinja_prints(pieces: list[str], name: str) -> None:
-    """In HTML (escaped) and in text (not escaped) templates alike."""
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), min_size=1, max_size=8), st.sampled_from(["page.html", "page.txt"]),
+       st.text(), st.text().map(Markup))
+def test_any_template_prints_what_jinja_prints(pieces: list[str], name: str, text: str, markup: Markup) -> None:
+    """In HTML (escaped) and in text (not escaped) templates alike, whatever text they print."""
     stock, ours = pair({name: "".join(pieces), "part.html": PART})
-    assert ours.get_template(name).render(VALUES) == stock.get_template(name).render(VALUES)
+    values = {**VALUES, "text": text, "markup": markup}
+    assert ours.get_template(name).render(values) == stock.get_template(name).render(values)
 
 
 @pytest.mark.parametrize("child", [

@@ -20,12 +20,8 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import given
-from hypothesis import strategies as st
-from markupsafe import Markup, escape
 
 from bitopia_site.build import BuildOptions, build
-from bitopia_site.render import _quick_escape
 from conftest import FIXED_NOW, REPO, copy_site
 
 SEED_POST = "2014/08/06/the-live-deployment-stories-from-bitopia/index.html"
@@ -325,13 +321,6 @@ Body.
     post = (out / "2015/01/01/tricky/index.html").read_text(encoding="utf-8")
     assert "<h1>&lt;b&gt;Bold&lt;/b&gt; &amp; &#34;quoted&#34;</h1>" in post
     assert parse(out / "2015/01/01/tricky/index.html").find("ul", "tags").find("a").text() == "#<x>"
-
-
-@given(st.one_of(st.text(), st.text().map(Markup), st.integers(), st.floats(allow_nan=False), st.none()))
-def test_templates_escape_as_markupsafe_does(value: object) -> None:
-    """The templates' own escaping (quicker for a str) gives markupsafe's very result."""
-    quick = _quick_escape(value)
-    assert type(quick) is Markup and quick == escape(value)
 
 
 def test_links_follow_a_base_path(tmp_path: Path) -> None:
