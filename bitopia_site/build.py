@@ -18,7 +18,7 @@ from bitopia_site.errors import BuildFailed, Report, SiteError
 from bitopia_site.fingerprint import Fingerprinter, files_digest
 from bitopia_site.index import Visibility, build_index
 from bitopia_site.model import Document, OutputPage, SiteIndex, Source
-from bitopia_site.plan import add_sitemap, check_collisions, plan_site
+from bitopia_site.plan import add_sitemap, check_collisions, plan_documents, plan_lists
 from bitopia_site.render import Fragments, Renderer, make_environment
 from bitopia_site.sources import InputState, SiteFiles, input_state, read_markdown, read_site
 from bitopia_site.theme import PACKAGED_THEMES, Theme, load_theme
@@ -138,22 +138,34 @@ def render_site(root: Path, options: BuildOptions, reuse: Reuse | None = None,
     index = build_index(documents, visibility, config.taxonomies, config.main_sections)
     check_featured(index.documents, files.static, report)
     views = Views(index, now, config.base_path)
-    pages = add_sitemap(plan_site(index, views, config.paginate, config.feed_limit))
-    for err in check_collisions(pages, files.static):
-        report.error(err)
+    failed = report.failed(options.strict)
+    lists = plan_lists(index, views, config.paginate, config.feed_limit)
+    site_globals = template_globals(config, theme.params, index, views, now, files.static)
+    made = fingerprinter(views, config, theme, site_globals, files.static, options)
+    env = make_environment(config, theme, site_globals, cache.folder / "templates" if options.cache else None)
+    renderer = Renderer(env, config.root, options.post_process)
+    planned: list[OutputPage] = []
+
+    def plan_the_rest() -> None:
+        planned.extend(add_sitemap(plan_documents(index, views) + lists))
+        for err in check_collisions(planned, files.static):
+            report.error(err)
+
+    if reuse is None and not failed:  # every page is rendered: the lists' cards are made while the rest is planned
+        _share_fragments(renderer, lists, jobs, meanwhile=plan_the_rest)
+    else:
+        plan_the_rest()
+    pages = planned
     if report.failed(options.strict):
         parsed_cache.save()  # the posts that did parse need not be parsed again
         report.raise_if_failed(options.strict)
-    site_globals = template_globals(config, theme.params, index, views, now, files.static)
-    made = fingerprinter(views, config, theme, site_globals, files.static, options)
     # With nothing to reuse every page is rendered: each is fingerprinted where it is rendered.
     prints = _fingerprints(pages, made, jobs) if made is not None and reuse is not None else None
     fingerprints = prints.values if prints else {}
     todo = [p for p in pages if reuse is None or not fingerprints
             or reuse.fingerprints.get(p.path) != fingerprints[p.path]]
-    env = make_environment(config, theme, site_globals, cache.folder / "templates" if options.cache else None)
-    renderer = Renderer(env, config.root, options.post_process)
-    _share_fragments(renderer, todo, jobs)
+    if reuse is not None:
+        _share_fragments(renderer, todo, jobs)
     finger = made[0] if made is not None and prints is None else None
     folder = output.direct_folder() if output is not None else None
     # Lists, feeds and archives first (an archive page costs ten posts), then the documents' own pages, all
@@ -440,30 +452,40 @@ def _render_chunk_printed(job: tuple[Renderer, Fingerprinter | None, str | None]
     return list(zip(results, marks))
 
 
-def _share_fragments(renderer: Renderer, pages: list[OutputPage], jobs: int) -> None:
+def _share_fragments(renderer: Renderer, pages: list[OutputPage], jobs: int,
+                     meanwhile: Callable[[], None] | None = None) -> None:
     """Render the fragments that list pages memoize (each post's card) once, across the workers,
     before the pages: a worker rendering lists would otherwise render nearly every card itself.
-    The templates are found by rendering the first list page of each kind here."""
+    `meanwhile()` runs here while the workers make them (at once when there are none to make)."""
+    fragments = renderer.env.bitopia_fragments  # type: ignore[attr-defined]
+    wanted = _wanted_fragments(renderer, pages) if jobs > 1 else []
+    made = parallel.iter_chunks(_fragment_chunk, fragments, wanted, jobs, min_items=400, ahead=len(wanted),
+                                meanwhile=meanwhile)
+    # Kept as they come: the texts are not all held at once. `made` first: it runs `meanwhile` even with none wanted.
+    for fragment, (name, item) in zip(made, wanted):
+        if fragment is not None:
+            fragments.keep(name, item, fragment)
+
+
+def _wanted_fragments(renderer: Renderer, pages: list[OutputPage]) -> list[tuple[str, dict[str, Any]]]:
+    """The (template, item) of every fragment the list pages memoize, when there are enough lists to
+    share them out. The templates are found by rendering the first list page of each kind here."""
     lists = [page for page in pages if isinstance(page.context.get("pager"), dict)]
-    if jobs < 2 or len(lists) < 400:
-        return
+    if len(lists) < 400:
+        return []
     firsts: dict[tuple[tuple[str, ...], Any], OutputPage] = {}
     for page in lists:
         firsts.setdefault((page.templates, page.context.get("kind")), page)
     env = renderer.env
-    fragments = env.bitopia_fragments  # type: ignore[attr-defined]
     for page in firsts.values():  # the template alone, not the post-processor: only memo()'s calls matter
         try:
             env.select_template(list(page.templates)).render({**page.context, "url": page.url})
         except Exception:  # noqa: BLE001 - reported when the pages are rendered
-            return
+            return []
     items = {id(item): item for page in lists for item in page.context["pager"].get("items", ())
              if type(item) is dict}
-    wanted = [(name, item) for name in sorted(fragments.memo_names) for item in items.values()]
-    made = parallel.iter_chunks(_fragment_chunk, fragments, wanted, jobs, min_items=400)
-    for (name, item), fragment in zip(wanted, made):  # kept as they come: the texts are not all held at once
-        if fragment is not None:
-            fragments.keep(name, item, fragment)
+    return [(name, item) for name in sorted(env.bitopia_fragments.memo_names)  # type: ignore[attr-defined]
+            for item in items.values()]
 
 
 def _fragment_chunk(fragments: Fragments, chunk: Sequence[tuple[str, dict[str, Any]]]) -> list[bytes | None]:

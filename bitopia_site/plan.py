@@ -17,6 +17,11 @@ def plan_site(index: SiteIndex, views: Views, paginate: int, feed_limit: int,
               only: Collection[str] | None = None) -> list[OutputPage]:
     """Every output file the site needs, in a stable order; with `only`, just the pages whose
     output paths it holds (the others are not even made: a rebuild after one edit needs a few)."""
+    return plan_documents(index, views, only) + plan_lists(index, views, paginate, feed_limit, only)
+
+
+def plan_documents(index: SiteIndex, views: Views, only: Collection[str] | None = None) -> list[OutputPage]:
+    """The pages of plan_site that show one document each: its own page and its aliases."""
     want = (lambda path: True) if only is None else only.__contains__  # noqa: E731
     pages: list[OutputPage] = []
     for doc in index.documents:
@@ -25,6 +30,14 @@ def plan_site(index: SiteIndex, views: Views, paginate: int, feed_limit: int,
         for alias in doc.aliases:
             if want(urls.output_path(alias)):
                 pages.append(_alias(alias, doc.url, doc.source))
+    return pages
+
+
+def plan_lists(index: SiteIndex, views: Views, paginate: int, feed_limit: int,
+               only: Collection[str] | None = None) -> list[OutputPage]:
+    """The rest of plan_site: lists, feeds, archives, 404 and robots.txt."""
+    want = (lambda path: True) if only is None else only.__contains__  # noqa: E731
+    pages: list[OutputPage] = []
     pages += _paginated("/", ("home.html", "list.html"), index.posts, views, paginate, want, sitemap=True,
                         kind="home", title="", feed_url="/index.xml")
     if want("index.xml"):
