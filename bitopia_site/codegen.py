@@ -15,7 +15,6 @@ from typing import Any
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator, Frame
 
-
 try:
     from markupsafe import _escape_inner as escape_text  # the C function escape() calls for a str
 except ImportError:  # another markupsafe: its own escape
@@ -30,13 +29,13 @@ class RunCodeGenerator(CodeGenerator):
     be Markup, and most of what `{{ ... }}` prints is a str."""
 
     def _output_child_pre(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
-        if frame.eval_ctx.autoescape and not frame.eval_ctx.volatile and finalize.src is None:
+        if _escapes_inline(frame, finalize):
             self.write(f"({ESCAPE_TEXT}(_o) if type(_o := ")
         else:
             super()._output_child_pre(node, frame, finalize)
 
     def _output_child_post(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
-        if frame.eval_ctx.autoescape and not frame.eval_ctx.volatile and finalize.src is None:
+        if _escapes_inline(frame, finalize):
             self.write(") is str else escape(_o))")
         else:
             super()._output_child_post(node, frame, finalize)
@@ -69,6 +68,12 @@ class RunCodeGenerator(CodeGenerator):
         self.writeline("))")
         if frame.require_output_check:
             self.outdent()
+
+
+def _escapes_inline(frame: Frame, finalize: Any) -> bool:
+    """Whether a printed value is escaped inline: always, where autoescaping is on and known at
+    compile time and no `finalize` is set (a `{% autoescape %}` block decides only when rendered)."""
+    return bool(frame.eval_ctx.autoescape and not frame.eval_ctx.volatile and finalize.src is None)
 
 
 def _pieces(generator: CodeGenerator, node: nodes.Output, frame: Frame, finalize: Any) -> list[Any]:
