@@ -11,18 +11,22 @@ import ctypes
 from functools import lru_cache
 from typing import Sequence
 
-from cmarkgfm import _cmark
 from cmarkgfm.cmark import (core_extensions_ensure_registered, find_syntax_extension,
                             markdown_to_html_with_extensions)
 
+from bitopia_site import fences
+
 try:
+    if not fences.covered("cmarkgfm"):
+        raise ImportError("a cmarkgfm the tests do not cover: its public API only")
+    from cmarkgfm import _cmark
     _NATIVE = ctypes.CDLL(_cmark.__file__)  # the module's own shared library, already loaded
     _NATIVE.cmark_node_free.argtypes = [ctypes.c_void_p]
     _NATIVE.cmark_node_free.restype = None
     _C_FREE = ctypes.CDLL(None).free  # cmark's default allocator is the C library's
     _C_FREE.argtypes = [ctypes.c_void_p]
     _C_FREE.restype = None
-except (OSError, AttributeError, TypeError):  # a system without these: leak, as cmarkgfm itself does
+except (ImportError, OSError, AttributeError, TypeError):  # without these: leak, as cmarkgfm itself does
     _NATIVE = _C_FREE = None
 
 

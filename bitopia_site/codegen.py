@@ -12,13 +12,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import markupsafe
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator, Frame
 
-try:
-    from markupsafe import _escape_inner as escape_text  # the C function escape() calls for a str
-except ImportError:  # another markupsafe: its own escape
-    from markupsafe import escape as escape_text
+from bitopia_site import fences
+
+escape_text: Any = markupsafe.escape  # the public escape, outside the markupsafe versions covered
+if fences.covered("markupsafe"):
+    try:
+        from markupsafe import _escape_inner as escape_text  # the C function escape() calls for a str
+    except ImportError:  # a build without it: the public escape
+        pass
 
 ESCAPE_TEXT = "escape_text"  # the name compiled templates call escape_text by (see render._Template)
 

@@ -15,7 +15,7 @@ from typing import Any, Callable
 import jinja2
 from markupsafe import Markup
 
-from bitopia_site import codegen, urls
+from bitopia_site import codegen, fences, urls
 from bitopia_site.cache import code_version
 from bitopia_site.body import Body
 from bitopia_site.config import SiteConfig
@@ -23,13 +23,14 @@ from bitopia_site.errors import SiteError
 from bitopia_site.markup import pygments_css
 from bitopia_site.model import OutputPage
 from bitopia_site.theme import Theme
+from bitopia_site.xmltext import xml_text
 
 
 def make_environment(config: SiteConfig, theme: Theme, site_globals: dict[str, Any],
                      bytecode_dir: Path | None = None) -> jinja2.Environment:
     """A sandboxed-by-path, autoescaping Jinja2 environment over the theme chain; compiled
     templates are kept in `bytecode_dir` so the next build need not compile them again."""
-    env = _Environment(
+    env = (_Environment if fences.covered("jinja2") else jinja2.Environment)(
         bytecode_cache=_bytecode_cache(bytecode_dir) if bytecode_dir is not None else None,
         loader=jinja2.FileSystemLoader([str(d) for d in theme.template_dirs]),
         autoescape=jinja2.select_autoescape(["html", "htm", "xml"], default_for_string=True),
@@ -65,7 +66,7 @@ def make_environment(config: SiteConfig, theme: Theme, site_globals: dict[str, A
     env.filters.update(
         date=_format_date, iso=lambda d: d.isoformat() if isinstance(d, datetime) else "",
         rfc822=lambda d: format_datetime(d) if isinstance(d, datetime) else "", absolute=abs_url,
-        url=url_for, striptags_safe=lambda s: Markup(s).striptags(),
+        url=url_for, striptags_safe=lambda s: Markup(s).striptags(), xmltext=xml_text,
     )
     return env
 

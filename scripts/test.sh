@@ -12,5 +12,6 @@ if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null
   fi
 fi
-python3 -m pip install -q -e '.[test]'
+# the versions in constraints.txt, so every machine tests the same code (scripts/refresh-lock.sh renews it)
+python3 -m pip install -q -c constraints.txt -e '.[test]'
 exec python3 -m pytest -q "$@"

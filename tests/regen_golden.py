@@ -13,6 +13,15 @@ from bitopia_site.build import BuildOptions, build  # noqa: E402
 
 GOLDEN_NOW = __import__("datetime").datetime(2026, 1, 1, tzinfo=__import__("datetime").timezone.utc)
 GOLDEN_SITES = ["sample"]
+# The library whose exact output the goldens hold (highlighted code); its version is recorded
+# beside each golden tree, and the golden test names it when another version is installed.
+VERSIONS_FILE = "expected-versions.txt"
+
+
+def output_versions() -> str:
+    """The versions of the libraries whose exact bytes the golden trees hold."""
+    from importlib import metadata
+    return f"pygments=={metadata.version('pygments')}\n"
 
 
 def golden_options() -> BuildOptions:
@@ -26,6 +35,7 @@ def main() -> None:
         shutil.rmtree(expected, ignore_errors=True)
         build(site, expected, golden_options())
         (expected / ".bitopia-output").unlink()
+        (site / VERSIONS_FILE).write_text(output_versions())
         print(f"wrote {expected.relative_to(HERE.parent)}")
 
 

@@ -88,9 +88,6 @@ def test_an_error_in_a_run_names_its_own_line(tmp_path: Path) -> None:
 
 
 def test_a_run_of_text_and_values_is_one_yield() -> None:
-    def yields(env: jinja2.Environment) -> int:
-        code = env.compile("<p>{{ text }} and {{ number }}</p>", raw=True)
-        return sum(line.strip().startswith("yield ") for line in code.splitlines())
-
-    stock, ours = pair({})
-    assert (yields(stock), yields(ours)) == (5, 1)
+    _, ours = pair({})
+    code = ours.compile("<p>{{ text }} and {{ number }}</p>", raw=True)
+    assert [line.strip()[:16] for line in code.splitlines() if line.strip().startswith("yield ")] == ['yield "".join((']
