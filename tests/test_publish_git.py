@@ -144,3 +144,49 @@ def test_a_rejected_push_says_what_to_do(repo: Path, tmp_path: Path) -> None:
     ours = publish(repo, "git:gh-pages", lambda line: None, remote="origin", jobs=1).live
     assert git(tmp_path / "origin.git", "rev-parse", "gh-pages").strip() == ours
     assert git(repo, "rev-parse", f"{ours}^").strip() == theirs
+
+
+def test_options_in_place_of_a_remote_or_branch_are_refused(repo: Path, tmp_path: Path) -> None:
+    before = state(repo)
+    planted = tmp_path / "planted"
+    for args, message in (([f"--remote=--receive-pack=touch {planted}", "git:gh-pages"],
+                           f"error: --remote=--receive-pack=touch {planted}: a remote cannot start with `-`"),
+                          (["--remote", "-oops", "git:gh-pages"], "error: --remote=-oops: a remote cannot start"),
+                          (["--", "git:--upload-pack=x"], "error: git:--upload-pack=x: `--upload-pack=x` is not a "
+                           "valid branch name (it starts with `-`)")):
+        result = CliRunner().invoke(main, ["publish", "-s", str(repo), "-j", "1", *args])
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+        assert message in result.output, result.output
+        assert "nothing was published" in result.output
+    assert not planted.exists()
+    assert git(repo, "branch", "--list").split() == ["*", "main"]
+    assert state(repo) == before
+
+
+def refuse_pushes(remote: Path) -> None:
+    hook = remote / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'pushes are closed' >&2\nexit 1\n")
+    hook.chmod(0o755)
+
+
+def test_a_failed_push_leaves_the_local_branch_where_it_was(repo: Path, tmp_path: Path) -> None:
+    remote = tmp_path / "origin.git"
+    refuse_pushes(remote)
+    with pytest.raises(SiteError) as failed:
+        publish(repo, "git:gh-pages", lambda line: None, remote="origin", jobs=1)
+    assert git(repo, "branch", "--list", "gh-pages") == ""
+    assert failed.value.message == "pushing to origin failed: [remote rejected] (pre-receive hook declined)"
+    assert failed.value.hint.startswith("the local branch gh-pages was not created;")
+
+    (remote / "hooks" / "pre-receive").unlink()
+    first = publish(repo, "git:gh-pages", lambda line: None, remote="origin", jobs=1).live
+    assert first is not None
+    refuse_pushes(remote)
+    about = repo / "content" / "pages" / "about.md"
+    about.write_text(about.read_text() + "\nMore.\n")
+    result = CliRunner().invoke(main, ["publish", "-s", str(repo), "-j", "1", "--remote", "origin", "git:gh-pages"])
+    assert result.exit_code == 1, result.output
+    assert git(repo, "rev-parse", "gh-pages").strip() == first
+    assert git(remote, "rev-parse", "gh-pages").strip() == first
+    assert f"the local branch gh-pages was left at {first[:12]};" in result.output
+    assert result.output.splitlines()[-1] == f"live: gh-pages at {first[:12]} in {repo}, as before"

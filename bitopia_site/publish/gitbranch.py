@@ -2,8 +2,9 @@
 
 The files are hashed into the object store (`git hash-object -w`), listed in a temporary index
 (GIT_INDEX_FILE, `git update-index`, `git write-tree`), committed with `git commit-tree` on top of the
-branch's previous commit, and the branch is moved with `git update-ref` only if nobody moved it
-meanwhile. The working tree, the real index and the checked-out branch are never touched.
+branch's previous commit, pushed (with a remote), and only then is the branch moved with
+`git update-ref`, if nobody moved it meanwhile: a failed push leaves the branch where it was. The
+working tree, the real index and the checked-out branch are never touched.
 """
 
 from __future__ import annotations
@@ -36,8 +37,12 @@ class GitTarget:
             raise SiteError(site_root, "is not inside a git repository, so it has no branch to publish to",
                             "run `git init` there, or publish to a folder")
         self.repo = Path(top.stdout.strip())
-        if self._git("check-ref-format", "--branch", branch, check=False).returncode != 0 or branch.startswith("-"):
-            raise SiteError(f"git:{branch}", f"`{branch}` is not a valid branch name", "write e.g. git:gh-pages")
+        if branch.startswith("-") or self._git("check-ref-format", "--branch", branch, check=False).returncode != 0:
+            raise SiteError(f"git:{branch}", f"`{branch}` is not a valid branch name"
+                            + (" (it starts with `-`)" if branch.startswith("-") else ""), "write e.g. git:gh-pages")
+        if remote is not None and remote.startswith("-"):
+            raise SiteError(f"--remote={remote}", "a remote cannot start with `-` (git would take it for an option)",
+                            "give the remote's name (e.g. origin) or its URL")
 
     def describe(self) -> str:
         return f"branch {self.branch} of {self.repo}"
@@ -45,6 +50,7 @@ class GitTarget:
     def publish(self, prod: Production) -> str:
         """Commit the site on the branch (and push it); return the commit's id."""
         self._refuse_checked_out()
+        old = self._git("rev-parse", "--verify", "-q", self.ref, check=False).stdout.strip()
         parent = self.parent()
         with tempfile.TemporaryDirectory(prefix="bitopia-publish-") as tmp:
             staging = Path(tmp) / "site"
@@ -64,19 +70,15 @@ class GitTarget:
             message = f"bitopia publish {prod.digest[:12]}\n\n{self._source_note()}\n"
             args = ["commit-tree", tree, "-F", "-"] + (["-p", parent] if parent else [])
             commit = self._git(*args, input=message.encode(), env=self._ident()).stdout.strip()
-            old = self._git("rev-parse", "--verify", "-q", self.ref, check=False).stdout.strip()
-            self._git("update-ref", "-m", "bitopia publish", self.ref, commit, old or "0" * 40)
-            self.log(f"committed {commit[:12]} on {self.branch}" + (f" (parent {parent[:12]})" if parent else
-                                                                    " (the branch's first commit)"))
+            self.log(f"made commit {commit[:12]}" + (f" (parent {parent[:12]})" if parent else
+                                                     " (the branch's first commit)"))
         if self.remote:
-            pushed = self._git("push", "--porcelain", self.remote, f"{self.ref}:{self.ref}", check=False)
-            if pushed.returncode != 0:
-                raise SiteError(f"git:{self.branch}", f"pushing to {self.remote} failed: "
-                                f"{(pushed.stderr or pushed.stdout).strip().splitlines()[-1:] or ['?']}",
-                                f"the commit is on the local branch {self.branch}; if the remote moved on, take its "
-                                f"branch with `git fetch {self.remote} +{self.branch}:{self.branch}` and publish again "
-                                f"(files the site lacks, like a CNAME, belong in static/)")
-            self.log(f"pushed {self.branch} to {self.remote}")
+            self._push(commit, old)
+        if commit != parent:
+            moved = self._git("update-ref", "-m", "bitopia publish", self.ref, commit, old or "0" * 40,
+                              check=not self.remote)  # once pushed, the site is live whatever the local branch
+            self.log(f"moved {self.branch} to {commit[:12]}" if moved.returncode == 0 else
+                     f"{self.branch} moved while publishing, so it was left there: {moved.stderr.strip()}")
         where = f" and on {self.remote}" if self.remote else ""
         self.log(f"live: {self.branch} at {commit[:12]} (build {prod.digest[:12]}) in {self.repo}{where}")
         return commit
@@ -99,6 +101,19 @@ class GitTarget:
         return compare(prod.files, old, same)
 
     # -- steps --------------------------------------------------------------------------------
+
+    def _push(self, commit: str, old: str) -> None:
+        """Push `commit` to the remote's branch (a fast-forward only); the local branch is not moved yet."""
+        pushed = self._git("push", "--porcelain", "--", self.remote or "", f"{commit}:{self.ref}", check=False)
+        if pushed.returncode != 0:
+            refused = [line.split("\t")[-1] for line in pushed.stdout.splitlines() if line.startswith("!")]
+            why = (refused or pushed.stderr.strip().splitlines()[-1:] or ["?"])[0]
+            local = f"left at {old[:12]}" if old else "not created"
+            raise SiteError(f"git:{self.branch}", f"pushing to {self.remote} failed: {why}",
+                            f"the local branch {self.branch} was {local}; if the remote moved on, take its branch "
+                            f"with `git fetch {self.remote} +{self.branch}:{self.branch}` and publish again "
+                            f"(files the site lacks, like a CNAME, belong in static/)")
+        self.log(f"pushed {self.branch} to {self.remote}")
 
     def _refuse_checked_out(self) -> None:
         worktrees = self._git("worktree", "list", "--porcelain").stdout.splitlines()
