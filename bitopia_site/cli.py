@@ -265,7 +265,8 @@ def check_command(site: Path, strict: bool, jobs: int) -> None:
 @click.option("--dry-run", is_flag=True, help="List what would be added, changed and removed; change nothing.")
 @click.option("--rollback", is_flag=True, help="Make the release before the live one live again.")
 @click.option("--convert", is_flag=True,
-              help="Let a plain folder TARGET become a symlink to releases (the folder is kept as a release).")
+              help="Let TARGET, an old output folder of `bitopia build`, become a symlink to releases "
+                   "(the folder is kept as a release).")
 @click.option("--remote", default=None, help="For git:BRANCH, push the branch to this remote.")
 @click.option("--keep", type=click.IntRange(min=1), default=5, show_default=True, help="Releases to keep.")
 @click.option("--strict", is_flag=True, help="Treat build warnings as problems.")

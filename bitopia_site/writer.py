@@ -68,12 +68,24 @@ def output_id(out: Path) -> str:
         return ""
 
 
+def check_clear_of_site(path: Path, root: Path, what: str, hint: str) -> None:
+    """Refuse `path` (named `what` in the message) if it is, holds or sits inside the site folder
+    `root`'s content/, static/, templates/ or themes/ (or the packaged themes): a build reads those,
+    so writing there would copy earlier outputs into later ones, or move and delete the sources."""
+    from bitopia_site.theme import PACKAGED_THEMES
+
+    path, root = path.resolve(), root.resolve()
+    if path == root or root.is_relative_to(path):
+        raise SiteError(str(path), f"the {what} would contain the site itself", hint)
+    for folder in [*(root / name for name in ("content", "static", "templates", "themes")), PACKAGED_THEMES]:
+        if path.is_relative_to(folder.resolve()):
+            raise SiteError(str(path), f"the {what} would be inside {folder}, which every build reads", hint)
+
+
 def check_output_folder(out: Path, root: Path) -> None:
-    """Refuse an output folder that would swallow the site or a folder of someone's files."""
-    out, root = out.resolve(), root.resolve()
-    if out == root or root.is_relative_to(out) or out.is_relative_to(root / "content"):
-        raise SiteError(str(out), "the output folder would contain the site itself",
-                        "choose a folder of its own, like output/")
+    """Refuse an output folder that would swallow the site, sit in its sources, or hold someone's files."""
+    out = out.resolve()
+    check_clear_of_site(out, root, "output folder", "choose a folder of its own, like output/")
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MARKER).exists())):
         raise SiteError(str(out), "exists and was not made by bitopia, so it will not be replaced",
                         "empty it, delete it, or choose another output folder")

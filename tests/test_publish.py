@@ -69,7 +69,8 @@ def test_first_publish_makes_a_release_and_a_relative_symlink(bundled_site: Path
     name, log = do_publish(bundled_site, target)
     assert RELEASE_NAME.match(name) and name.startswith("0001-")
     assert os.readlink(target) == f"blog.releases/{name}"
-    assert sorted(os.listdir(target.parent / "blog.releases")) == [".history", ".lock", name]
+    assert sorted(os.listdir(target.parent / "blog.releases")) == [".history", ".lock", ".written", name]
+    assert (target.parent / "blog.releases" / ".written").read_text() == f"{name}\n"
     assert (target.parent / "blog.releases" / ".history").read_text().split()[-1] == name
     expected = render_site(bundled_site, production_options(FIXED_NOW, 1))
     served = {p: (target / p).read_bytes() for p in expected.rendered}
@@ -159,11 +160,11 @@ def test_dry_run_lists_added_changed_and_removed_files_and_changes_nothing(bundl
     assert snapshot(target.parent) == before
 
 
-def test_a_plain_folder_is_converted_only_when_asked(bundled_site: Path, target: Path) -> None:
-    target.mkdir()
-    (target / "index.html").write_text("<p>my old site</p>")
+def test_an_old_build_output_is_converted_only_when_asked(bundled_site: Path, target: Path) -> None:
+    assert CliRunner().invoke(main, ["build", "-s", str(bundled_site), "-o", str(target), "-j", "1"]).exit_code == 0
     (target / "old-notes").mkdir()
     (target / "old-notes" / "keep.txt").write_text("precious")
+    old_home = (target / "index.html").read_bytes()
     before = snapshot(target.parent)
     with pytest.raises(SiteError) as refused:
         do_publish(bundled_site, target)
@@ -179,7 +180,7 @@ def test_a_plain_folder_is_converted_only_when_asked(bundled_site: Path, target:
     assert (releases / old / "old-notes" / "keep.txt").read_text() == "precious"
     assert any(line.startswith(f"converted {target}: the old folder is kept as release {old}") for line in log)
     assert rollback(bundled_site, str(target), Log()).live == old
-    assert (target / "index.html").read_text() == "<p>my old site</p>"
+    assert (target / "index.html").read_bytes() == old_home
 
 
 def test_someone_elses_symlink_is_refused(bundled_site: Path, target: Path) -> None:
@@ -219,6 +220,8 @@ def test_leftovers_of_an_interrupted_publish_are_removed(bundled_site: Path, tar
     releases = target.parent / "blog.releases"
     (releases / ".partial-0002-20260101T000000Z-deadbeef" / "css").mkdir(parents=True)
     (releases / "0003-20260101T000000Z-deadbeef").mkdir()  # complete, but the link never moved to it
+    with (releases / ".written").open("a") as written:  # as publish notes each release before writing it
+        written.write("0002-20260101T000000Z-deadbeef\n0003-20260101T000000Z-deadbeef\n")
     (target.parent / ".blog.bitopia-link").symlink_to("blog.releases/0003-20260101T000000Z-deadbeef")
     edition(bundled_site, 1)
     name, log = do_publish(bundled_site, target)

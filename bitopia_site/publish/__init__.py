@@ -1,13 +1,15 @@
 """`bitopia publish`: build for production, check, and swap the whole site in at once.
 
 A target is a folder (`/var/www/blog`: a symlink to one of `/var/www/blog.releases/<build-id>/`)
-or a git branch (`git:gh-pages`: one commit per publish). Nothing is published unless the build
-and its check pass; every step logs one line, and the last line says what is live.
+or a git branch (`git:gh-pages`: one commit per publish); anything like `ssh://host/path` or
+`host:path` is refused. Nothing is published unless the build and its check pass; every step logs
+one line, and the last line says what is live.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +25,7 @@ __all__ = ["BUILD_META", "PAUSE_ENV", "Changes", "FolderTarget", "GitTarget", "P
            "build_id_of", "default_target", "live_line", "make_target", "publish", "rollback", "unstamp"]
 
 GIT_PREFIX = "git:"
+_SCHEME = re.compile(r"^([^/:]+):")  # ssh://…, s3://…, host:/var/www …
 
 
 @dataclass(frozen=True)
@@ -44,14 +47,26 @@ def default_target(site: Path) -> str:
                         "give one: `bitopia publish /var/www/blog` or `bitopia publish git:gh-pages`, or add "
                         "`publish: /var/www/blog` to site.yaml")
     target = config.publish
+    _check_form(target)
     if not target.startswith(GIT_PREFIX) and not os.path.isabs(target):
         target = str(config.root / target)  # a relative folder in the config is relative to the site
     return target
 
 
+def _check_form(target: str) -> None:
+    """Refuse a target that is neither a local folder nor `git:BRANCH` (a URL, or a remote `host:path`)."""
+    scheme = _SCHEME.match(target)
+    if scheme is None or os.path.isabs(target) or (target.startswith(GIT_PREFIX) and not target.startswith("git://")):
+        return
+    raise SiteError(target, f"publish knows no `{scheme.group(1)}:` targets; it writes to a local folder or a git "
+                    "branch", "write a folder (/var/www/blog, ./public) or git:BRANCH (git:gh-pages); a local folder "
+                    f"whose name has a colon is written ./{target}")
+
+
 def make_target(site: Path, target: str, log: Log, remote: str | None = None,
                 keep: int = 5) -> FolderTarget | GitTarget:
-    """`git:BRANCH` names a branch of the site's repository; anything else is a folder."""
+    """`git:BRANCH` names a branch of the site's repository; a local path is a folder; nothing else is."""
+    _check_form(target)
     if target.startswith(GIT_PREFIX):
         return GitTarget(site, target[len(GIT_PREFIX):], log, remote)
     if remote:
@@ -68,8 +83,11 @@ def publish(site: Path, target: str, log: Log, *, dry_run: bool = False, convert
     target cannot take it; in both cases the target is as it was.
     """
     where = make_target(site, target, log, remote, keep)
-    if isinstance(where, FolderTarget) and not dry_run:
-        where.check_target(convert)  # refuse a target that cannot take a release before building
+    if isinstance(where, FolderTarget):  # refuse a target that cannot take a release before building
+        try:
+            where.check_target(convert or dry_run, site)
+        except OSError as exc:
+            raise _cannot(exc, target) from None
     prod = build_checked(site, log, now, jobs, strict)
     if dry_run:
         changes = where.changes(prod)
@@ -84,9 +102,12 @@ def publish(site: Path, target: str, log: Log, *, dry_run: bool = False, convert
             return PublishResult(where.publish(prod, convert))
         return PublishResult(where.publish(prod))
     except OSError as exc:
-        raise SiteError(exc.filename or target, f"cannot publish: {exc.strerror or exc}",
-                        "check the permissions and free space of the target's folder; "
-                        "the live release was left as it was") from None
+        raise _cannot(exc, target) from None
+
+
+def _cannot(exc: OSError, target: str) -> SiteError:
+    return SiteError(exc.filename or target, f"cannot publish: {exc.strerror or exc}",
+                     "check the permissions and free space of the target's folder; the live release was left as it was")
 
 
 def live_line(site: Path, target: str) -> str | None:
@@ -104,6 +125,7 @@ def live_line(site: Path, target: str) -> str | None:
 
 def rollback(site: Path, target: str, log: Log) -> PublishResult:
     """Make the release before the live one live again (folder targets)."""
+    _check_form(target)
     if target.startswith(GIT_PREFIX):
         branch = target[len(GIT_PREFIX):]
         raise SiteError(target, "--rollback works on folder targets",

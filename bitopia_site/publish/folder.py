@@ -7,9 +7,12 @@ Layout beside the target:
     blog.releases/0005-….rolled-back/                        (left by --rollback until the next publish)
     blog.releases/.lock                                      (one publish at a time)
     blog.releases/.history                                   (each release that went live, and when)
+    blog.releases/.written                                   (each release publish wrote)
 
 A release folder gets its final name only once all its files are written and synced, so a publish
 killed at any point leaves the previous release live; the next publish removes what it left.
+Publish deletes only releases listed in .written: a folder converted into a release (an old output
+of `bitopia build`, the only kind --convert moves) or put there by hand is left alone.
 """
 
 from __future__ import annotations
@@ -20,13 +23,14 @@ import os
 import re
 import shutil
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
 from bitopia_site.errors import SiteError
 from bitopia_site.publish.production import Changes, Log, Production, compare, files_below, stamp, unstamp
+from bitopia_site.writer import MARKER, check_clear_of_site
 
 try:
     import fcntl
@@ -38,6 +42,7 @@ _RELEASE = re.compile(r"^(\d{4,})-[0-9A-Za-z-]+$")
 ROLLED_BACK = ".rolled-back"
 PARTIAL = ".partial-"
 HISTORY = ".history"
+WRITTEN = ".written"
 
 
 class FolderTarget:
@@ -86,7 +91,7 @@ class FolderTarget:
 
     def publish(self, prod: Production, convert: bool = False) -> str:
         """Write `prod` as a new release and make it live; return the live release's name."""
-        kind = self.check_target(convert)
+        kind = self.check_target(convert, prod.site.config.root)
         if kind == "missing" and not self.target.parent.is_dir():
             self.target.parent.mkdir(parents=True)
             self.log(f"created {self.target.parent}")
@@ -157,13 +162,23 @@ class FolderTarget:
 
     # -- steps --------------------------------------------------------------------------------
 
-    def check_target(self, convert: bool) -> str:
+    def check_target(self, convert: bool, site: Path) -> str:
         """The target's kind, or a SiteError if it cannot take a release (checked before building, too)."""
+        hint = "publish to a folder of its own, outside the site's sources and build outputs, e.g. /var/www/blog"
+        check_clear_of_site(self.target, site, "publish target", hint)
+        check_clear_of_site(self.releases, site, "releases folder", hint)
+        output = next((p for p in self.releases.resolve().parents if (p / MARKER).is_file()), None)
+        if output is not None:
+            raise SiteError(self.target, f"is inside {output}, an output folder of `bitopia build`, which the next "
+                            "build or `bitopia clean` replaces whole", hint)
         kind = self.kind()
         hint_convert = (f"run `bitopia publish --convert {self.target}`: it keeps the folder as the first release "
                         f"in {self.releases.name}/ and puts a symlink in its place; nothing is deleted")
         if kind == "file":
             raise SiteError(self.target, "is a file, not a folder", "choose a folder to publish to")
+        if kind == "folder" and any(self.target.iterdir()) and not (self.target / MARKER).is_file():
+            raise SiteError(self.target, f"is a folder bitopia did not make (it has no {MARKER}), so publish will "
+                            "not move it", "publish to a new or empty folder, or move these files away yourself")
         if kind == "folder" and not convert:
             raise SiteError(self.target, "is a plain folder; publish keeps releases beside it and makes it a symlink",
                             hint_convert)
@@ -202,8 +217,9 @@ class FolderTarget:
         if os.path.lexists(self._link_tmp):
             os.unlink(self._link_tmp)
             self.log(f"removed {self._link_tmp.name}, left by an interrupted publish")
+        written = self._written()
         for name in sorted(os.listdir(self.releases)):
-            if name.startswith(PARTIAL):
+            if name.startswith(PARTIAL) and name[len(PARTIAL):] in written:
                 _remove(self.releases / name)
                 self.log(f"removed the partial release {name}, left by an interrupted publish")
         live = self.live()
@@ -211,7 +227,7 @@ class FolderTarget:
             return
         went_live = self._history()
         for name in self.release_names():
-            if _seq(name) > _seq(live) and name not in went_live:
+            if _seq(name) > _seq(live) and name not in went_live and name in written:
                 _remove(self.releases / name)
                 self.log(f"removed the release {name}, which never went live (an interrupted publish)")
 
@@ -221,6 +237,22 @@ class FolderTarget:
         except OSError:
             return set()
         return {line.split()[-1] for line in lines if line.strip()}
+
+    def _written(self) -> set[str]:
+        """The releases publish wrote that are still there (whole, partial or rolled back): the only ones it deletes."""
+        try:
+            names = set((self.releases / WRITTEN).read_text(encoding="utf-8").split())
+        except OSError:
+            return set()
+        there = {n.removeprefix(PARTIAL).removesuffix(ROLLED_BACK) for n in os.listdir(self.releases)}
+        return names & there
+
+    def _note_written(self, names: set[str]) -> None:
+        """Write the list of releases publish wrote (each is added before its first file is written)."""
+        path = self.releases / WRITTEN
+        tmp = path.with_name(WRITTEN + ".tmp")
+        tmp.write_text("".join(f"{n}\n" for n in sorted(names, key=_seq)), encoding="utf-8")
+        os.replace(tmp, path)
 
     def _record(self, name: str) -> None:
         """Note that `name` went live (kept short: the last 200 switches)."""
@@ -236,6 +268,7 @@ class FolderTarget:
         """Write every file into .partial-<name>, sync, then give the folder its final name."""
         partial = self.releases / f"{PARTIAL}{name}"
         previous = self.releases / live if live else None
+        self._note_written(self._written() | {name})
         partial.mkdir()
         self.log(f"writing release {name} into {partial}")
         try:
@@ -247,13 +280,14 @@ class FolderTarget:
                                 "check the disk; the live release is untouched")
             _sync(partial)
             os.rename(partial, self.releases / name)
-        except OSError as exc:
+        except BaseException as exc:
             _remove(partial)
-            raise SiteError(partial, f"cannot write the release: {exc.strerror or exc}",
-                            "free some disk space or fix the folder's permissions; the live release is untouched"
-                            ) from None
-        except BaseException:
-            _remove(partial)
+            with suppress(OSError):
+                self._note_written(self._written())  # without this release, now gone
+            if isinstance(exc, OSError):
+                raise SiteError(partial, f"cannot write the release: {exc.strerror or exc}",
+                                "free some disk space or fix the folder's permissions; the live release is untouched"
+                                ) from None
             raise
         reused = f", {linked} unchanged static files hard-linked from {live}" if linked else ""
         self.log(f"wrote release {name}: {len(prod.files)} files{reused}")
@@ -307,16 +341,22 @@ class FolderTarget:
         self._record(name)
         self.log(f"converted {self.target}: the old folder is kept as release {old_name}, "
                  f"the target now links to {self.releases.name}/{name}")
+        self.log(f"publish never deletes {self.releases.name}/{old_name}: delete it yourself once you no longer "
+                 "need it")
 
     def _prune(self, live: str) -> None:
-        """Keep the newest `keep` releases (the live one always); drop rolled-back ones."""
-        names = self.release_names()
-        doomed = [n for n in names[:-self.keep] if n != live]
+        """Keep the newest `keep` releases (the live one always); drop rolled-back ones; only those publish wrote."""
+        written = self._written()
+        doomed = [n for n in self.release_names()[:-self.keep] if n != live]
         doomed += sorted(n for n in os.listdir(self.releases) if n.endswith(ROLLED_BACK))
+        left = [n for n in doomed if n.removesuffix(ROLLED_BACK) not in written]
+        doomed = [n for n in doomed if n not in left]
         for name in doomed:
             _remove(self.releases / name)
         if doomed:
             self.log(f"removed {len(doomed)} old release{'s' if len(doomed) != 1 else ''}: {', '.join(doomed)}")
+        if left:
+            self.log(f"left {', '.join(left)} in {self.releases.name}/: publish deletes only the releases it wrote")
 
 
 def _seq(name: str) -> int:
