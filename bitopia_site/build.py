@@ -16,9 +16,10 @@ from bitopia_site.copier import read_ahead
 from bitopia_site.content import ContentSettings, Parsed, parse, source_digest
 from bitopia_site.errors import BuildFailed, Report, SiteError
 from bitopia_site.fingerprint import Fingerprinter, files_digest
-from bitopia_site.index import Visibility, build_index
+from bitopia_site.index import build_index
 from bitopia_site.model import Document, OutputPage, SiteIndex, Source
 from bitopia_site.plan import add_sitemap, check_collisions, plan_documents, plan_lists
+from bitopia_site.publication import Visibility, apply_cascades
 from bitopia_site.render import Fragments, Renderer, make_environment
 from bitopia_site.sources import InputState, SiteFiles, input_state, read_markdown, read_site
 from bitopia_site.theme import PACKAGED_THEMES, Theme, load_theme
@@ -134,8 +135,10 @@ def render_site(root: Path, options: BuildOptions, reuse: Reuse | None = None,
     documents = parse_all(config.root, files, settings, report, jobs, parsed_cache,
                           _stage(options, "reading posts", len(files.sources) + len(files.unread)))
     files.sources.clear()  # their text is in the documents now; render workers need not inherit it
+    documents = apply_cascades(documents)
     visibility = Visibility(now, options.drafts, options.future, options.expired)
     index = build_index(documents, visibility, config.taxonomies, config.main_sections)
+    add_resources(files, documents, visibility)
     check_featured(index.documents, files.static, report)
     views = Views(index, now, config.base_path)
     failed = report.failed(options.strict)
@@ -323,9 +326,17 @@ def publish_horizon(documents: list[Document], now: datetime) -> float:
     """The first moment after `now` at which time alone changes the site: a post comes due or
     expires, or a new year begins (pages show the build's year)."""
     moments = [datetime(now.year + 1, 1, 1, tzinfo=now.tzinfo or timezone.utc).timestamp()]
-    moments += [d.date.timestamp() for d in documents if d.date and d.date > now]
+    moments += [due.timestamp() for d in documents if (due := d.publish_date or d.date) and due > now]
     moments += [d.expiry_date.timestamp() for d in documents if d.expiry_date and d.expiry_date > now]
     return min(moments, default=float("inf"))
+
+
+def add_resources(files: SiteFiles, documents: list[Document], visibility: Visibility) -> None:
+    """Add to the static files the resources of each leaf bundle that is published with them."""
+    shown = {doc.source for doc in documents if visibility.resources_of(doc)}
+    for source, resources in files.resources.items():
+        if source in shown:
+            files.static.update(resources)
 
 
 def parse_all(root: Path, files: SiteFiles, settings: ContentSettings, report: Report, jobs: int,

@@ -13,16 +13,16 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from html.parser import HTMLParser
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Iterable, Sequence
 from urllib.parse import unquote, urljoin, urlsplit
 
 from bitopia_site import parallel
-from bitopia_site.build import BuildOptions, SiteBuild, content_settings, render_site
-from bitopia_site.content import parse
+from bitopia_site.build import BuildOptions, SiteBuild, render_site
 from bitopia_site.errors import SiteError
 from bitopia_site.model import OutputPage
-from bitopia_site.sources import read_site, walk
+from bitopia_site.publication import Visibility
+from bitopia_site.sources import walk
 from bitopia_site.theme import load_theme
 from bitopia_site.urls import output_path
 
@@ -98,31 +98,15 @@ def check_site(root: Path, now: datetime | None = None, jobs: int = 0,
 
 
 def unpublished_documents(site: SiteBuild, now: datetime) -> list[Unpublished]:
-    """Every draft, future or expired document of the site, with the URL it would have.
-
-    Only the sources the build left out are parsed again (the build keeps just the published set).
-    """
-    config = site.config
-    published = {doc.source for doc in site.index.documents}
-    theme = load_theme(config.root, config.theme)
-    files = read_site(config.root, list(theme.static_dirs))
-    settings = content_settings(config)
+    """Every document of the site the production build leaves out (a draft, future, expired or
+    headless one), with the URL it would have and why."""
+    visibility = Visibility(now)
     found = []
-    for source in files.sources:
-        if source.path in published or PurePosixPath(source.path).stem == "_index":
-            continue
-        doc = parse(source, settings).document
-        if doc is None:
-            continue
-        if doc.draft:
-            reason = "is a draft"
-        elif doc.date is not None and doc.date > now:
-            reason = f"is dated in the future ({doc.date.isoformat()})"
-        elif doc.expiry_date is not None and doc.expiry_date <= now:
-            reason = f"expired on {doc.expiry_date.isoformat()}"
-        else:
-            continue
-        found.append(Unpublished(doc.source, doc.title, doc.url, doc.aliases, reason))
+    for source in sorted(site.documents):
+        doc = site.documents[source]
+        reason = None if doc.is_section_index else visibility.reason(doc)
+        if reason is not None:
+            found.append(Unpublished(doc.source, doc.title, doc.url, doc.aliases, reason))
     return found
 
 

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
-from bitopia_site import frontmatter, markup, urls
+from bitopia_site import frontmatter, markup, publication, urls
 from bitopia_site.body import Body
 from bitopia_site.errors import SiteError
 from bitopia_site.model import Document, Featured, Source, quick_pickle
@@ -105,12 +105,8 @@ def _parse(source: Source, settings: ContentSettings) -> Parsed:
             dates[key] = None
     published = dates["date"] or dates["publishdate"]
 
-    draft = get("draft", False)
-    if isinstance(draft, str) and draft.lower() in ("true", "false", "yes", "no"):
-        draft = draft.lower() in ("true", "yes")
-    if not isinstance(draft, bool):
-        fail("draft", f"draft must be true or false, not {draft!r}", "write `draft: true` or `draft: false`")
-        draft = False
+    draft = _draft(get("draft", False), fail)
+    publication = _publication(get, keys, fail, dates["publishdate"], rel.stem == "index", tz)
 
     doc_type = str(get("type") or section or "page")
     if is_section_index:
@@ -179,8 +175,44 @@ def _parse(source: Source, settings: ContentSettings) -> Parsed:
         summary=Markup(rendered.summary), summary_is_excerpt=rendered.summary_is_excerpt, toc=rendered.toc,
         word_count=rendered.word_count, reading_time=rendered.reading_time,
         is_section_index=is_section_index, params=params, digest=source_digest(source, settings),
+        **publication,
     )
     return Parsed(doc, (), tuple(warnings))
+
+
+def _draft(value: Any, fail) -> bool:
+    if isinstance(value, str) and value.lower() in ("true", "false", "yes", "no"):
+        value = value.lower() in ("true", "yes")
+    if not isinstance(value, bool):
+        fail("draft", f"draft must be true or false, not {value!r}", "write `draft: true` or `draft: false`")
+        return False
+    return value
+
+
+def _publication(get, keys: dict[str, str], fail, publish_date: datetime | None, leaf_bundle: bool,
+                 tz: ZoneInfo) -> dict[str, Any]:
+    """The Document fields of Hugo's publication settings: `publishDate`, `headless`, `build`, and
+    the `cascade` a section hands down (see publication.py)."""
+    own = {key for key in ("draft", "publishdate", "expirydate", "build") if key in keys}
+    if "headless" in keys:
+        own.add("build")
+
+    def cascaded(mapping: dict[str, Any]) -> dict[str, Any]:
+        given = {str(k).lower(): v for k, v in mapping.items()}
+        fields: dict[str, Any] = {}
+        if "draft" in given:
+            fields["draft"] = _draft(given["draft"], fail)
+        for key, field in (("publishdate", "publish_date"), ("expirydate", "expiry_date")):
+            try:
+                if parse_date(given.get(key), tz) is not None:
+                    fields[field] = parse_date(given[key], tz)
+            except ValueError:
+                fail("cascade", f'cascade {key} "{given[key]}" is not a valid date', DATE_HINT)
+        fields.update(publication.read_build(given.get, fail, leaf_bundle=False))
+        return fields
+
+    return {"publish_date": publish_date, **publication.read_build(get, fail, leaf_bundle), "own": frozenset(own),
+            "cascade": publication.read_cascades(get("cascade"), cascaded, fail)}
 
 
 @lru_cache(maxsize=4096)

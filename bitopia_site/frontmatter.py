@@ -73,7 +73,10 @@ def _parse_yaml(raw: str, path: str) -> dict[str, Any]:
         problem = exc.problem or exc.context or "syntax error"
         raise SiteError(path, f"invalid YAML in front matter: {problem}",
                         "check quoting and indentation (a value with `: ` in it needs quotes)", line) from None
-    except (yaml.YAMLError, ValueError, TypeError, RecursionError) as exc:
+    except ValueError as exc:  # a number too long to convert
+        raise SiteError(path, f"invalid YAML in front matter: {_number_problem(exc)}",
+                        "write a number of fewer digits, or quote it as text", 2) from None
+    except (yaml.YAMLError, TypeError, RecursionError) as exc:
         raise SiteError(path, f"invalid YAML in front matter: {exc}", "check the front matter's syntax", 2) from None
     _check_size(data, path)
     return _mapping(data, path)
@@ -169,8 +172,8 @@ def _scalar(text: str) -> Any:
         return _BOOLS[text.lower()]
     if tag == "tag:yaml.org,2002:null":
         return None
-    if tag == "tag:yaml.org,2002:int" and _DECIMAL.fullmatch(text):
-        return int(text)
+    if tag == "tag:yaml.org,2002:int" and _DECIMAL.fullmatch(text) and len(text) < 100:
+        return int(text)  # a longer number is left to PyYAML, and its error
     return _NO_VALUE
 
 
@@ -205,7 +208,16 @@ def _parse_toml(raw: str, path: str) -> dict[str, Any]:
         match = re.search(r"line (\d+)", str(exc))
         line = int(match.group(1)) + 1 if match else None
         raise SiteError(path, f"invalid TOML in front matter: {exc}", "check the `key = value` syntax", line) from None
+    except ValueError as exc:  # a number too long to convert
+        raise SiteError(path, f"invalid TOML in front matter: {_number_problem(exc)}",
+                        "write a number of fewer digits, or quote it as text", None) from None
     return _mapping(data, path)
+
+
+def _number_problem(exc: ValueError) -> str:
+    """A ValueError from converting a front-matter number, said in a sentence."""
+    text = str(exc)
+    return "a number has too many digits" if "digits" in text else text
 
 
 def _split_json(text: str, path: str) -> tuple[dict[str, Any], str, int]:
@@ -214,6 +226,9 @@ def _split_json(text: str, path: str) -> tuple[dict[str, Any], str, int]:
         json.dumps(data, ensure_ascii=False).encode("utf-8")
     except json.JSONDecodeError as exc:
         raise SiteError(path, f"invalid JSON front matter: {exc.msg}", "check commas and quotes", exc.lineno) from None
+    except ValueError as exc:  # a number too long to convert
+        raise SiteError(path, f"invalid JSON front matter: {_number_problem(exc)}",
+                        "write a number of fewer digits, or quote it as text", 1) from None
     except RecursionError:
         raise SiteError(path, "invalid JSON front matter: nested too deeply", "flatten the nested lists", 1) from None
     except UnicodeEncodeError:

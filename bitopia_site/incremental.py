@@ -19,6 +19,7 @@ from bitopia_site.cache import Cache, record_key
 from bitopia_site.errors import BuildFailed, Report, SiteError
 from bitopia_site.model import Document
 from bitopia_site.patch import reparse
+from bitopia_site.publication import apply_cascades
 from bitopia_site.sources import MARKDOWN_SUFFIXES
 from bitopia_site.views import placement
 from bitopia_site.writer import SiteWriter, WriteStats, output_id
@@ -124,9 +125,13 @@ class LiveBuild:
         if old is None or rel in site.global_uses:
             return None
         found = reparse(self.root, rel, content_settings(site.config), self.options.strict)
-        if found is None or found[0].document is None or placement(found[0].document) != placement(old):
+        if found is None or found[0].document is None:
             return None
-        return found[0].document, list(found[0].warnings)
+        givers = [doc for doc in site.documents.values() if doc.is_section_index and doc.cascade]
+        new = apply_cascades([*givers, found[0].document])[-1]
+        if placement(new) != placement(old):
+            return None
+        return new, list(found[0].warnings)
 
     def _invalidate_saved_record(self) -> None:
         """The output is about to differ from the saved record: drop it until `close` saves anew."""

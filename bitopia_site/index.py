@@ -3,30 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import datetime
 
 from bitopia_site.model import Document, Section, SiteIndex
+from bitopia_site.publication import Visibility
 from bitopia_site.taxonomy import build_taxonomies
-
-
-@dataclass(frozen=True, slots=True)
-class Visibility:
-    """Which documents are published: the one place drafts, future and expired posts are decided."""
-
-    now: datetime
-    drafts: bool = False
-    future: bool = False
-    expired: bool = False
-
-    def shows(self, doc: Document) -> bool:
-        if doc.draft and not self.drafts:
-            return False
-        if doc.date is not None and doc.date > self.now and not self.future:
-            return False
-        if doc.expiry_date is not None and doc.expiry_date <= self.now and not self.expired:
-            return False
-        return True
 
 
 def sort_key(doc: Document) -> tuple:
@@ -40,12 +20,13 @@ def build_index(documents: list[Document], visibility: Visibility, taxonomies: t
     """Sort and group the published documents; every list, feed and sitemap reads this."""
     indexes = {d.section: d for d in documents if d.is_section_index}
     published = tuple(sorted((d for d in documents if not d.is_section_index and visibility.shows(d)), key=sort_key))
-    listable = [d for d in published if not d.is_page]
-    posts = tuple(d for d in listable if d.type in main_sections)
+    rendered = tuple(d for d in published if d.render == "always")  # `build.render`: the pages written
+    listed = tuple(d for d in published if d.listed == "always")  # `build.list`: site-wide lists and terms
+    posts = tuple(d for d in listed if d.type in main_sections and not d.is_page)
 
     by_section: dict[str, list[Document]] = defaultdict(list)
-    for doc in listable:
-        if doc.section:
+    for doc in published:
+        if doc.section and not doc.is_page and doc.listed != "never":  # `local`: its own section's list
             by_section[doc.section].append(doc)
     sections = []
     for name in sorted(set(by_section) | {s for s in indexes if s}):
@@ -62,7 +43,7 @@ def build_index(documents: list[Document], visibility: Visibility, taxonomies: t
                 newer = group[i - 1] if i > 0 else None
                 neighbours[doc.source] = (older, newer)
 
-    taxonomy_set = build_taxonomies(published, taxonomies)
+    taxonomy_set = build_taxonomies(listed, taxonomies)
     series = {term.slug: tuple(reversed(term.posts))
               for tax in taxonomy_set if tax.name == "series" for term in tax.terms}
 
@@ -74,6 +55,6 @@ def build_index(documents: list[Document], visibility: Visibility, taxonomies: t
         (year, tuple((month, tuple(years[year][month])) for month in sorted(years[year], reverse=True)))
         for year in sorted(years, reverse=True)
     )
-    return SiteIndex(posts=posts, documents=published, pages=tuple(d for d in published if d.is_page),
+    return SiteIndex(posts=posts, documents=rendered, pages=tuple(d for d in rendered if d.is_page),
                      sections=tuple(sections), taxonomies=taxonomy_set, archives=archives,
                      neighbours=neighbours, series=series)

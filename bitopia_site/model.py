@@ -75,6 +75,13 @@ class Document:
     is_section_index: bool = False
     params: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
     digest: str = ""  # hash of the source text and the parse settings: what the document came from
+    # Hugo's publication settings (see publication.py), after the cascades of the sections above it:
+    publish_date: datetime | None = None  # front matter `publishDate`: not published before it
+    render: str = "always"  # build.render: always, never or link (no page written)
+    listed: str = "always"  # build.list: always, never or local (in its section's list only)
+    publish_resources: bool = True  # a leaf bundle's other files are published with it
+    own: frozenset[str] = frozenset()  # the publication keys its own front matter sets (a cascade does not)
+    cascade: tuple[Any, ...] = field(default=(), compare=False, hash=False)  # publication.Cascade, for below
 
     @property
     def is_page(self) -> bool:

@@ -20,9 +20,10 @@ from bitopia_site.build import (BuildOptions, SiteBuild, check_featured, content
 from bitopia_site.cache import Cache, DocumentCache
 from bitopia_site.content import ContentSettings, Parsed, parse, source_digest
 from bitopia_site.errors import Report, SiteError
-from bitopia_site.index import Visibility, build_index
+from bitopia_site.index import build_index
 from bitopia_site.model import Document, Source
 from bitopia_site.plan import plan_site
+from bitopia_site.publication import Visibility, apply_cascades
 from bitopia_site.render import Renderer, make_environment
 from bitopia_site.sources import read_source
 from bitopia_site.views import Views, placement_digest
@@ -117,20 +118,25 @@ def _documents(root: Path, last: dict[str, Any], inputs: dict[str, object], edit
     the rest from the cache; None when a whole build is needed. Warnings go to the report."""
     by_source: dict[str, Document] = {}
     warnings: list[SiteError] = []
+    fresh: list[tuple[str, Parsed, str]] = []
     for rel in edited:
         found = None if rel in last.get("global_uses", ()) else reparse(root, rel, settings, options.strict, cache)
-        if found is None or placement_digest(found[0].document) != last["placements"][rel]:  # type: ignore[arg-type]
+        if found is None:
             return None
-        parsed, digest = found
-        cache.put(rel, digest, parsed, inputs[_file(root, rel)])  # type: ignore[arg-type]
-        by_source[rel] = parsed.document  # type: ignore[assignment]
-        warnings += parsed.warnings
+        by_source[rel] = found[0].document  # type: ignore[assignment]
+        fresh.append((rel, *found))
     for rel in last["placements"]:
         if rel not in by_source:
             parsed = cache.get_signed(rel, inputs.get(_file(root, rel)))
             if parsed is None or parsed.document is None:
                 return None
             by_source[rel] = parsed.document
+    by_source = {doc.source: doc for doc in apply_cascades(by_source.values())}
+    for rel, parsed, digest in fresh:
+        if placement_digest(by_source[rel]) != last["placements"][rel]:
+            return None
+        cache.put(rel, digest, parsed, inputs[_file(root, rel)])  # type: ignore[arg-type]
+        warnings += parsed.warnings
     cache.save()
     for warning in last.get("warnings", []):  # the other documents' still hold; the edited ones' come next
         if warning.path in by_source and warning.path not in edited:

@@ -133,7 +133,7 @@ def _document_page(doc: Document, views: Views) -> OutputPage:
     context = {"kind": "page" if doc.is_page else "post", "title": doc.title, "page": views.doc(doc),
                "lastmod": doc.lastmod or doc.date, "layout": layout if isinstance(layout, str) else None,
                **views.post_extras(doc)}
-    return OutputPage(urls.output_path(doc.url), doc.url, templates, context, in_sitemap=True)
+    return OutputPage(urls.output_path(doc.url), doc.url, templates, context, in_sitemap=doc.listed != "never")
 
 
 def _alias(alias: str, target: str, source: str) -> OutputPage:

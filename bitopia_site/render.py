@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import jinja2
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from markupsafe import Markup
 
 from bitopia_site import codegen, fences, urls
@@ -28,11 +29,13 @@ from bitopia_site.xmltext import xml_text
 
 def make_environment(config: SiteConfig, theme: Theme, site_globals: dict[str, Any],
                      bytecode_dir: Path | None = None) -> jinja2.Environment:
-    """A sandboxed-by-path, autoescaping Jinja2 environment over the theme chain; compiled
-    templates are kept in `bytecode_dir` so the next build need not compile them again."""
-    env = (_Environment if fences.covered("jinja2") else jinja2.Environment)(
+    """An autoescaping Jinja2 environment over the theme chain, in Jinja's sandbox (a theme is
+    someone else's code: it reads what it is given, calls no Python internals, and loads templates
+    only from its own folders); compiled templates are kept in `bytecode_dir` so the next build
+    need not compile them again."""
+    env = (_Environment if fences.covered("jinja2") else SandboxedEnvironment)(
         bytecode_cache=_bytecode_cache(bytecode_dir) if bytecode_dir is not None else None,
-        loader=jinja2.FileSystemLoader([str(d) for d in theme.template_dirs]),
+        loader=_FolderLoader(theme.template_dirs, config.root),
         autoescape=jinja2.select_autoescape(["html", "htm", "xml"], default_for_string=True),
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
         undefined=jinja2.ChainableUndefined,
@@ -139,7 +142,24 @@ class _Context(jinja2.runtime.Context):
         return super().call(__obj, *args, **kwargs)
 
 
-class _Environment(jinja2.Environment):
+class _FolderLoader(jinja2.FileSystemLoader):
+    """Jinja's loader over the template folders, refusing a template that is a link to a file
+    outside the site and the theme folders: an `{% include %}` reads nothing else on the machine."""
+
+    def __init__(self, folders: tuple[Path, ...], root: Path) -> None:
+        super().__init__([str(folder) for folder in folders])
+        self.homes = {os.path.realpath(home) for home in (root, *(folder.parent for folder in folders))}
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str | None, Callable[[], bool]]:
+        source, filename, uptodate = super().get_source(environment, template)
+        target = os.path.realpath(filename)
+        if not any(target == home or target.startswith(home + os.sep) for home in self.homes):
+            raise SecurityError(f"template `{template}` is a link to {target}, outside the site and its "
+                                "themes; copy the file into the theme instead of linking to it")
+        return source, filename, uptodate
+
+
+class _Environment(SandboxedEnvironment):
     """Jinja's environment, made quicker where a page passes many times: loading a template (each
     include), copying the templates' globals into a context, reading `view.field` on the plain
     dicts of views.py, calling our own functions (_Context), and printing (codegen: each run of

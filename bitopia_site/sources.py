@@ -7,7 +7,7 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Iterable, Mapping
 
 from bitopia_site.errors import SiteError
 from bitopia_site.model import Source
@@ -16,6 +16,8 @@ Signature = tuple[int, int, int, int]  # a file's size, mtime, ctime and inode
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
+# Parsing and rendering take about 60 times a post's size in memory: a 30 MiB post took 1.7 GiB.
+MAX_POST_BYTES = 8 * 2**20
 
 
 @dataclass
@@ -24,44 +26,62 @@ class SiteFiles:
 
     sources: list[Source] = field(default_factory=list)
     static: dict[str, Path] = field(default_factory=dict)  # output path -> file on disk
+    # A leaf bundle's other files, by the bundle's source: published only with it (publication.py)
+    resources: dict[str, dict[str, Path]] = field(default_factory=dict)
     errors: list[SiteError] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)  # Markdown files not read: as `known` said they were
     unread: list[str] = field(default_factory=list)  # Markdown files left for the parser to read (read_markdown)
     signatures: dict[str, Signature] = field(default_factory=dict)  # every Markdown file's, read or not
 
 
-def walk(folder: Path, root: Path) -> list[tuple[str, Path]]:
+def walk(folder: Path, root: Path, errors: list[SiteError] | None = None,
+         shown: str | None = None) -> list[tuple[str, Path]]:
     """Files below `folder` as (path relative to `folder`, path), hidden ones left out, sorted.
 
-    A link that leads outside `root` is left out (read_site reports links to files), so a site
-    can never publish files from elsewhere.
+    A link (the folder itself, a folder in it or a file) that leads outside `root` is left out,
+    and named with its target in `errors` (its name shown as `shown/...`), so a site can never
+    publish files from elsewhere.
     """
-    return [(rel, Path(path)) for rel, path in _walk(folder, root)]
+    return [(rel, Path(path)) for rel, path in _walk(folder, root, errors, shown)]
 
 
-def _walk(folder: Path, root: Path) -> list[tuple[str, str]]:
+def _walk(folder: Path, root: Path, errors: list[SiteError] | None = None,
+          shown: str | None = None) -> list[tuple[str, str]]:
     """`walk` with the paths as strings (a Path per file costs more than reading a small post)."""
     found: list[tuple[str, str]] = []
     if not folder.is_dir():
         return found
     root_real = os.path.realpath(root)
+    shown = folder.name if shown is None else shown
     base = str(folder)
+    if _links_out(base, root_real, shown, errors):
+        return found
     join = os.path.join
     for dirpath, dirnames, filenames in os.walk(base, followlinks=True):
-        keep = []
-        for name in sorted(dirnames):
-            sub = join(dirpath, name)
-            if name.startswith(".") or (os.path.islink(sub) and not _inside(os.path.realpath(sub), root_real)):
-                continue
-            keep.append(name)
-        dirnames[:] = keep
         rel_dir = "" if dirpath == base else os.path.relpath(dirpath, base).replace(os.sep, "/") + "/"
+        dirnames[:] = [name for name in sorted(dirnames) if not name.startswith(".")
+                       and not _links_out(join(dirpath, name), root_real, f"{shown}/{rel_dir}{name}", errors)]
         for name in filenames:
             if ignored(name):
                 continue
-            found.append((rel_dir + name, join(dirpath, name)))
+            path = join(dirpath, name)
+            if not _links_out(path, root_real, f"{shown}/{rel_dir}{name}", errors):
+                found.append((rel_dir + name, path))
     found.sort()
     return found
+
+
+def _links_out(path: str, root_real: str, shown: str, errors: list[SiteError] | None) -> bool:
+    """Whether `path` is a link whose target is outside `root_real` (then named in `errors`)."""
+    if not os.path.islink(path):
+        return False
+    target = os.path.realpath(path)
+    if _inside(target, root_real):
+        return False
+    if errors is not None:
+        errors.append(SiteError(shown, f"is a link to {target}, outside the site",
+                                "copy what it links to into the site instead of linking to it"))
+    return True
 
 
 def ignored(name: str) -> bool:
@@ -77,9 +97,9 @@ def _check_file(path: str, shown: str, root_real: str | None = None) -> tuple[Si
     """(the error that keeps a file out of the site, its stat): a link leading outside `root_real`,
     or a pipe, socket or device (reading one would hang the build). The stat is None when the file
     is gone or a broken link: that is reported where it is read."""
-    if root_real is not None and os.path.islink(path) and not _inside(os.path.realpath(path), root_real):
-        return SiteError(shown, "is a link to a file outside the site",
-                         "copy the file into the site instead of linking to it"), None
+    refused: list[SiteError] = []
+    if root_real is not None and _links_out(path, root_real, shown, refused):
+        return refused[0], None
     try:
         info = os.stat(path)
     except OSError:
@@ -100,14 +120,18 @@ def read_site(root: Path, theme_static: list[Path], known: Mapping[str, Signatur
     files = SiteFiles()
     root_real = os.path.realpath(root)
     for folder in [*reversed(theme_static), root / "static"]:
-        for rel, path in _walk(folder, folder):
-            error, _ = _check_file(path, f"{folder.name}/{rel}")
+        home = root if folder == root / "static" else folder.parent  # the site, or the theme
+        shown = "static" if home == root else f"{_shown_theme(root, home)}/static"
+        for rel, path in _walk(folder, home, files.errors, shown):
+            error, _ = _check_file(path, f"{shown}/{rel}")
             if error is not None:
                 files.errors.append(error)
             else:
                 files.static[rel] = Path(path)
     known = known or {}
-    for rel, path in _walk(root / "content", root):
+    content = _walk(root / "content", root, files.errors, "content")
+    bundles = leaf_bundles(rel for rel, _ in content)
+    for rel, path in content:
         site_rel = f"content/{rel}"
         if rel.lower().endswith(MARKDOWN_SUFFIXES):
             if leave_unknown and site_rel not in known:
@@ -123,12 +147,44 @@ def read_site(root: Path, theme_static: list[Path], known: Mapping[str, Signatur
             elif read is not None:
                 files.errors.append(read)
         else:
-            error, _ = _check_file(path, site_rel, root_real)
+            error, _ = _check_file(path, site_rel)
             if error is not None:
                 files.errors.append(error)
+            elif (bundle := _bundle_of(rel, bundles)) is not None:
+                files.resources.setdefault(bundle, {})[rel] = Path(path)
             else:
                 files.static[rel] = Path(path)
     return files
+
+
+def leaf_bundles(content_rels: Iterable[str]) -> dict[str, str]:
+    """The leaf bundles among the files of content/: each folder holding an `index.md` (or
+    `.markdown`), relative to content/, mapped to that file's site path."""
+    found: dict[str, str] = {}
+    for rel in content_rels:
+        folder, _, name = rel.rpartition("/")
+        if folder and name.lower() in ("index.md", "index.markdown"):
+            found.setdefault(folder, f"content/{rel}")
+    return found
+
+
+def _bundle_of(rel: str, bundles: dict[str, str]) -> str | None:
+    """The source of the leaf bundle a file of content/ belongs to (the nearest folder above it
+    that is one), or None."""
+    folder = rel.rpartition("/")[0]
+    while folder:
+        if folder in bundles:
+            return bundles[folder]
+        folder = folder.rpartition("/")[0]
+    return None
+
+
+def _shown_theme(root: Path, theme: Path) -> str:
+    """A theme folder as messages name it: relative to the site, or `theme NAME` when packaged."""
+    try:
+        return theme.relative_to(root).as_posix()
+    except ValueError:
+        return f"theme {theme.name}"
 
 
 def read_source(root: Path, site_rel: str) -> Source | SiteError | None:
@@ -157,6 +213,11 @@ def _read_markdown(root: Path, site_rel: str, root_real: str, path: str,
         signature = None if info is None else (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
         if signature is not None and signature == known:
             return UNCHANGED, signature
+        if info is not None and info.st_size > MAX_POST_BYTES:
+            return SiteError(site_rel, f"is {info.st_size / 2**20:.1f} MiB; a post can be at most "
+                             f"{MAX_POST_BYTES // 2**20} MiB of text",
+                             "split it, or put what makes it large (embedded images, data) in files of "
+                             "their own beside it"), None
         with open(path, "rb") as handle:
             data = handle.read()
     except OSError as exc:

@@ -24,7 +24,8 @@ def placement(doc: Document) -> tuple:
     layout = doc.params.get("layout")
     return (doc.section, doc.type, doc.title, iso(doc.date), iso(doc.lastmod), iso(doc.expiry_date), doc.draft,
             doc.url, doc.slug, doc.aliases, doc.terms, doc.weight, doc.featured, doc.is_section_index,
-            layout if isinstance(layout, str) else None)
+            layout if isinstance(layout, str) else None, iso(doc.publish_date), doc.render, doc.listed,
+            doc.publish_resources, doc.cascade)
 
 
 def placement_digest(doc: Document) -> str:

@@ -153,10 +153,12 @@ def test_post_linking_out_of_the_site_is_refused(tmp_path: Path, previous_output
     secret.write_text("---\ntitle: SECRET-TITLE\ndate: 2020-01-01\n---\nSECRET-BODY\n")
     site = make_site(tmp_path, files={f"{POSTS}/fine.md": "---\ntitle: Fine\ndate: 2020-01-01\n---\nok\n"})
     os.symlink(secret, site / POSTS / "linked.md")
-    os.symlink(tmp_path, site / POSTS / "linked-folder")  # a folder link out is skipped, never followed
+    os.symlink(tmp_path, site / POSTS / "linked-folder")  # refused, never followed
     assert_fails(site, tmp_path, previous_output, [
-        "content/posts/linked.md: is a link to a file outside the site — copy the file into the site instead of "
-        "linking to it"])
+        f"content/posts/linked-folder: is a link to {tmp_path}, outside the site — copy what it links to into "
+        "the site instead of linking to it",
+        f"content/posts/linked.md: is a link to {secret}, outside the site — copy what it links to into the site "
+        "instead of linking to it"])
 
 
 def test_taxonomy_named_to_climb_out_cannot_write_outside(tmp_path: Path, previous_output: Path) -> None:
