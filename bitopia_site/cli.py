@@ -146,7 +146,8 @@ def _fail_one(err: SiteError) -> None:
 @click.option("-p", "--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
               help="Port to listen on (0: any free port).")
 @click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on; anything but 127.0.0.1 shows the preview to your network.")
+              help="Address to listen on; one beyond loopback (0.0.0.0, a LAN address) shows the preview, "
+                   "drafts included, to your network.")
 @click.option("--no-drafts", is_flag=True, help="Leave drafts out (they are shown by default).")
 @click.option("--no-future", is_flag=True, help="Leave posts dated in the future out (shown by default).")
 @click.option("--expired", is_flag=True, help="Include posts whose expiryDate has passed.")
@@ -185,7 +186,11 @@ def serve_command(site: Path, port: int, host: str, no_drafts: bool, no_future: 
         shown = "drafts and future posts shown" if not (no_drafts or no_future) else "as published" \
             if (no_drafts and no_future) else ("future posts shown" if no_drafts else "drafts shown")
         watching = "polling for changes" if server.watcher.polling else "watching for changes"
-        click.echo(f"Serving {site} at {server.url} ({shown}; {watching}). Press Ctrl+C to stop.")
+        if server.exposed:
+            hidden = "" if no_drafts and no_future else f" ({shown})"
+            log(f"warning: listening on {host}, beyond this machine: anyone who can reach it reads the preview"
+                f"{hidden}; use --host 127.0.0.1 to keep it to this machine", True)
+        click.echo(f"Serving {site} at {' and '.join(server.urls)} ({shown}; {watching}). Press Ctrl+C to stop.")
         if open_browser:
             webbrowser.open(server.url)
         while True:

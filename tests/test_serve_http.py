@@ -59,7 +59,8 @@ def serve(bundled_site: Path) -> Iterator:
 def raw_get(server: DevServer, target: str, method: str = "GET") -> tuple[int, dict[str, str], bytes]:
     """Send the request line exactly as written (no client-side normalising of `..`)."""
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
-        sock.sendall(f"{method} {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode("latin-1"))
+        sock.sendall(f"{method} {target} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nConnection: close\r\n\r\n"
+                     .encode("latin-1"))
         data = b""
         while chunk := sock.recv(65536):
             data += chunk

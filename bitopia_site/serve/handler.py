@@ -1,19 +1,27 @@
-"""The dev server's HTTP side: safe static serving of the serve folder, the error page, SSE."""
+"""The dev server's HTTP side: safe static serving of the serve folder, the error page, SSE.
+
+Only requests whose Host header names the server are answered (no DNS rebinding); idle and
+half-sent connections are closed after a few seconds; handler threads are capped.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import mimetypes
 import os
 import queue
+import re
 import shutil
 import socket
 import stat
 import sys
+import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 if TYPE_CHECKING:
     from bitopia_site.serve.server import DevServer
@@ -23,8 +31,14 @@ SCRIPT_PATH = "/__bitopia/livereload.js"
 BUILD_PLACEHOLDER = "__BITOPIA_BUILD__"
 SCRIPT_TAG = f'<script src="{SCRIPT_PATH}" data-build="{BUILD_PLACEHOLDER}" data-events="{EVENTS_PATH}"></script>'
 LIVERELOAD_JS = (Path(__file__).resolve().parent / "livereload.js").read_bytes()
-KEEPALIVE_SECONDS = 15.0
+KEEPALIVE_SECONDS = 15.0  # an SSE comment this often keeps an open page's stream alive through quiet hours
 BUILD_WAIT_SECONDS = 120.0
+IDLE_SECONDS = 5.0  # a connection that sends nothing for this long (idle or half a request) is closed
+MAX_HANDLERS = 64  # threads answering at once, event streams included; more connections get a 503
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+WILDCARDS = ("", "0.0.0.0", "::")
+_HOST = re.compile(r"(?:\[([0-9a-f:.%]+)\]|([^:\[\]/@\s]+))(?::[0-9]{1,5})?")
+PLAIN = "text/plain; charset=utf-8"
 TYPES = {
     ".html": "text/html; charset=utf-8", ".htm": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
     ".js": "text/javascript; charset=utf-8", ".json": "application/json", ".xml": "application/xml; charset=utf-8",
@@ -63,6 +77,20 @@ def request_parts(target: str) -> tuple[list[str], bool]:
     return [seg for seg in segments if seg], decoded.endswith("/")
 
 
+def host_name(header: str | None) -> str | None:
+    """The name a Host header gives, lower-cased, without port or brackets; None if malformed."""
+    match = _HOST.fullmatch((header or "").strip().lower())
+    return (match.group(1) or match.group(2)) if match else None
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    return getattr(ip, "ipv4_mapped", None) or ip
+
+
 def resolve(folder: Path, parts: list[str]) -> Path | None:
     """The file or folder below `folder` the parts name, if it exists and stays inside (symlinks too)."""
     candidate = folder.joinpath(*parts)
@@ -87,9 +115,21 @@ class Handler(BaseHTTPRequestHandler):
     server: "DevHTTPServer"
     server_version = "bitopia-serve"
     protocol_version = "HTTP/1.1"
+    timeout = IDLE_SECONDS  # the socket's: bounds each read of a request and each write of an answer
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the stdlib's name
         pass
+
+    def parse_request(self) -> bool:
+        """The stdlib's parsing, then a 403 for a Host that is not this server (DNS rebinding)."""
+        if not super().parse_request():
+            return False
+        name = host_name(self.headers.get("Host"))
+        if name is not None and self.server.answers_to(name, self.connection.getsockname()[0]):
+            return True
+        self._send_bytes(HTTPStatus.FORBIDDEN, b"403 forbidden: the Host header does not name this preview server\n",
+                         PLAIN, body=self.command != "HEAD", extra={"Connection": "close"})
+        return False
 
     def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
         self._answer(body=True)
@@ -99,7 +139,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _refuse_method(self) -> None:
         self._send_bytes(HTTPStatus.METHOD_NOT_ALLOWED, b"405 method not allowed: only GET and HEAD\n",
-                         "text/plain; charset=utf-8", body=True, extra={"Allow": "GET, HEAD"})
+                         PLAIN, body=True, extra={"Allow": "GET, HEAD", "Connection": "close"})  # its body is not read
 
     do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_TRACE = do_CONNECT = _refuse_method  # noqa: N815
 
@@ -109,7 +149,7 @@ class Handler(BaseHTTPRequestHandler):
             parts, slash = request_parts(self.path)
         except Refused as refused:
             self._send_bytes(refused.status, f"{refused.status.value} {refused.status.phrase}\n".encode(),
-                             "text/plain; charset=utf-8", body)
+                             PLAIN, body)
             return
         route = "/" + "/".join(parts)
         if route == SCRIPT_PATH:
@@ -124,8 +164,8 @@ class Handler(BaseHTTPRequestHandler):
         if found is not None and found.is_dir():
             if not slash and parts:
                 query = self.path[len(self.path.split("?", 1)[0]):]
-                self._send_bytes(HTTPStatus.MOVED_PERMANENTLY, b"", "text/plain", body,
-                                 extra={"Location": route + "/" + query})
+                location = quote(route + "/") + quote(query, safe="!$%&'()*+,/:;=?@~", encoding="latin-1")
+                self._send_bytes(HTTPStatus.MOVED_PERMANENTLY, b"", "text/plain", body, extra={"Location": location})
                 return
             found = resolve(dev.out, [*parts, "index.html"])
         if state.error_page is not None and (found is None or found.suffix in (".html", ".htm")):
@@ -136,7 +176,7 @@ class Handler(BaseHTTPRequestHandler):
             if missing is not None and missing.is_file():
                 self._send_html(HTTPStatus.NOT_FOUND, missing.read_bytes(), state.token, body)
             else:
-                self._send_bytes(HTTPStatus.NOT_FOUND, b"404 not found\n", "text/plain; charset=utf-8", body)
+                self._send_bytes(HTTPStatus.NOT_FOUND, b"404 not found\n", PLAIN, body)
             return
         self._send_file(found, state.token, body)
 
@@ -145,12 +185,12 @@ class Handler(BaseHTTPRequestHandler):
         try:
             handle = open(path, "rb")
         except OSError:
-            self._send_bytes(HTTPStatus.NOT_FOUND, b"404 not found\n", "text/plain; charset=utf-8", body)
+            self._send_bytes(HTTPStatus.NOT_FOUND, b"404 not found\n", PLAIN, body)
             return
         with handle:
             info = os.fstat(handle.fileno())
             if not stat.S_ISREG(info.st_mode):
-                self._send_bytes(HTTPStatus.NOT_FOUND, b"404 not found\n", "text/plain; charset=utf-8", body)
+                self._send_bytes(HTTPStatus.NOT_FOUND, b"404 not found\n", PLAIN, body)
                 return
             if ctype.startswith("text/html"):
                 self._send_html(HTTPStatus.OK, handle.read(), token, body)
@@ -222,16 +262,57 @@ class Handler(BaseHTTPRequestHandler):
 
 
 class DevHTTPServer(ThreadingHTTPServer):
-    """A threaded HTTP server that knows its DevServer; binds IPv6 hosts too."""
+    """A threaded HTTP server that knows its DevServer; binds IPv6 hosts too.
+
+    At most MAX_HANDLERS connections have a thread; one more is answered 503 and closed.
+    """
 
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = MAX_HANDLERS
 
     def __init__(self, address: tuple[str, int], dev: "DevServer") -> None:
         self.dev = dev
-        if ":" in address[0]:
+        host = address[0].strip("[]")
+        # The names a Host header may give; on every address, the machine's own name stands for it.
+        self.names = frozenset((*LOOPBACK_NAMES, (socket.gethostname() if host in WILDCARDS else host).lower()))
+        self.slots = threading.BoundedSemaphore(MAX_HANDLERS)
+        if ":" in host:
             self.address_family = socket.AF_INET6
-        super().__init__(address, Handler)
+        super().__init__((host, address[1]), Handler)
+
+    def answers_to(self, name: str, local: str) -> bool:
+        """True if a Host of `name` is this server: a name it was given, or the address the request reached."""
+        return name in self.names or ((ip := _address(name)) is not None and ip == _address(local))
+
+    def process_request(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
+        if not self.slots.acquire(blocking=False):
+            self._refuse_busy(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
+
+    def _refuse_busy(self, request: socket.socket) -> None:
+        """A short 503 without waiting for the request (the accept loop must not block)."""
+        body = b"503 service unavailable: too many open connections; try again\n"
+        try:
+            request.setblocking(False)
+            with contextlib.suppress(BlockingIOError):
+                request.recv(65536)  # what has come: closing then is less likely to reset the 503
+            request.send(b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: " + PLAIN.encode()
+                         + b"\r\nContent-Length: %d\r\nRetry-After: 1\r\nConnection: close\r\n\r\n" % len(body) + body)
+        except OSError:
+            pass
+        self.shutdown_request(request)
 
     def handle_error(self, request: object, client_address: object) -> None:
         """A browser that goes away mid-answer is normal; anything else is one line, not a traceback."""

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import secrets
 import shutil
+import socket
 import tempfile
 import threading
 import time
@@ -19,7 +21,7 @@ from bitopia_site.errors import BuildFailed, Report, SiteError
 from bitopia_site.incremental import LiveBuild
 from bitopia_site.model import OutputPage, Source
 from bitopia_site.serve.errorpage import render_error_page
-from bitopia_site.serve.handler import SCRIPT_TAG, DevHTTPServer
+from bitopia_site.serve.handler import SCRIPT_TAG, WILDCARDS, DevHTTPServer
 from bitopia_site.serve.live import BuildEvent, BuildGate, EventHub
 from bitopia_site.serve.watcher import (Changes, Debouncer, Kind, Signature, SiteLayout, SiteWatcher, signature,
                                         static_url)
@@ -95,9 +97,9 @@ class DevServer:
             self._release_folder()
             raise
         self.port = self.httpd.server_address[1]
-        shown_host = "127.0.0.1" if host in ("0.0.0.0", "") else host
-        shown_host = f"[{shown_host}]" if ":" in shown_host else shown_host
-        self.url = f"http://{shown_host}:{self.port}/"
+        self.urls = listen_urls(host, self.port)
+        self.url = self.urls[0]  # the one pages link to
+        self.exposed = not _is_loopback(self.httpd.server_address[0])
         # Requests wait while a build runs, so the serve folder can be updated file by file.
         self.options = replace(options, base_url=self.url, post_process=inject_livereload, in_place=True)
         self.live = LiveBuild(self.root, self.out, self.options)
@@ -280,6 +282,21 @@ class DevServer:
                 self.watcher.watch(folder)
             except OSError as exc:
                 self.log(f"warning: {folder}: cannot watch: {exc.strerror or exc}", True)
+
+
+def listen_urls(host: str, port: int) -> list[str]:
+    """The URLs a server listening on `host` is opened at: loopback first, then the machine's name
+    when it listens on every address."""
+    host = host.strip("[]")
+    names = [("::1" if ":" in host else "127.0.0.1"), socket.gethostname()] if host in WILDCARDS else [host]
+    return list(dict.fromkeys(f"http://{f'[{n}]' if ':' in n else n}:{port}/" for n in names))
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
 
 
 def page_url(root: Path, rel: str) -> str | None:
