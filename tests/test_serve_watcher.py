@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -227,5 +228,52 @@ def test_a_repeated_event_for_an_unchanged_file_costs_no_build(bundled_site: Pat
         assert server.builds == 2 and not server.gate.busy
         post.write_text(post.read_text().replace("One more line.", "One more line!"))
         assert wait_for(lambda: server.builds == 3)
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize(("folder", "rel", "poll"), [
+    ("content", "content/posts/a.md", False), ("static", "static/css/a.css", False),
+    ("themes", "themes/t/templates/base.html", False), ("templates", "templates/post.html", True),
+], ids=["content", "static", "themes", "templates-polling"])
+def test_a_folder_deleted_and_made_again_is_watched_again(tmp_path: Path, folder: str, rel: str, poll: bool) -> None:
+    (tmp_path / rel).parent.mkdir(parents=True)
+    calls: list[Changes] = []
+    debouncer = Debouncer(calls.append, quiet=0.05)
+    watcher = SiteWatcher(SiteLayout(tmp_path), debouncer, poll=poll, poll_interval=0.1)
+    watcher.start()
+    seen = lambda name: any(name in changes.paths for changes in calls)  # noqa: E731
+    try:
+        shutil.rmtree(tmp_path / folder)
+        assert wait_for(lambda: seen(folder), 5)
+        calls.clear()
+        (tmp_path / folder).mkdir()
+        assert wait_for(lambda: seen(folder), 5)
+        time.sleep(0.3)
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("x")
+        assert wait_for(lambda: seen(rel), 5), calls
+    finally:
+        watcher.stop()
+        debouncer.stop()
+
+
+def test_templates_deleted_and_made_again_are_watched_again(bundled_site: Path) -> None:
+    templates = bundled_site / "templates"
+    templates.mkdir()
+    page = "<!DOCTYPE html>\n<html><body>\n<h1>{} {{{{ page.title }}}}</h1>\n</body></html>\n"
+    (templates / "post.html").write_text(page.format("A"))
+    server = DevServer(bundled_site, port=0).start()
+    built = server.out / "2014/08/06/the-live-deployment-stories-from-bitopia/index.html"
+    try:
+        assert "<h1>A The Live" in built.read_text()
+        shutil.rmtree(templates)
+        assert wait_for(lambda: server.builds == 2)
+        assert "<h1>A The Live" not in built.read_text()
+        templates.mkdir()
+        assert wait_for(lambda: server.builds == 3)
+        (templates / "post.html").write_text(page.format("B"))
+        assert wait_for(lambda: server.builds == 4, 5)
+        assert "<h1>B The Live" in built.read_text()
     finally:
         server.close()

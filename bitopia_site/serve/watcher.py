@@ -20,7 +20,7 @@ from typing import Callable
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler, FileSystemMovedEvent
 from watchdog.observers import Observer
-from watchdog.observers.api import BaseObserver
+from watchdog.observers.api import BaseObserver, ObservedWatch
 from watchdog.observers.polling import PollingObserver
 
 from bitopia_site.config import HUGO_CONFIGS
@@ -271,7 +271,7 @@ class SiteWatcher:
         self.poll_interval = poll_interval
         self.polling = poll
         self._handler = _Handler(self)
-        self._watched: set[Path] = set()
+        self._watched: dict[Path, ObservedWatch] = {}
         self._lock = threading.Lock()
         self.observer: BaseObserver = self._make_observer()
 
@@ -313,13 +313,17 @@ class SiteWatcher:
         for folder in self.folders():
             self.watch(folder)
 
-    def watch(self, folder: Path) -> None:
-        """Watch one more folder, recursively (once)."""
+    def watch(self, folder: Path, again: bool = False) -> None:
+        """Watch one more folder, recursively, once; `again` renews the watch of a folder made anew
+        (a watch ends with the folder it watched)."""
         with self._lock:
-            if folder in self._watched:
-                return
-            self._watched.add(folder)
-        self.observer.schedule(self._handler, str(folder), recursive=True)
+            old = self._watched.get(folder)
+            if old is not None:
+                if not again:
+                    return
+                del self._watched[folder]
+                self.observer.unschedule(old)
+            self._watched[folder] = self.observer.schedule(self._handler, str(folder), recursive=True)
 
     def dispatch(self, event: FileSystemEvent) -> None:
         if event.is_directory and event.event_type in ("created", "moved"):
@@ -327,7 +331,7 @@ class SiteWatcher:
             rel = self.layout.relative(target)
             if rel in WATCHED_FOLDERS and Path(target).is_dir():
                 try:
-                    self.watch(Path(target))
+                    self.watch(Path(target), again=True)
                 except OSError:
                     pass  # the burst still triggers a rebuild, which reads the folder anyway
         for rel, kind in changes_from_event(event, self.layout):
