@@ -226,14 +226,14 @@ def _split_json(text: str, path: str) -> tuple[dict[str, Any], str, int]:
         json.dumps(data, ensure_ascii=False).encode("utf-8")
     except json.JSONDecodeError as exc:
         raise SiteError(path, f"invalid JSON front matter: {exc.msg}", "check commas and quotes", exc.lineno) from None
-    except ValueError as exc:  # a number too long to convert
-        raise SiteError(path, f"invalid JSON front matter: {_number_problem(exc)}",
-                        "write a number of fewer digits, or quote it as text", 1) from None
     except RecursionError:
         raise SiteError(path, "invalid JSON front matter: nested too deeply", "flatten the nested lists", 1) from None
     except UnicodeEncodeError:
         raise SiteError(path, "invalid JSON front matter: a \\u escape names half a character (a lone surrogate)",
                         "write the character itself, or both halves of its \\u escape", 1) from None
+    except ValueError as exc:  # a number too long to convert
+        raise SiteError(path, f"invalid JSON front matter: {_number_problem(exc)}",
+                        "write a number of fewer digits, or quote it as text", 1) from None
     body = text[end:].lstrip("\r\n")
     return _mapping(data, path), body, text.count("\n", 0, len(text) - len(body)) + 1
 
