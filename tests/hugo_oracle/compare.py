@@ -350,6 +350,9 @@ def body_reason(hugo_html: str, our_html: str, hugo: list, ours: list) -> tuple[
         return ("code block: text differs" if a[1].text != b[1].text else "code block: line numbers differ"), detail
     if a[0] == b[0] == "<" and a[1] == b[1]:
         names = sorted({k for k, _ in set(a[2]) ^ set(b[2])})
+        ours_attrs, hugo_attrs = dict(b[2]), dict(a[2])
+        detail = "; ".join(f"{k}: {_text_detail(hugo_attrs.get(k, '(none)'), ours_attrs.get(k, '(none)'))}"
+                           for k in names)
         if a[1] in ("h1", "h2", "h3", "h4", "h5", "h6") and names == ["id"]:
             return "body: heading id differs", detail
         return f"body: attribute {', '.join(names)} of <{a[1]}> differs", detail
