@@ -11,7 +11,7 @@ from importlib import metadata
 
 # library -> (lowest version covered, first version not covered)
 RANGES: dict[str, tuple[str, str]] = {
-    "jinja2": ("3.1.2", "3.2"),  # codegen.RunCodeGenerator, render._Environment, _Template, _Context
+    "jinja2": ("3.1.2", "3.2"),  # codegen.RunCodeGenerator, render._Environment, _Template
     "markupsafe": ("2.1", "3.1"),  # codegen.escape_text: markupsafe._escape_inner
     "cmarkgfm": ("2024.1", "2026"),  # cmark.to_html: cmarkgfm._cmark
 }

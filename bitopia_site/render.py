@@ -116,6 +116,8 @@ def _json_default(value: Any) -> str:
 
 
 _DICT_ATTRIBUTES = frozenset(dir(dict))
+# Jinja's own objects whose public attributes are plain values: a loop, an imported template.
+_PLAIN_OBJECTS = frozenset({jinja2.runtime.LoopContext, jinja2.environment.TemplateModule})
 _MISSING = object()
 
 
@@ -126,20 +128,6 @@ class _Template(jinja2.Template):
     def _from_namespace(cls, environment: jinja2.Environment, namespace: Any, globals: Any) -> jinja2.Template:
         namespace[codegen.ESCAPE_TEXT] = codegen.escape_text
         return super()._from_namespace(environment, namespace, globals)
-
-
-class _Context(jinja2.runtime.Context):
-    """Jinja's template context, calling this environment's own functions (`url_for`, `once`...)
-    straight away: Jinja looks for a pass_context mark on every call, 0.8 us each, some 300,000
-    times in a build of 10,000 posts. They have no such mark."""
-
-    def call(__self, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 - Jinja's own names
-        if id(__obj) in __self.environment.plain_calls:  # type: ignore[attr-defined]
-            if kwargs:  # the loop and block variables Jinja passes for a function that takes a context
-                kwargs.pop("_block_vars", None)
-                kwargs.pop("_loop_vars", None)
-            return __obj(*args, **kwargs)
-        return super().call(__obj, *args, **kwargs)
 
 
 class _FolderLoader(jinja2.FileSystemLoader):
@@ -162,14 +150,13 @@ class _FolderLoader(jinja2.FileSystemLoader):
 class _Environment(SandboxedEnvironment):
     """Jinja's environment, made quicker where a page passes many times: loading a template (each
     include), copying the templates' globals into a context, reading `view.field` on the plain
-    dicts of views.py, calling our own functions (_Context), and printing (codegen: each run of
+    dicts of views.py, calling our own functions (`call`), and printing (codegen: each run of
     output yielded at once, a str escaped inline). Every template sees what it would have seen,
     and prints what it would have printed."""
 
     template_class = _Template
-    context_class = _Context
     code_generator_class = codegen.RunCodeGenerator
-    plain_calls: frozenset[int] = frozenset()  # ids of the functions _Context calls straight away
+    plain_calls: frozenset[int] = frozenset()  # ids of the functions `call` calls straight away
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -191,12 +178,30 @@ class _Environment(SandboxedEnvironment):
         before a template is loaded, so a copy sees all of them."""
         return {**self.globals, **(d or {})}
 
+    def call(__self, __context: jinja2.runtime.Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+        """The sandbox's call, calling this environment's own functions (`url_for`, `once`...)
+        straight away: the sandbox's check and Jinja's look for a pass_context mark cost about
+        1.5 us a call, some 300,000 times in a build of 10,000 posts, and ours are safe, unmarked."""
+        if id(__obj) in __self.plain_calls:
+            if kwargs:  # the loop and block variables Jinja passes for a function that takes a context
+                kwargs.pop("_block_vars", None)
+                kwargs.pop("_loop_vars", None)
+            return __obj(*args, **kwargs)
+        return super().call(__context, __obj, *args, **kwargs)
+
     def getattr(self, obj: Any, attribute: str) -> Any:
         """`obj.attribute`, straight from the dict for a view: Jinja's own lookup tries the attribute
         first and only then the key, raising and catching an AttributeError for each of the ~75
-        lookups a page makes. Dict methods (`d.items`) resolve as in Jinja."""
-        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+        lookups a page makes. Dict methods (`d.items`) resolve as in Jinja. A public attribute of
+        a loop or an imported template (`loop.first`, `settings.date_format`) is a value the
+        sandbox would let through: it is read without the sandbox's checks."""
+        kind = type(obj)
+        if kind is dict and attribute not in _DICT_ATTRIBUTES:
             value = obj.get(attribute, _MISSING)
+            if value is not _MISSING:
+                return value
+        elif kind in _PLAIN_OBJECTS and not attribute.startswith("_"):
+            value = getattr(obj, attribute, _MISSING)
             if value is not _MISSING:
                 return value
         return super().getattr(obj, attribute)
