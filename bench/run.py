@@ -37,7 +37,6 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_BENCH = REPO.parent / "shared" / "bench"
@@ -169,6 +168,33 @@ def run_timed(cmd: list[str], cwd: Path, log: Path, *, env: dict[str, str] | Non
     return Sample(wall, cpu, rss, tree)
 
 
+def _naming(folder: Path) -> list[int]:
+    """Processes other than this one whose command line names `folder` or a path below it."""
+    name = os.fsencode(folder)
+    found = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            try:
+                with open(f"/proc/{entry.name}/cmdline", "rb") as handle:
+                    args = handle.read().split(b"\0")
+            except OSError:
+                continue
+            if any(arg == name or arg.startswith(name + b"/") for arg in args):
+                found.append(int(entry.name))
+    return found
+
+
+def wait_for_leftovers(folder: Path) -> float:
+    """Wait until no process names the run folder `folder` (a tool's work left running after the command
+    exited: a detached helper); the seconds waited, 0.0 when there was none."""
+    started = time.perf_counter()
+    waited = 0.0
+    while _naming(folder):
+        time.sleep(0.01)
+        waited = time.perf_counter() - started
+    return waited
+
+
 def remove(*paths: Path) -> None:
     for path in paths:
         if path.is_dir() and not path.is_symlink():
@@ -251,7 +277,6 @@ class Tool:
     output: Path
     cold_remove: list[Path]
     env: dict[str, str] | None = None
-    settle: Callable[[], None] | None = None  # waits for work the tool left running (untimed)
 
 
 def bitopia_tool(workdir: Path, posts: int, corpus: Path, jobs: int, prefix: list[str]) -> Tool:
@@ -261,10 +286,8 @@ def bitopia_tool(workdir: Path, posts: int, corpus: Path, jobs: int, prefix: lis
     site = fresh_copy(base / "site", [corpus / "content", corpus / "static", PEERS / "hugo" / "hugo.toml"])
     out = base / "out"
     cmd = [*prefix, sys.executable, "-m", "bitopia_site", "build", "-s", str(site), "-o", str(out), "-j", str(jobs)]
-    # `.out.staging`, `.out.old`, `.out.trash-*`: the writer's siblings of the output folder.
-    # A build returns before its spare tree is linked: wait for that, so the next tool's run is not slowed.
-    from bitopia_site.cache import settle
-    return Tool("bitopia", base, cmd, out, [out, site / ".bitopia-cache"], settle=lambda: settle(site, out))
+    # `.out.staging`, `.out.spare`, `.out.old`, `.out.trash-*`: the writer's siblings of the output folder.
+    return Tool("bitopia", base, cmd, out, [out, site / ".bitopia-cache"])
 
 
 def hugo_tool(workdir: Path, posts: int, corpus: Path, prefix: list[str]) -> Tool:
@@ -406,8 +429,11 @@ def bench_size(args: argparse.Namespace, posts: int, prefix: list[str]) -> SizeR
             # which costs a tool time in proportion to its memory (at 100k posts, about 4 s a build).
             sample = run_timed(tool.cmd, tool.cwd, log, env=tool.env,
                                interval=args.sample_interval if round_no == 0 else 0)
-            if tool.settle:
-                tool.settle()
+            left = wait_for_leftovers(tool.cwd)  # work the command left running is the command's work
+            if left:
+                sample.wall += left
+                result.warnings.append(f"round {round_no}: {tool.name} {case} left processes running for "
+                                       f"{left:.2f} s after it exited (counted in its wall time)")
             if tool.name == "bitopia":
                 sample.note, rendered = bitopia_note(log)
                 if case == "no-change" and rendered:
