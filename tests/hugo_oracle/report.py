@@ -139,7 +139,7 @@ def reasons_table(reports: list[BlogReport], limit: int | None = None) -> str:
         for d in rep.differences:
             counts[d.reason] += 1
             where[d.reason][rep.name] += 1
-            example.setdefault(d.reason, f"{rep.name} {d.url}" + (f": {d.detail}" if d.detail else ""))
+            example.setdefault(d.reason, f"{rep.name} {d.url}")  # no excerpt: the corpus's text stays out of the repo
         for cls, n in rep.error_classes.items():
             reason = f"bitopia error: {cls}"
             counts[reason] += n
@@ -184,8 +184,6 @@ def differences_markdown(reports: list[BlogReport], hugo_version: str) -> str:
             groups[d.reason].append(d)
         for reason, items in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
             out += [f"### {reason} ({len(items)})", ""]
-            if any(d.detail for d in items):
-                out += [_table(["URL", "detail"], [[d.url, d.detail] for d in items]), ""]
-            else:
-                out += [", ".join(f"`{d.url}`" for d in items), ""]
+            # URLs only: the excerpts (`compare` prints them) would copy the blogs' text into the repo
+            out += [", ".join(f"`{d.url}`" for d in items), ""]
     return "\n".join(out).rstrip() + "\n"
