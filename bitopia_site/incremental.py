@@ -19,7 +19,8 @@ from bitopia_site.cache import Cache, record_key
 from bitopia_site.errors import BuildFailed, Report, SiteError
 from bitopia_site.model import Document
 from bitopia_site.patch import reparse
-from bitopia_site.publication import apply_cascades
+from bitopia_site.publication import Visibility, apply_cascades
+from bitopia_site.refs import resolve_one
 from bitopia_site.sources import MARKDOWN_SUFFIXES
 from bitopia_site.views import placement
 from bitopia_site.writer import SiteWriter, WriteStats, output_id
@@ -130,6 +131,12 @@ class LiveBuild:
         givers = [doc for doc in site.documents.values() if doc.is_section_index and doc.cascade]
         new = apply_cascades([*givers, found[0].document])[-1]
         if placement(new) != placement(old):
+            return None
+        options = self.options
+        now = options.now or datetime.now(timezone.utc)
+        visibility = Visibility(now, options.drafts, options.future, options.expired)
+        new = resolve_one(new, site.documents.values(), visibility.shows, site.config.base_url)
+        if new is None:  # a `ref` to no page: a whole build reports it
             return None
         return new, list(found[0].warnings)
 

@@ -10,6 +10,7 @@ import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Callable
 
 from cmarkgfm.cmark import Options
 from pygments import highlight as pygments_highlight
@@ -60,15 +61,21 @@ def to_html(text: str) -> str:
     return body
 
 
-def render(text: str, summary_words: int = 70, summary: str | None = None) -> RenderedMarkdown:
-    """Render a Markdown body; `summary` from front matter wins over the text's own."""
+def render(text: str, summary_words: int = 70, summary: str | None = None,
+           fill: Callable[[str], str] | None = None) -> RenderedMarkdown:
+    """Render a Markdown body; `summary` from front matter wins over the text's own. `fill` puts
+    the HTML of shortcodes back in place of their placeholders (shortcodes.Expanded.fill)."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     body, toc = _heading_ids(to_html(text))
+    if fill is not None:
+        body = fill(body)
     word_count = len(plain_text(body).split())
     if summary is not None:
         summary_html, excerpt = _inline(to_html(summary)), True
     elif MORE in text:
         summary_html, excerpt = to_html(text.split(MORE, 1)[0]).strip(), True
+        if fill is not None:
+            summary_html = fill(summary_html)
     else:
         summary_html, excerpt = _first_paragraphs(body, summary_words, word_count)
     return RenderedMarkdown(body, summary_html, excerpt, toc, word_count)
