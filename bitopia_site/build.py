@@ -21,8 +21,6 @@ from bitopia_site.model import Document, OutputPage, SiteIndex, Source
 from bitopia_site.plan import add_sitemap, check_collisions, plan_documents, plan_lists
 from bitopia_site.publication import Visibility, apply_cascades
 from bitopia_site.render import Fragments, Renderer, make_environment
-from bitopia_site.refs import resolve as resolve_refs
-from bitopia_site.shortcode_templates import merge_unknown, site_shortcodes
 from bitopia_site.sources import InputState, SiteFiles, input_state, read_markdown, read_site
 from bitopia_site.theme import PACKAGED_THEMES, Theme, load_theme
 from bitopia_site.views import Views, placement_digest
@@ -107,8 +105,7 @@ def load_site(root: Path, options: BuildOptions, report: Report) -> tuple[SiteCo
 
 def content_settings(config: SiteConfig) -> ContentSettings:
     return ContentSettings(config.timezone, config.taxonomies, tuple(sorted(config.permalinks.items())),
-                           config.summary_words,
-                           shortcodes=site_shortcodes(config))
+                           config.summary_words, config.hugo, config.lower_paths)
 
 
 @parallel.no_cycle_collection()
@@ -130,23 +127,23 @@ def render_site(root: Path, options: BuildOptions, reuse: Reuse | None = None,
     settings = content_settings(config)
     cache = Cache(config.root, report, options.cache)
     parsed_cache = DocumentCache(cache if options.cache else None, settings.key())
-    files = read_site(config.root, list(theme.static_dirs), parsed_cache.signatures(), leave_unknown=True)
+    files = read_site(config.root, list(theme.static_dirs), parsed_cache.signatures(), leave_unknown=True,
+                      ignore=config.ignore_files)
     for err in files.errors:
         report.error(err)
     if output is not None and not files.errors:
         output.copy_static_early(files.static)
+    visibility = Visibility(now, options.drafts, options.future, options.expired)
     documents = parse_all(config.root, files, settings, report, jobs, parsed_cache,
-                          _stage(options, "reading posts", len(files.sources) + len(files.unread)))
+                          _stage(options, "reading posts", len(files.sources) + len(files.unread)), visibility)
     files.sources.clear()  # their text is in the documents now; render workers need not inherit it
     documents = apply_cascades(documents)
-    visibility = Visibility(now, options.drafts, options.future, options.expired)
-    documents = resolve_refs(documents, visibility.shows, config.base_url, report.errors)
     index = build_index(documents, visibility, config.taxonomies, config.main_sections)
     add_resources(files, documents, visibility)
     check_featured(index.documents, files.static, report)
     views = Views(index, now, config.base_path)
     failed = report.failed(options.strict)
-    lists = plan_lists(index, views, config.paginate, config.feed_limit)
+    lists = plan_lists(index, views, config.paginate, config.feed_limit, static=files.static)
     site_globals = template_globals(config, theme.params, index, views, now, files.static)
     made = fingerprinter(views, config, theme, site_globals, files.static, options)
     env = make_environment(config, theme, site_globals, cache.folder / "templates" if options.cache else None)
@@ -154,7 +151,7 @@ def render_site(root: Path, options: BuildOptions, reuse: Reuse | None = None,
     planned: list[OutputPage] = []
 
     def plan_the_rest() -> None:
-        planned.extend(add_sitemap(plan_documents(index, views) + lists))
+        planned.extend(add_sitemap(plan_documents(index, views, layouts_optional=config.hugo) + lists))
         for err in check_collisions(planned, files.static):
             report.error(err)
 
@@ -344,9 +341,11 @@ def add_resources(files: SiteFiles, documents: list[Document], visibility: Visib
 
 
 def parse_all(root: Path, files: SiteFiles, settings: ContentSettings, report: Report, jobs: int,
-              cache: DocumentCache, progress: Callable[[int], None] | None = None) -> list[Document]:
+              cache: DocumentCache, progress: Callable[[int], None] | None = None,
+              visibility: Visibility | None = None) -> list[Document]:
     """Every Markdown file's document, in path order: unchanged ones from the cache, the rest
-    parsed in parallel (the files not read yet are read there); problems go to the report."""
+    parsed in parallel (the files not read yet are read there); problems go to the report, but
+    for a file the build leaves out (a draft, say: `visibility`), as Hugo does."""
     results: dict[str, Parsed] = {}
     for path in files.unchanged:
         cached = cache.get(path, None)
@@ -375,16 +374,14 @@ def parse_all(root: Path, files: SiteFiles, settings: ContentSettings, report: R
             cache.put(path, digest, read, signature)
     cache.keep_only(set(results))  # saved by the caller, when it has a moment
     documents = []
-    warnings: list[SiteError] = []
     for path in sorted(results):
         parsed = results[path]
-        for err in parsed.errors:
+        for err in parsed.errors if visibility is None or visibility.judges(parsed.status) else ():
             report.error(err)
-        warnings += parsed.warnings
+        for warning in parsed.warnings:
+            report.warn(warning)
         if parsed.document is not None:
             documents.append(parsed.document)
-    for warning in merge_unknown(warnings):  # one for each shortcode that cannot run, naming its files
-        report.warn(warning)
     return documents
 
 

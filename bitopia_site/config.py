@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +14,8 @@ import yaml
 
 from bitopia_site.errors import Report, SiteError
 
-HUGO_CONFIGS = ("hugo.toml", "hugo.yaml", "hugo.yml", "config.toml", "config.yaml", "config.yml")
+HUGO_CONFIGS = ("hugo.toml", "hugo.yaml", "hugo.yml", "hugo.json", "config.toml", "config.yaml", "config.yml",
+                "config.json")
 
 DEFAULT_PERMALINKS = {"post": "/:year/:month/:day/:slug/", "page": "/:slug/"}
 
@@ -47,7 +50,9 @@ class SiteConfig:
     publish: str = ""
     copyright: str = ""
     source_file: str = ""
-    hugo: bool = False
+    hugo: bool = False  # read from a Hugo config: Hugo's URLs and rules (DESIGN.md §1b)
+    lower_paths: bool = True  # Hugo's disablePathToLower turns this off
+    ignore_files: tuple[str, ...] = ()  # Hugo's ignoreFiles: regular expressions over content paths
 
     @property
     def tz(self) -> ZoneInfo:
@@ -78,12 +83,56 @@ def load_config(root: Path, report: Report) -> SiteConfig:
     if site_yaml.is_file():
         data = _read_yaml(site_yaml)
         return _from_site_yaml(root, data, site_yaml, report)
+    found = _read_hugo_config(root)
+    if found is not None:
+        return _from_hugo(root, *found, report)
+    return _checked(SiteConfig(root=root), root / "site.yaml")
+
+
+def _read_hugo_config(root: Path) -> tuple[dict[str, Any], Path] | None:
+    """A Hugo site's config and the file named in messages: `hugo.toml` (or .yaml, .json, or the
+    older `config.*`) at the root, merged over `config/_default/`, where each other file holds
+    the top-level key it is named after (`params.toml` -> params, `menus.en.toml` -> menus)."""
+    data: dict[str, Any] = {}
+    shown: Path | None = None
+    folder = root / "config" / "_default"
+    if folder.is_dir():
+        for path in sorted(folder.iterdir()):
+            if path.suffix not in (".toml", ".yaml", ".yml", ".json") or not path.is_file():
+                continue
+            values = _read_any(path)
+            key = path.name.split(".")[0].lower()
+            if key in ("hugo", "config"):
+                data.update({k.lower(): v for k, v in values.items()})
+                shown = path.relative_to(root)
+            else:
+                data[key] = _merged(data.get(key), values)
+        shown = shown or (folder.relative_to(root) if data else None)
     for name in HUGO_CONFIGS:
         path = root / name
         if path.is_file():
-            data = _read_toml(path) if path.suffix == ".toml" else _read_yaml(path)
-            return _from_hugo(root, data, path, report)
-    return _checked(SiteConfig(root=root), root / "site.yaml")
+            data.update({k.lower(): v for k, v in _read_any(path).items()})
+            shown = Path(name)
+            break
+    return (data, root / shown) if shown is not None else None
+
+
+def _read_any(path: Path) -> dict[str, Any]:
+    if path.suffix == ".toml":
+        return _read_toml(path)
+    if path.suffix == ".json":
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise SiteError(path.name, f"invalid JSON: {exc}", "fix the syntax of the config file") from None
+        if not isinstance(data, dict):
+            raise SiteError(path.name, "the config must be a mapping of keys to values", "write an object")
+        return data
+    return _read_yaml(path)
+
+
+def _merged(old: Any, new: Any) -> Any:
+    return {**old, **new} if isinstance(old, dict) and isinstance(new, dict) else new
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -134,27 +183,38 @@ def _from_hugo(root: Path, raw: dict[str, Any], path: Path, report: Report) -> S
     data = {k.lower(): v for k, v in raw.items()}
     params = {k: v for k, v in (data.get("params") or {}).items()}
     lower_params = {k.lower(): v for k, v in params.items()}
-    values: dict[str, Any] = {"hugo": True, "source_file": path.name, "params": params}
+    values: dict[str, Any] = {"hugo": True, "source_file": path.relative_to(root).as_posix(), "params": params}
     if "baseurl" in data:
         values["base_url"] = str(data["baseurl"]).rstrip("/") + "/"
     if "title" in data:
         values["title"] = str(data["title"])
-    pager = (data.get("pagination") or {}).get("pagerSize") or data.get("paginate")
+    pagination = {str(k).lower(): v for k, v in (data.get("pagination") or {}).items()}
+    pager = pagination.get("pagersize") or data.get("paginate")
     if pager:
         values["paginate"] = int(pager)
+    if data.get("summarylength") is not None:
+        values["summary_words"] = int(data["summarylength"])
+    if data.get("disablepathtolower"):
+        values["lower_paths"] = False
+    ignore = data.get("ignorefiles") or []
+    values["ignore_files"] = tuple(str(pattern) for pattern in (ignore if isinstance(ignore, list) else [ignore]))
+    for pattern in values["ignore_files"]:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise SiteError(path.name, f"ignoreFiles pattern `{pattern}` is not a regular expression: {exc}",
+                            "fix the pattern") from None
     if "languagecode" in data:
         values["language"] = str(data["languagecode"]).split("-")[0]
     elif "defaultcontentlanguage" in data:
         values["language"] = str(data["defaultcontentlanguage"])
     if "timezone" in data:
         values["timezone"] = str(data["timezone"])
-    if "taxonomies" in data:
+    if isinstance(data.get("taxonomies"), dict):  # Hugo's default otherwise; the legacy `indexes` it ignores
         values["taxonomies"] = tuple(str(v) for v in data["taxonomies"].values())
     else:
-        values["taxonomies"] = ("categories", "tags", "series")
-    if "permalinks" in data:
-        patterns = {str(k): _hugo_pattern(str(v)) for k, v in data["permalinks"].items()}
-        values["permalinks"] = {**DEFAULT_PERMALINKS, **patterns}
+        values["taxonomies"] = ("tags", "categories")
+    values["permalinks"] = _hugo_permalinks(data.get("permalinks"))
     if "mainsections" in lower_params:
         values["main_sections"] = tuple(str(s) for s in lower_params["mainsections"])
     meta = {k.lower(): v for k, v in (lower_params.get("meta") or {}).items()}
@@ -175,6 +235,18 @@ def _from_hugo(root: Path, raw: dict[str, Any], path: Path, report: Report) -> S
         report.warn(SiteError("layouts/", "Hugo layouts are Go templates and are ignored",
                               "put Jinja2 overrides in templates/"))
     return _checked(SiteConfig(root=root, **values), path)
+
+
+def _hugo_permalinks(given: Any) -> dict[str, str]:
+    """The permalink patterns of a Hugo config, by section: `posts = "/:year/:slug/"`, or in the
+    newer form under `page:` (the patterns for `section:`, `term:` and `taxonomy:` pages are
+    not used: those pages keep their paths). No default: a page's URL is then its content path."""
+    if not isinstance(given, dict):
+        return {}
+    patterns = {str(k): v for k, v in given.items() if not isinstance(v, dict)}
+    page = next((v for k, v in given.items() if str(k).lower() == "page" and isinstance(v, dict)), {})
+    patterns.update({str(k): v for k, v in page.items()})
+    return {section: _hugo_pattern(str(pattern)) for section, pattern in patterns.items()}
 
 
 def _hugo_pattern(pattern: str) -> str:

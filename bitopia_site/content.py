@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup
 
 from bitopia_site import frontmatter, markup, publication, urls
-from bitopia_site import shortcode_builtins, shortcodes
 from bitopia_site.body import Body
 from bitopia_site.errors import SiteError
 from bitopia_site.model import Document, Featured, Source, quick_pickle
@@ -45,7 +44,8 @@ class ContentSettings:
     taxonomies: tuple[str, ...]
     permalinks: tuple[tuple[str, str], ...]
     summary_words: int
-    shortcodes: shortcodes.ShortcodeSet = shortcodes.NO_SHORTCODES  # the site's own; its repr is a digest
+    hugo: bool = False  # a Hugo site: Hugo's URLs, and a missing title or front matter only warned about
+    lower_paths: bool = True  # Hugo's URLs lower-cased (not with disablePathToLower)
 
     def key(self) -> str:
         return repr(self) + markup.SETTINGS
@@ -59,6 +59,9 @@ class Parsed:
     document: Document | None
     errors: tuple[SiteError, ...] = ()
     warnings: tuple[SiteError, ...] = ()
+    # For a file with errors, what its front matter says of its publication (draft, publish date,
+    # expiry date): a build that leaves it out does not judge it (publication.Visibility.judges).
+    status: tuple[bool, datetime | None, datetime | None] | None = None
 
 
 def parse(source: Source, settings: ContentSettings) -> Parsed:
@@ -74,7 +77,7 @@ def parse(source: Source, settings: ContentSettings) -> Parsed:
 
 def _parse(source: Source, settings: ContentSettings) -> Parsed:
     path = source.path
-    meta, body, _ = frontmatter.split(source.text, path)
+    meta, body, _ = frontmatter.split(source.text, path, required=not settings.hugo)
     fm_text = source.text
     keys = {k.lower(): k for k in meta}
     get = lambda key, default=None: meta.get(keys.get(key, key), default)  # noqa: E731
@@ -83,14 +86,17 @@ def _parse(source: Source, settings: ContentSettings) -> Parsed:
     tz = ZoneInfo(settings.timezone)
     rel = PurePosixPath(path).relative_to("content")
     is_section_index = rel.stem == "_index"
-    section = rel.parts[0] if len(rel.parts) > 1 else ""
+    leaf_at_top = rel.stem == "index" and len(rel.parts) == 2  # content/about/index.md: a page, not a section
+    section = rel.parts[0] if len(rel.parts) > 1 and not leaf_at_top else ""
 
     def fail(key: str, message: str, hint: str) -> None:
         errors.append(SiteError(path, message, hint, frontmatter.key_line(fm_text, key)))
 
     title = get("title")
     if title is None or (isinstance(title, str) and not title.strip()):
-        if not is_section_index:
+        if settings.hugo and not is_section_index:  # Hugo builds it, titled by nothing
+            warnings.append(SiteError(path, "has no title", "add `title: Your title` to the front matter"))
+        elif not is_section_index:
             fail("title", "has no title", "add `title: Your title` to the front matter")
         title = section.replace("-", " ").title() if is_section_index else ""
     elif isinstance(title, (dict, list)):
@@ -114,7 +120,8 @@ def _parse(source: Source, settings: ContentSettings) -> Parsed:
     if is_section_index:
         doc_type = "section"
     filename = rel.parent.name if rel.stem == "index" else rel.stem
-    slug = str(get("slug") or "") and urls.urlize(str(get("slug")))
+    given_slug = str(get("slug") or "")
+    slug = given_slug and urls.urlize(given_slug)
     slug = slug or urls.slug_from_filename(filename) or "untitled"
 
     terms: list[tuple[str, tuple[str, ...]]] = []
@@ -135,13 +142,16 @@ def _parse(source: Source, settings: ContentSettings) -> Parsed:
                      "use a shorter term, and plain words for the taxonomies in site.yaml")
         if names:
             terms.append((taxonomy, names))
-    for key in sorted(keys.keys() & TAXONOMY_LIKE - set(settings.taxonomies)):
+    for key in sorted(keys.keys() & TAXONOMY_LIKE - set(settings.taxonomies) if not settings.hugo else ()):
         fail(key, f"`{keys[key]}` is not a taxonomy of this site",
              f"the site's taxonomies are {', '.join(settings.taxonomies) or 'none'}; "
              "add it to `taxonomies:` in site.yaml, or rename the key")
 
-    url = _url(get("url"), path, fail, settings, doc_type, section, published, slug, title, filename,
-               is_section_index, bool(errors))
+    if settings.hugo and get("url") in (None, ""):
+        url = _hugo_url(str(rel), fail, settings, section, published, given_slug, title)
+    else:
+        url = _url(get("url"), path, fail, settings, doc_type, section, published, slug, title, filename,
+                   is_section_index, bool(errors))
     aliases: list[str] = []
     for alias in _string_list(get("aliases"), "aliases", fail):
         try:
@@ -150,6 +160,8 @@ def _parse(source: Source, settings: ContentSettings) -> Parsed:
             fail("aliases", f"alias {exc}", "write an alias as a path on this site, like /old/path/")
 
     weight = get("weight", 0)
+    if isinstance(weight, str) and re.fullmatch(r"\s*-?\d{1,18}\s*", weight):  # Hugo casts `weight: '40'`
+        weight = int(weight)
     if not isinstance(weight, int) or isinstance(weight, bool):
         fail("weight", f"weight must be a whole number, not {weight!r}", "write e.g. `weight: 10`")
         weight = 0
@@ -165,12 +177,10 @@ def _parse(source: Source, settings: ContentSettings) -> Parsed:
                                   f"params.{key}", "move it under `params:` to silence this",
                                   frontmatter.key_line(fm_text, key)))
     if errors:
-        return Parsed(None, tuple(errors), tuple(warnings))
+        status = (draft, dates["publishdate"] or published, dates["expirydate"])
+        return Parsed(None, tuple(errors), tuple(warnings), status)
 
-    expanded = _expand_shortcodes(source.text, body, path, title, published, params, url, settings)
-    warnings += expanded.warnings
-    rendered = markup.render(expanded.text, settings.summary_words, None if summary is None else str(summary),
-                             expanded.fill)
+    rendered = markup.render(body, settings.summary_words, None if summary is None else str(summary))
     description = str(get("description") or "")
     doc = Document(
         source=path, section=section, type=doc_type, title=title, date=published,
@@ -182,17 +192,7 @@ def _parse(source: Source, settings: ContentSettings) -> Parsed:
         is_section_index=is_section_index, params=params, digest=source_digest(source, settings),
         **publication,
     )
-    return Parsed(doc, tuple(expanded.errors), tuple(warnings))
-
-
-def _expand_shortcodes(text: str, body: str, path: str, title: str, date: datetime | None, params: dict[str, Any],
-                       url: str, settings: ContentSettings) -> shortcodes.Expanded:
-    """The body with its Hugo shortcodes expanded (shortcodes.py); a body without `{{` as it is."""
-    if "{{" not in body:
-        return shortcodes.Expanded(body)
-    full = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    page = shortcodes.Page(path, title, date, params, url, full.count("\n", 0, len(full) - len(body)) + 1)
-    return shortcode_builtins.expand_body(body, page, settings.shortcodes)
+    return Parsed(doc, (), tuple(warnings))
 
 
 def _draft(value: Any, fail) -> bool:
@@ -308,6 +308,17 @@ def _url(value: Any, path: str, fail, settings: ContentSettings, doc_type: str, 
                                      filename=filename)
     except urls.UnsafeURL as exc:
         fail("slug", f"the URL made from the permalink pattern {exc}", "set a plain `slug:` or `url:`")
+        return "/"
+
+
+def _hugo_url(rel: str, fail, settings: ContentSettings, section: str, published: datetime | None,
+              slug: str, title: str) -> str:
+    """A Hugo site's page URL: its content path, or its section's permalink pattern (urls.hugo_url)."""
+    pattern = dict(settings.permalinks).get(section)
+    try:
+        return urls.hugo_url(rel, slug=slug, title=title, date=published, pattern=pattern, lower=settings.lower_paths)
+    except urls.UnsafeURL as exc:
+        fail("slug", f"the URL made from the file's path {exc}", "set a plain `slug:` or `url:`")
         return "/"
 
 

@@ -28,10 +28,11 @@ MAX_VALUES = 100_000  # YAML aliases can make a few lines mean billions of value
 _CLOSE = re.compile(r"^(---|\+\+\+|\.\.\.)[ \t]*$", re.M)
 
 
-def split(text: str, path: str) -> tuple[dict[str, Any], str, int]:
+def split(text: str, path: str, required: bool = True) -> tuple[dict[str, Any], str, int]:
     """Return (front matter, body, line number where the body starts).
 
-    A document with no front matter is an error: every post needs at least a title.
+    A document with no front matter is an error when it is `required` (every post of a site.yaml
+    site needs at least a title); a Hugo site's is all body.
     """
     text = _newlines(text.lstrip("\ufeff"))
     first = text.split("\n", 1)[0].rstrip()
@@ -39,6 +40,8 @@ def split(text: str, path: str) -> tuple[dict[str, Any], str, int]:
         return _split_fenced(text, path, first)
     if text.startswith("{"):
         return _split_json(text, path)
+    if not required:
+        return {}, text, 1
     raise SiteError(path, "no front matter found", "start the file with a `---` line, then `title: ...`, then `---`", 1)
 
 

@@ -18,7 +18,8 @@ def sort_key(doc: Document) -> tuple:
 def build_index(documents: list[Document], visibility: Visibility, taxonomies: tuple[str, ...],
                 main_sections: tuple[str, ...]) -> SiteIndex:
     """Sort and group the published documents; every list, feed and sitemap reads this."""
-    indexes = {d.section: d for d in documents if d.is_section_index}
+    # A taxonomy's own _index.md (content/tags/_index.md) is no section: its page is the taxonomy's.
+    indexes = {d.section: d for d in documents if d.is_section_index and d.section not in taxonomies}
     published = tuple(sorted((d for d in documents if not d.is_section_index and visibility.shows(d)), key=sort_key))
     rendered = tuple(d for d in published if d.render == "always")  # `build.render`: the pages written
     listed = tuple(d for d in published if d.listed == "always")  # `build.list`: site-wide lists and terms
@@ -33,7 +34,7 @@ def build_index(documents: list[Document], visibility: Visibility, taxonomies: t
         index_doc = indexes.get(name)
         title = index_doc.title if index_doc else name.replace("-", " ").title()
         html = index_doc.html if index_doc else ""
-        sections.append(Section(name, f"/{name}/", title, html, tuple(by_section.get(name, ())), index_doc))
+        sections.append(Section(name, index_doc.url if index_doc else f"/{name}/", title, html, tuple(by_section.get(name, ())), index_doc))
 
     neighbours: dict[str, tuple[Document | None, Document | None]] = {}
     for group in [posts, *(s.posts for s in sections)]:

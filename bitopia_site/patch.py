@@ -24,7 +24,6 @@ from bitopia_site.index import build_index
 from bitopia_site.model import Document, Source
 from bitopia_site.plan import plan_site
 from bitopia_site.publication import Visibility, apply_cascades
-from bitopia_site.refs import resolve as resolve_refs
 from bitopia_site.render import Renderer, make_environment
 from bitopia_site.sources import read_source
 from bitopia_site.views import Views, placement_digest
@@ -75,18 +74,14 @@ def patch_site(root: Path, options: BuildOptions, last: dict[str, Any], inputs: 
                            report)
     if documents is None:
         return None
-    visibility = Visibility(now, options.drafts, options.future, options.expired)
-    ref_errors: list[SiteError] = []
-    documents = resolve_refs(documents, visibility.shows, config.base_url, ref_errors)
-    if ref_errors:
-        return None  # a whole build reports them
-    index = build_index(documents, visibility,
+    index = build_index(documents, Visibility(now, options.drafts, options.future, options.expired),
                         config.taxonomies, config.main_sections)
     static = {rel: Path(path) for rel, path in last["static"].items()}
     check_featured([doc for doc in index.documents if doc.source in edited], static, report)
     views = Views(index, now, config.base_path)
     pages = plan_site(index, views, config.paginate, config.feed_limit,
-                      only={path for rel in edited for path in last["shown_on"].get(rel, ())})
+                      only={path for rel in edited for path in last["shown_on"].get(rel, ())}, static=static,
+                      layouts_optional=config.hugo)
     site_globals = template_globals(config, theme.params, index, views, now, static)
     made = fingerprinter(views, config, theme, site_globals, static, options)
     if made is None or made[0].global_key != last["global_key"]:

@@ -14,19 +14,23 @@ FEED_LIMIT_DEFAULT = 20
 
 
 def plan_site(index: SiteIndex, views: Views, paginate: int, feed_limit: int,
-              only: Collection[str] | None = None) -> list[OutputPage]:
+              only: Collection[str] | None = None, static: Collection[str] = (),
+              layouts_optional: bool = False) -> list[OutputPage]:
     """Every output file the site needs, in a stable order; with `only`, just the pages whose
     output paths it holds (the others are not even made: a rebuild after one edit needs a few)."""
-    return plan_documents(index, views, only) + plan_lists(index, views, paginate, feed_limit, only)
+    return (plan_documents(index, views, only, layouts_optional)
+            + plan_lists(index, views, paginate, feed_limit, only, static))
 
 
-def plan_documents(index: SiteIndex, views: Views, only: Collection[str] | None = None) -> list[OutputPage]:
-    """The pages of plan_site that show one document each: its own page and its aliases."""
+def plan_documents(index: SiteIndex, views: Views, only: Collection[str] | None = None,
+                   layouts_optional: bool = False) -> list[OutputPage]:
+    """The pages of plan_site that show one document each: its own page and its aliases. With
+    `layouts_optional` (a Hugo site), a `layout:` with no template falls back to the default one."""
     want = (lambda path: True) if only is None else only.__contains__  # noqa: E731
     pages: list[OutputPage] = []
     for doc in index.documents:
         if want(urls.output_path(doc.url)):
-            pages.append(_document_page(doc, views))
+            pages.append(_document_page(doc, views, layouts_optional))
         for alias in doc.aliases:
             if want(urls.output_path(alias)):
                 pages.append(_alias(alias, doc.url, doc.source))
@@ -34,8 +38,9 @@ def plan_documents(index: SiteIndex, views: Views, only: Collection[str] | None 
 
 
 def plan_lists(index: SiteIndex, views: Views, paginate: int, feed_limit: int,
-               only: Collection[str] | None = None) -> list[OutputPage]:
-    """The rest of plan_site: lists, feeds, archives, 404 and robots.txt."""
+               only: Collection[str] | None = None, static: Collection[str] = ()) -> list[OutputPage]:
+    """The rest of plan_site: lists, feeds, archives, 404 and robots.txt (these two only where the
+    site's `static` files have none of their own: as in Hugo, the site's own file wins)."""
     want = (lambda path: True) if only is None else only.__contains__  # noqa: E731
     pages: list[OutputPage] = []
     pages += _paginated("/", ("home.html", "list.html"), index.posts, views, paginate, want, sitemap=True,
@@ -71,10 +76,10 @@ def plan_lists(index: SiteIndex, views: Views, paginate: int, feed_limit: int,
             if want(urls.output_path(feed)):
                 pages.append(_feed(feed, term.name, views.docs(term.posts[:feed_limit]), term.url))
     pages += [page for page in _archives(index, views, want) if want(page.path)]
-    if want("404.html"):
+    if want("404.html") and "404.html" not in static:
         pages.append(OutputPage("404.html", "/404.html", ("404.html",),
                                 {"kind": "404", "title": "Page not found", "recent": views.links(index.posts[:5])}))
-    if want("robots.txt"):
+    if want("robots.txt") and "robots.txt" not in static:
         pages.append(OutputPage("robots.txt", "/robots.txt", ("robots.txt",), {"kind": "robots"}))
     return pages
 
@@ -126,10 +131,12 @@ def _owner(page: OutputPage) -> str:
     return f"the generated {page.context.get('kind', 'page')} page {page.url}"
 
 
-def _document_page(doc: Document, views: Views) -> OutputPage:
+def _document_page(doc: Document, views: Views, layouts_optional: bool = False) -> OutputPage:
     layout = doc.params.get("layout")
     default = "page.html" if doc.is_page else "post.html"
     templates = (f"{layout}.html",) if isinstance(layout, str) and layout else (default,)
+    if layouts_optional and templates[0] != default:
+        templates += (default,)
     context = {"kind": "page" if doc.is_page else "post", "title": doc.title, "page": views.doc(doc),
                "lastmod": doc.lastmod or doc.date, "layout": layout if isinstance(layout, str) else None,
                **views.post_extras(doc)}

@@ -173,6 +173,15 @@ class Visibility:
         (as its `build.render` says)."""
         return self.reason(doc) is None
 
+    def judges(self, status: tuple[bool, datetime | None, datetime | None] | None) -> bool:
+        """Whether the problems of a file that did not parse count: only when the build would
+        publish it, by what its front matter says (`status`: draft, publish date, expiry date)."""
+        if status is None:
+            return True
+        draft, due, expiry = status
+        return not ((draft and not self.drafts) or (due is not None and due > self.now and not self.future)
+                    or (expiry is not None and expiry <= self.now and not self.expired))
+
     def resources_of(self, doc: Document) -> bool:
         """Whether the other files of `doc`'s leaf bundle are published."""
         return doc.publish_resources and self.shows(doc)

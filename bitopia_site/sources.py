@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,8 +111,9 @@ def _check_file(path: str, shown: str, root_real: str | None = None) -> tuple[Si
 
 
 def read_site(root: Path, theme_static: list[Path], known: Mapping[str, Signature] | None = None,
-              leave_unknown: bool = False) -> SiteFiles:
-    """Read content/ (Markdown becomes Sources, the rest is copied) and collect static files.
+              leave_unknown: bool = False, ignore: tuple[str, ...] = ()) -> SiteFiles:
+    """Read content/ (Markdown becomes Sources, the rest is copied) and collect static files;
+    a file of content/ whose full path matches a pattern of `ignore` (Hugo's ignoreFiles) is not.
 
     A Markdown file whose signature is the one in `known` is not read, only listed as unchanged.
     With `leave_unknown`, one not in `known` at all is only listed (as unread), for the processes
@@ -130,6 +132,9 @@ def read_site(root: Path, theme_static: list[Path], known: Mapping[str, Signatur
                 files.static[rel] = Path(path)
     known = known or {}
     content = _walk(root / "content", root, files.errors, "content")
+    if ignore:
+        skip = re.compile("|".join(f"(?:{pattern})" for pattern in ignore))
+        content = [(rel, path) for rel, path in content if not skip.search(path)]
     bundles = leaf_bundles(rel for rel, _ in content)
     for rel, path in content:
         site_rel = f"content/{rel}"

@@ -118,6 +118,53 @@ def expand_permalink(pattern: str, *, date: datetime | None, slug: str, title: s
     return normalize_url(_PERMALINK_PART.sub(lambda m: values[m.group(1)], pattern))
 
 
+_HUGO_KEEP = set("._-@+~")
+_HUGO_TOKEN = re.compile(r":(slugorcontentbasename|slugorfilename|contentbasename|filename|monthname|weekdayname|"
+                         r"weekday|yearday|sections|section|year|month|day|slug|title)")
+
+
+def hugo_part(text: str, lower: bool = True) -> str:
+    """A path part as Hugo makes it from a file or folder name: white space to dashes (each one),
+    letters, digits and `._-@+~` kept, the rest dropped; lower-cased unless disablePathToLower."""
+    out = []
+    for char in unicodedata.normalize("NFC", text):
+        if char.isspace():
+            out.append("-")
+        elif char.isalnum() or char in _HUGO_KEEP or unicodedata.category(char).startswith("M"):
+            out.append(char)
+    part = "".join(out)
+    return part.lower() if lower else part
+
+
+def hugo_url(rel: str, *, slug: str, title: str, date: datetime | None, pattern: str | None,
+             lower: bool = True) -> str:
+    """A page's URL as Hugo makes it for `content/<rel>` (no `url:` in its front matter): its
+    content path (a bundle's `index.md` by its folder, a section's `_index.md` as the folder),
+    `slug` in place of the last part; or the section's permalink `pattern`, with Hugo's tokens."""
+    *parents, filename = rel.split("/")
+    stem = filename.rsplit(".", 1)[0]
+    if stem == "_index":
+        return normalize_url("/".join(["", *(hugo_part(part, lower) for part in parents), ""]))
+    if stem == "index" and parents:
+        *parents, stem = parents
+    folders = [hugo_part(part, lower) for part in parents]
+    name = hugo_part(stem, lower)
+    if pattern is None:
+        return normalize_url("/" + "/".join([*folders, hugo_part(slug, lower) if slug else name]) + "/")
+    when = date or datetime(1, 1, 1)
+    values = {
+        "year": str(when.year), "month": f"{when.month:02d}", "day": f"{when.day:02d}",
+        "monthname": when.strftime("%B").lower() if date else "january",
+        "weekday": str(when.isoweekday() % 7), "weekdayname": when.strftime("%A").lower(),
+        "yearday": str(when.timetuple().tm_yday),
+        "section": folders[0] if folders else "", "sections": "/".join(folders),
+        "title": urlize(title), "slug": urlize(slug) if slug else urlize(title),
+        "filename": name, "contentbasename": name,
+        "slugorfilename": urlize(slug) if slug else name, "slugorcontentbasename": urlize(slug) if slug else name,
+    }
+    return normalize_url(_HUGO_TOKEN.sub(lambda m: values[m.group(1)], pattern))
+
+
 def join(base_path: str, url: str) -> str:
     """A link below the site's base path: join('/blog/', '/tags/x/') -> '/blog/tags/x/'."""
     if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:|^//|^#", url):

