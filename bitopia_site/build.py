@@ -21,6 +21,8 @@ from bitopia_site.model import Document, OutputPage, SiteIndex, Source
 from bitopia_site.plan import add_sitemap, check_collisions, plan_documents, plan_lists
 from bitopia_site.publication import Visibility, apply_cascades
 from bitopia_site.render import Fragments, Renderer, make_environment
+from bitopia_site.refs import resolve as resolve_refs
+from bitopia_site.shortcode_templates import merge_unknown, site_shortcodes
 from bitopia_site.sources import InputState, SiteFiles, input_state, read_markdown, read_site
 from bitopia_site.theme import PACKAGED_THEMES, Theme, load_theme
 from bitopia_site.views import Views, placement_digest
@@ -105,7 +107,8 @@ def load_site(root: Path, options: BuildOptions, report: Report) -> tuple[SiteCo
 
 def content_settings(config: SiteConfig) -> ContentSettings:
     return ContentSettings(config.timezone, config.taxonomies, tuple(sorted(config.permalinks.items())),
-                           config.summary_words, config.hugo, config.lower_paths)
+                           config.summary_words, config.hugo, config.lower_paths,
+                           shortcodes=site_shortcodes(config))
 
 
 @parallel.no_cycle_collection()
@@ -138,6 +141,7 @@ def render_site(root: Path, options: BuildOptions, reuse: Reuse | None = None,
                           _stage(options, "reading posts", len(files.sources) + len(files.unread)), visibility)
     files.sources.clear()  # their text is in the documents now; render workers need not inherit it
     documents = apply_cascades(documents)
+    documents = resolve_refs(documents, visibility.shows, config.base_url, report.errors)
     index = build_index(documents, visibility, config.taxonomies, config.main_sections)
     add_resources(files, documents, visibility)
     check_featured(index.documents, files.static, report)
@@ -374,14 +378,16 @@ def parse_all(root: Path, files: SiteFiles, settings: ContentSettings, report: R
             cache.put(path, digest, read, signature)
     cache.keep_only(set(results))  # saved by the caller, when it has a moment
     documents = []
+    warnings: list[SiteError] = []
     for path in sorted(results):
         parsed = results[path]
         for err in parsed.errors if visibility is None or visibility.judges(parsed.status) else ():
             report.error(err)
-        for warning in parsed.warnings:
-            report.warn(warning)
+        warnings += parsed.warnings
         if parsed.document is not None:
             documents.append(parsed.document)
+    for warning in merge_unknown(warnings):  # one for each shortcode that cannot run, naming its files
+        report.warn(warning)
     return documents
 
 

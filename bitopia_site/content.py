@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup
 
 from bitopia_site import frontmatter, markup, publication, urls
+from bitopia_site import shortcode_builtins, shortcodes
 from bitopia_site.body import Body
 from bitopia_site.errors import SiteError
 from bitopia_site.model import Document, Featured, Source, quick_pickle
@@ -46,6 +47,7 @@ class ContentSettings:
     summary_words: int
     hugo: bool = False  # a Hugo site: Hugo's URLs, and a missing title or front matter only warned about
     lower_paths: bool = True  # Hugo's URLs lower-cased (not with disablePathToLower)
+    shortcodes: shortcodes.ShortcodeSet = shortcodes.NO_SHORTCODES  # the site's own; its repr is a digest
 
     def key(self) -> str:
         return repr(self) + markup.SETTINGS
@@ -180,7 +182,10 @@ def _parse(source: Source, settings: ContentSettings) -> Parsed:
         status = (draft, dates["publishdate"] or published, dates["expirydate"])
         return Parsed(None, tuple(errors), tuple(warnings), status)
 
-    rendered = markup.render(body, settings.summary_words, None if summary is None else str(summary))
+    expanded = _expand_shortcodes(source.text, body, path, title, published, params, url, settings)
+    warnings += expanded.warnings
+    rendered = markup.render(expanded.text, settings.summary_words, None if summary is None else str(summary),
+                             expanded.fill)
     description = str(get("description") or "")
     doc = Document(
         source=path, section=section, type=doc_type, title=title, date=published,
@@ -192,7 +197,17 @@ def _parse(source: Source, settings: ContentSettings) -> Parsed:
         is_section_index=is_section_index, params=params, digest=source_digest(source, settings),
         **publication,
     )
-    return Parsed(doc, (), tuple(warnings))
+    return Parsed(doc, tuple(expanded.errors), tuple(warnings))
+
+
+def _expand_shortcodes(text: str, body: str, path: str, title: str, date: datetime | None, params: dict[str, Any],
+                       url: str, settings: ContentSettings) -> shortcodes.Expanded:
+    """The body with its Hugo shortcodes expanded (shortcodes.py); a body without `{{` as it is."""
+    if "{{" not in body:
+        return shortcodes.Expanded(body)
+    full = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    page = shortcodes.Page(path, title, date, params, url, full.count("\n", 0, len(full) - len(body)) + 1)
+    return shortcode_builtins.expand_body(body, page, settings.shortcodes)
 
 
 def _draft(value: Any, fail) -> bool:

@@ -24,6 +24,7 @@ from bitopia_site.index import build_index
 from bitopia_site.model import Document, Source
 from bitopia_site.plan import plan_site
 from bitopia_site.publication import Visibility, apply_cascades
+from bitopia_site.refs import resolve as resolve_refs
 from bitopia_site.render import Renderer, make_environment
 from bitopia_site.sources import read_source
 from bitopia_site.views import Views, placement_digest
@@ -74,7 +75,12 @@ def patch_site(root: Path, options: BuildOptions, last: dict[str, Any], inputs: 
                            report)
     if documents is None:
         return None
-    index = build_index(documents, Visibility(now, options.drafts, options.future, options.expired),
+    visibility = Visibility(now, options.drafts, options.future, options.expired)
+    ref_errors: list[SiteError] = []
+    documents = resolve_refs(documents, visibility.shows, config.base_url, ref_errors)
+    if ref_errors:
+        return None  # a whole build reports them
+    index = build_index(documents, visibility,
                         config.taxonomies, config.main_sections)
     static = {rel: Path(path) for rel, path in last["static"].items()}
     check_featured([doc for doc in index.documents if doc.source in edited], static, report)
