@@ -243,6 +243,19 @@ def test_unchanged_static_files_are_hard_links_to_the_live_release(bundled_site:
     assert any("unchanged static files hard-linked from" in line for line in log)
 
 
+def test_a_static_file_changed_in_place_is_published_anew(bundled_site: Path, target: Path) -> None:
+    """A static file rewritten with its old size and modification time (as `cp -p`, `rsync -t` or `tar`
+    leave it) is copied into the next release, not linked from the live one."""
+    do_publish(bundled_site, target)
+    css = bundled_site / "themes/bitopia/static/css/bitopia.css"
+    old = css.stat()
+    data = css.read_bytes()
+    css.write_bytes(data.replace(b"}", b";", 1))  # the same size
+    os.utime(css, ns=(old.st_atime_ns, old.st_mtime_ns))
+    do_publish(bundled_site, target)
+    assert (target / "css/bitopia.css").read_bytes() == css.read_bytes() != data
+
+
 def test_the_cli_reads_the_target_from_site_yaml_and_says_what_is_live(bundled_site: Path) -> None:
     runner = CliRunner()
     missing = runner.invoke(main, ["publish", "-s", str(bundled_site)])

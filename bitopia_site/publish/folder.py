@@ -17,8 +17,6 @@ of `bitopia build`, the only kind --convert moves) or put there by hand is left 
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import os
 import re
 import shutil
@@ -30,6 +28,7 @@ from typing import Iterator
 
 from bitopia_site.errors import SiteError
 from bitopia_site.publish.production import Changes, Log, Production, compare, files_below, stamp, unstamp
+from bitopia_site.swap import remove, same_copy, swap_in, sync
 from bitopia_site.writer import MARKER, check_clear_of_site
 
 try:
@@ -155,7 +154,7 @@ class FolderTarget:
         def same(path: str, data: bytes | Path) -> bool:
             old_path = old[path]
             if isinstance(data, Path):
-                return _same_file(old_path, data)
+                return same_copy(old_path, data)
             return unstamp(old_path.read_bytes()) == data
 
         return compare(prod.files, old, same)
@@ -220,7 +219,7 @@ class FolderTarget:
         written = self._written()
         for name in sorted(os.listdir(self.releases)):
             if name.startswith(PARTIAL) and name[len(PARTIAL):] in written:
-                _remove(self.releases / name)
+                remove(self.releases / name)
                 self.log(f"removed the partial release {name}, left by an interrupted publish")
         live = self.live()
         if live is None:
@@ -228,7 +227,7 @@ class FolderTarget:
         went_live = self._history()
         for name in self.release_names():
             if _seq(name) > _seq(live) and name not in went_live and name in written:
-                _remove(self.releases / name)
+                remove(self.releases / name)
                 self.log(f"removed the release {name}, which never went live (an interrupted publish)")
 
     def _history(self) -> set[str]:
@@ -278,10 +277,10 @@ class FolderTarget:
                 missing = sorted(prod.files.keys() - written.keys())[:3]
                 raise SiteError(partial, f"the release is incomplete on disk (missing {', '.join(missing)})",
                                 "check the disk; the live release is untouched")
-            _sync(partial)
+            sync(partial)
             os.rename(partial, self.releases / name)
         except BaseException as exc:
-            _remove(partial)
+            remove(partial)
             with suppress(OSError):
                 self._note_written(self._written())  # without this release, now gone
             if isinstance(exc, OSError):
@@ -306,7 +305,7 @@ class FolderTarget:
                 made.add(parent)
             if isinstance(data, Path):
                 old = previous / path if previous else None
-                if old is not None and _same_file(old, data):
+                if old is not None and same_copy(old, data):
                     os.link(old, dest)
                     linked += 1
                 else:
@@ -331,11 +330,10 @@ class FolderTarget:
     def _convert(self, name: str, old_name: str) -> None:
         """Swap the plain folder for a symlink to `name`; keep the folder as release `old_name`."""
         os.symlink(f"{self.releases.name}/{name}", self._link_tmp)
-        if _exchange(self._link_tmp, self.target):
-            os.rename(self._link_tmp, self.releases / old_name)  # the old folder, now at the temporary name
-        else:  # no renameat2: the target is missing for the moment between these two renames
-            os.rename(self.target, self.releases / old_name)
-            os.replace(self._link_tmp, self.target)
+        kept = self.releases / old_name
+        old = swap_in(self._link_tmp, self.target, kept)
+        if old is not None and old != kept:  # exchanged: the old folder is at the symlink's temporary name
+            os.rename(old, kept)
         _fsync_dir(self.target.parent)
         self._record(old_name)
         self._record(name)
@@ -352,7 +350,7 @@ class FolderTarget:
         left = [n for n in doomed if n.removesuffix(ROLLED_BACK) not in written]
         doomed = [n for n in doomed if n not in left]
         for name in doomed:
-            _remove(self.releases / name)
+            remove(self.releases / name)
         if doomed:
             self.log(f"removed {len(doomed)} old release{'s' if len(doomed) != 1 else ''}: {', '.join(doomed)}")
         if left:
@@ -368,53 +366,9 @@ def _stamp_time(when: datetime) -> str:
     return when.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
 
 
-def _same_file(old: Path, source: Path) -> bool:
-    """True when `old` is a copy of `source` (same size and modification time, as copy2 leaves it)."""
-    try:
-        a, b = old.stat(), source.stat()
-    except OSError:
-        return False
-    return a.st_size == b.st_size and a.st_mtime_ns == b.st_mtime_ns
-
-
-def _remove(path: Path) -> None:
-    if path.is_symlink() or path.is_file():
-        path.unlink()
-    elif path.exists():
-        shutil.rmtree(path)
-
-
-def _libc() -> ctypes.CDLL | None:
-    name = ctypes.util.find_library("c")
-    return ctypes.CDLL(name, use_errno=True) if name else None
-
-
-def _sync(folder: Path) -> None:
-    """Flush the release to disk before it can go live (syncfs of its file system, else sync)."""
-    libc = _libc()
-    syncfs = getattr(libc, "syncfs", None) if libc else None
-    if syncfs is not None:
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            if syncfs(fd) == 0:
-                return
-        finally:
-            os.close(fd)
-    os.sync()
-
-
 def _fsync_dir(folder: Path) -> None:
     fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _exchange(a: Path, b: Path) -> bool:
-    """Atomically exchange two paths (Linux renameat2 RENAME_EXCHANGE); False where not possible."""
-    libc = _libc()
-    renameat2 = getattr(libc, "renameat2", None) if libc else None
-    if renameat2 is None:
-        return False
-    return renameat2(-100, os.fsencode(a), -100, os.fsencode(b), 2) == 0
