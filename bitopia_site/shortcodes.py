@@ -187,8 +187,9 @@ def expand(text: str, page: Page, shortcodes: ShortcodeSet, render: Renderer,
 
 def _expand(text: str, offset: int, context: Context, render: Renderer,
             takes_inner: Callable[[str], bool | None], depth: int) -> str:
-    """`text` (found at `offset` in the body) with its shortcodes expanded; nested calls (depth > 0)
-    put their output in the text, top-level `{{< >}}` calls a placeholder."""
+    """`text` (found at `offset` in the body) with its shortcodes expanded: top-level `{{< >}}` calls
+    and built-ins' HTML become placeholders; the output of other nested calls (depth > 0) goes in
+    the text, as Hugo puts it in the `.Inner` of the call around them."""
     tags = scan(text, context, offset)
     if not tags:
         return text
@@ -229,7 +230,7 @@ def _expand(text: str, offset: int, context: Context, render: Renderer,
         indent = len(before) if before.strip(" \t") == "" else 0
         call = Call(tag.name, tag.form, tag.positional, tag.named, inner, line, indent)
         output, is_html = render(call, context, depth > 0)
-        if depth == 0 and (tag.form == "<" or is_html):
+        if is_html or (depth == 0 and tag.form == "<"):  # a built-in's HTML: never taken apart by Markdown
             out.append(context.placeholder(output))
         else:
             out.append(output)

@@ -335,3 +335,10 @@ def test_as_hugo_renders_it(case: str, hugo_pages: dict[str, str], tmp_path: Pat
     front = "title: T\ndate: 2020-01-02\ncolor: red\nparams:\n  nested:\n    deep: <b>"
     ours = normalize.tokens(html_of(HUGO_CASES[case], shortcodes, front=front))
     assert ours == normalize.tokens(hugo_pages[case])
+
+
+def test_a_built_in_nested_in_markdown_content_is_not_taken_apart(tmp_path: Path) -> None:
+    html = html_of("{{% details summary=S %}}\nText.\n\n{{< highlight py >}}\ndef f():\n\n    return 1\n"
+                   "{{< /highlight >}}\n{{% /details %}}")
+    assert code(html) == [normalize.CodeBlock("def f():\n\n    return 1", ())]
+    assert html.startswith("<details>\n  <summary>S</summary>\n  <p>Text.</p>\n<pre class=\"highlight\">")
