@@ -76,16 +76,22 @@ def make_environment(config: SiteConfig, theme: Theme, site_globals: dict[str, A
 
 def _bytecode_cache(folder: Path) -> jinja2.BytecodeCache | None:
     """Compiled templates kept in `folder`, named after the code that compiled them (codegen's own
-    code generator writes other code than Jinja's); those of other code are removed."""
+    code generator writes other code than Jinja's) and signed with this machine's key, so that one
+    that came with the site is never loaded; those of other code are removed. None without a key."""
+    from bitopia_site.cache import SignedBytecodeCache, is_compiled_template, machine_key
+
+    key = machine_key()
+    if key is None:
+        return None
     prefix = f"__{hashlib.blake2b(code_version().encode(), digest_size=6).hexdigest()}_"
     try:
         folder.mkdir(parents=True, exist_ok=True)
         for entry in os.scandir(folder):
-            if not entry.name.startswith(prefix):
+            if is_compiled_template(entry.name) and not entry.name.startswith(prefix):
                 os.unlink(entry.path)
     except OSError:
         return None
-    return jinja2.FileSystemBytecodeCache(str(folder), prefix + "%s.cache")
+    return SignedBytecodeCache(folder, prefix, key)
 
 
 def read_bodies_as_text(env: jinja2.Environment) -> None:

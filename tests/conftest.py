@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import http.server
+import os
 import shutil
+import tempfile
 import threading
 import time
 from datetime import datetime, timezone
@@ -21,6 +23,14 @@ FIXED_NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--disable-quic"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Cache files are signed with a key kept outside the site (bitopia_site/cache.py): the tests,
+    and every process they start, keep theirs in a folder of their own, never in the user's home."""
+    folder = tempfile.mkdtemp(prefix="bitopia-test-key-")
+    os.environ["BITOPIA_KEY_DIR"] = folder
+    config.add_cleanup(functools.partial(shutil.rmtree, folder, ignore_errors=True))
 
 
 def wait_for(condition, timeout: float = 10.0) -> bool:
