@@ -301,6 +301,8 @@ HUGO_CASES = {
     "param": "{{< param color >}} / {{% param \"nested.deep\" %}} / {{< param sitewide >}}",
     "escapes": "Write {{</* bold x */>}} and {{%/* bold y */%}}.\n\n`{{< bold code >}}`",
 }
+QR_TEXTS = [("https://gohugo.io", "medium"), ("0123456789012", "low"), ("HELLO WORLD $1", "quartile"),
+            ("héllo wörld ✓", "high"), ("https://example.org/" + "a-long-path/" * 30, "medium")]
 
 
 @pytest.fixture(scope="module")
@@ -320,13 +322,17 @@ def hugo_pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     (site / "layouts" / "list.html").write_text("")
     (site / "layouts" / "_shortcodes" / "bold.html").write_text("**{{ .Get 0 }}** <i>x</i>\n")
     (site / "content" / "posts").mkdir(parents=True)
-    for name, body in HUGO_CASES.items():
+    qr_body = "\n\n".join(f'{{{{< qr text="{text}" level="{level}" scale=2 />}}}}' for text, level in QR_TEXTS)
+    for name, body in {**HUGO_CASES, "qr": qr_body}.items():
         (site / "content" / "posts" / f"{name}.md").write_text(
             f"---\ntitle: {name}\ncolor: red\nparams:\n  nested:\n    deep: <b>\n---\n{body}\n")
     done = subprocess.run([sys.executable, "-m", "hugo", "--quiet", "-s", str(site), "-d", str(site / "public")],
                           capture_output=True, text=True, timeout=300, env={"HUGO_SECURITY_HTTP_URLS": "^$", "PATH": ""})
     assert done.returncode == 0, done.stderr
-    return {name: (site / "public" / "posts" / name / "index.html").read_text() for name in HUGO_CASES}
+    pages = {name: (site / "public" / "posts" / name / "index.html").read_text() for name in [*HUGO_CASES, "qr"]}
+    pages["qr-images"] = "\n".join(str(site / "public" / src.lstrip("/"))
+                                   for src in re.findall(r'<img src="([^"]+)"', pages["qr"]))
+    return pages
 
 
 @pytest.mark.parametrize("case", sorted(HUGO_CASES))
@@ -342,3 +348,16 @@ def test_a_built_in_nested_in_markdown_content_is_not_taken_apart(tmp_path: Path
                    "{{< /highlight >}}\n{{% /details %}}")
     assert code(html) == [normalize.CodeBlock("def f():\n\n    return 1", ())]
     assert html.startswith("<details>\n  <summary>S</summary>\n  <p>Text.</p>\n<pre class=\"highlight\">")
+
+
+def test_qr_codes_are_hugos_module_for_module(hugo_pages: dict[str, str]) -> None:
+    image_module = pytest.importorskip("PIL.Image")
+    files = hugo_pages["qr-images"].split("\n")
+    assert len(files) == len(QR_TEXTS)
+    for path, (text, level) in zip(files, QR_TEXTS):
+        image = image_module.open(path).convert("L")
+        count = image.size[0] // 2
+        grid = [[image.getpixel((x * 2, y * 2)) < 128 for x in range(count)] for y in range(count)]
+        theirs = [row[qr.QUIET:count - qr.QUIET] for row in grid[qr.QUIET:count - qr.QUIET]]
+        assert qr.encode(text.encode("utf-8"), qr.LEVELS[level]) == theirs, text
+        assert f'width="{image.size[0]}"' in html_of(f'{{{{< qr text="{text}" level="{level}" scale=2 />}}}}')
