@@ -337,11 +337,17 @@ def publish_horizon(documents: list[Document], now: datetime) -> float:
 
 
 def add_resources(files: SiteFiles, documents: list[Document], visibility: Visibility) -> None:
-    """Add to the static files the resources of each leaf bundle that is published with them."""
-    shown = {doc.source for doc in documents if visibility.resources_of(doc)}
+    """Add to the static files the resources of each leaf bundle that is published with them,
+    beside the page's own URL (as Hugo does), so its relative links and images keep working."""
+    shown = {doc.source: doc.url for doc in documents if visibility.resources_of(doc)}
     for source, resources in files.resources.items():
-        if source in shown:
-            files.static.update(resources)
+        url = shown.get(source)
+        if url is None:
+            continue
+        bundle = source.removeprefix("content/").rpartition("/")[0] + "/"  # posts/b/index.md -> posts/b/
+        beside = url.lstrip("/").rpartition("/")[0]  # /b/ -> b, /b.html -> ''
+        for rel, path in resources.items():
+            files.static[f"{beside}/{rel.removeprefix(bundle)}".lstrip("/")] = path
 
 
 def parse_all(root: Path, files: SiteFiles, settings: ContentSettings, report: Report, jobs: int,

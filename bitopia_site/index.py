@@ -15,11 +15,26 @@ def sort_key(doc: Document) -> tuple:
     return (-stamp, doc.title.lower(), doc.source)
 
 
+def _folder(doc: Document) -> str:
+    """The folder of a section's _index.md, below content/ ('' for the home page's)."""
+    return doc.source.removeprefix("content/").rpartition("/")[0]
+
+
+def _nested_folders(doc: Document) -> list[str]:
+    """The folders below the top one that hold `doc` (a leaf bundle's own folder not counted):
+    content/a/b/c/x.md -> ['a/b', 'a/b/c']."""
+    parts = doc.source.removeprefix("content/").split("/")[:-1]
+    if doc.source.rsplit("/", 1)[-1].startswith("index."):
+        parts = parts[:-1]
+    return ["/".join(parts[:n]) for n in range(2, len(parts) + 1)]
+
+
 def build_index(documents: list[Document], visibility: Visibility, taxonomies: tuple[str, ...],
                 main_sections: tuple[str, ...]) -> SiteIndex:
     """Sort and group the published documents; every list, feed and sitemap reads this."""
-    # A taxonomy's own _index.md (content/tags/_index.md) is no section: its page is the taxonomy's.
-    indexes = {d.section: d for d in documents if d.is_section_index and d.section not in taxonomies}
+    # Each folder with an _index.md is a section (nested ones too), and so is each top folder; a
+    # taxonomy's own _index.md (content/tags/_index.md) is no section: its page is the taxonomy's.
+    indexes = {_folder(d): d for d in documents if d.is_section_index and _folder(d).split("/")[0] not in taxonomies}
     published = tuple(sorted((d for d in documents if not d.is_section_index and visibility.shows(d)), key=sort_key))
     rendered = tuple(d for d in published if d.render == "always")  # `build.render`: the pages written
     listed = tuple(d for d in published if d.listed == "always")  # `build.list`: site-wide lists and terms
@@ -29,12 +44,16 @@ def build_index(documents: list[Document], visibility: Visibility, taxonomies: t
     for doc in published:
         if doc.section and not doc.is_page and doc.listed != "never":  # `local`: its own section's list
             by_section[doc.section].append(doc)
+            for folder in _nested_folders(doc):
+                if folder in indexes:
+                    by_section[folder].append(doc)
     sections = []
     for name in sorted(set(by_section) | {s for s in indexes if s}):
         index_doc = indexes.get(name)
         title = index_doc.title if index_doc else name.replace("-", " ").title()
         html = index_doc.html if index_doc else ""
-        sections.append(Section(name, index_doc.url if index_doc else f"/{name}/", title, html, tuple(by_section.get(name, ())), index_doc))
+        sections.append(Section(name, index_doc.url if index_doc else f"/{name}/", title, html,
+                                tuple(by_section.get(name, ())), index_doc))
 
     neighbours: dict[str, tuple[Document | None, Document | None]] = {}
     for group in [posts, *(s.posts for s in sections)]:

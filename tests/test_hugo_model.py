@@ -24,6 +24,7 @@ URL_CASES = {
     "content/blog/s.md": '---\ntitle: "Slugged"\nslug: "My Slug"\ndate: 2021-05-06\n---\nx\n',
     "content/Docs/Guide/Intro Page.md": '---\ntitle: "Guide Intro"\n---\nx\n',
     "content/Docs/_index.md": "---\ntitle: Top\n---\n",
+    "content/Docs/Guide/_index.md": "---\ntitle: The Guide\n---\nGUIDE-INTRO\n",
     "content/About.md": '---\ntitle: "About Me"\nslug: me\n---\nx\n',
     "content/contact/index.md": "---\ntitle: Contact\n---\nx\n",
     "content/nofm.md": "no front matter here\n",
@@ -35,7 +36,7 @@ EXPECTED_PAGES = {
     "p/posts/2020-03-04-hello-world/index.html", "p/posts/my-bundle/index.html", "1/01/no-date-here/index.html",
     "2021/05/dated-blog/index.html", "2021/05/my-slug/index.html", "docs/guide/intro-page/index.html",
     "me/index.html", "contact/index.html", "nofm/index.html", "x/a-bcdef--g@h+i~j/index.html",
-    "x/ünïcode-straße/index.html",
+    "x/ünïcode-straße/index.html", "docs/index.html", "docs/guide/index.html",
 }
 
 
@@ -63,7 +64,8 @@ def test_pages_land_where_hugo_puts_them(tmp_path: Path) -> None:
     code, output, files = build(make(tmp_path / "site", URL_CASES, URL_CONFIG))
     assert code == 0, output
     assert EXPECTED_PAGES <= files
-    assert "docs/index.html" in files  # the section of content/Docs/_index.md
+    guide = (tmp_path / "site" / "public" / "docs" / "guide" / "index.html").read_text()
+    assert "GUIDE-INTRO" in guide and "/docs/guide/intro-page/" in guide  # a nested section lists its pages
     assert "contact/page/1/index.html" not in files  # a leaf bundle is never a section
     assert "warning: content/nofm.md: has no title" in output
 
@@ -180,3 +182,12 @@ def test_site_yaml_sites_keep_their_own_rules(tmp_path: Path) -> None:
     shutil.rmtree(site / "public", ignore_errors=True)
     code, output, files = build(site)
     assert code == 0 and "2020/01/02/first/index.html" in files
+
+
+def test_a_bundles_files_are_published_beside_its_page(tmp_path: Path) -> None:
+    site = make(tmp_path / "site", {"content/posts/trip/index.md": "---\ntitle: Trip\nslug: the-trip\n---\n![m](map.png)\n",
+                                    "content/posts/trip/map.png": "MAP", "content/posts/trip/raw/data.csv": "1,2\n"})
+    code, output, files = build(site)
+    assert code == 0, output
+    assert {"posts/the-trip/index.html", "posts/the-trip/map.png", "posts/the-trip/raw/data.csv"} <= files
+    assert not any(f.startswith("posts/trip/") for f in files)

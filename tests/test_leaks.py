@@ -117,9 +117,9 @@ def test_a_draft_bundle_publishes_none_of_its_files(tmp_path: Path) -> None:
         f"{POSTS}/shown/photo.png": "PHOTO"})
     files = build_ok(site, tmp_path / "out")
     assert leaked(tmp_path / "out") == []
-    assert files["posts/shown/photo.png"] == b"PHOTO"
+    assert files["2020/01/01/shown/photo.png"] == b"PHOTO"  # beside the page's URL
     drafts = build_ok(site, tmp_path / "drafts", "--drafts")
-    assert drafts["posts/secret/leak.png"] == SECRET.encode()
+    assert drafts["2020/01/01/secret/leak.png"] == SECRET.encode()
 
 
 @pytest.mark.parametrize("front", [
