@@ -106,7 +106,8 @@ def highlight(call: Call, context: Context) -> tuple[str, bool]:
     body = pygments_highlight(code, _lexer(lang), _formatter(lines))
     if mode == "inline":  # Pygments numbers lines only when it wraps the block itself
         numbers = iter(range(start, start + body.count("\n") + 1))
-        body = _LINE_START.sub(lambda m: f'{m.group(0)}<span class="ln">{next(numbers)}</span>', body.rstrip("\n")) + "\n"
+        number = lambda m: f'{m.group(0)}<span class="ln">{next(numbers)}</span>'  # noqa: E731
+        body = _LINE_START.sub(number, body.rstrip("\n")) + "\n"
     block = f'<pre class="highlight"><code class="language-{lang}" data-lang="{lang}">{body}</code></pre>'
     if mode != "table":
         return _html(block)
@@ -283,7 +284,8 @@ def instagram(call: Call, context: Context) -> tuple[str, bool]:
 
 
 def gist(call: Call, context: Context) -> tuple[str, bool]:
-    user, gist_id, file = (_ID.sub("", call.get(n) or call.get(key)) for n, key in ((0, "user"), (1, "id"), (2, "file")))
+    user, gist_id, file = (_ID.sub("", call.get(n) or call.get(key))
+                           for n, key in ((0, "user"), (1, "id"), (2, "file")))
     if not user or not gist_id:
         return _missing(call, context, "user and id", "gist USER GIST_ID [FILE]")
     link = f"https://gist.github.com/{user}/{gist_id}" + (f"#file-{file.replace('.', '-').lower()}" if file else "")
@@ -304,7 +306,8 @@ def ref(call: Call, context: Context) -> tuple[str, bool]:
     """`ref`/`relref`: a mark resolved to the target's URL once every page is known (refs.py)."""
     target = call.get(0) or call.get("path")
     if not target:
-        context.error(call.line, f"the `{call.name}` shortcode needs the path of a page", f'write `{{{{< {call.name} "posts/my-post.md" >}}}}`')
+        context.error(call.line, f"the `{call.name}` shortcode needs the path of a page",
+                      f'write `{{{{< {call.name} "posts/my-post.md" >}}}}`')
         return "", True
     return refs.mark(call.name == "ref", target, context.page.path, call.line), True
 

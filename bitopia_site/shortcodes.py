@@ -206,7 +206,8 @@ def _expand(text: str, offset: int, context: Context, render: Renderer,
             out.append(tag.literal)
             continue
         if tag.kind == "close":
-            context.warn(line, f"shortcode closing tag `{{{{{tag.form} /{tag.name} {_closer(tag.form)}}}}}` has no opening tag",
+            shown = f"{{{{{tag.form} /{tag.name} {_closer(tag.form)}}}}}"
+            context.warn(line, f"shortcode closing tag `{shown}` has no opening tag",
                          "remove it, or add the opening tag before it")
             continue
         inner = None
@@ -270,7 +271,8 @@ def scan(text: str, context: Context, offset: int = 0) -> list[Tag]:
         if isinstance(tag, str):
             form, closer = match.group(1), _closer(match.group(1))
             context.warn(_line(context, offset + match.start()), f"shortcode not understood: {tag}",
-                         f"write `{{{{{form} name args {closer}}}}}`, or `{{{{{form}/* … */{closer}}}}}` to show it as text")
+                         f"write `{{{{{form} name args {closer}}}}}`, "
+                         f"or `{{{{{form}/* … */{closer}}}}}` to show it as text")
             at = match.end()
             continue
         tags.append(tag)
