@@ -13,7 +13,7 @@ from bitopia_site import __version__, parallel
 from bitopia_site.cache import Cache, DocumentCache, code_version, record_key
 from bitopia_site.config import SiteConfig, load_config
 from bitopia_site.copier import read_ahead
-from bitopia_site.content import ContentSettings, Parsed, parse, source_digest
+from bitopia_site.content import HTML_SUFFIXES, ContentSettings, Parsed, parse, source_digest
 from bitopia_site.errors import BuildFailed, Report, SiteError
 from bitopia_site.fingerprint import Fingerprinter, files_digest
 from bitopia_site.index import build_index
@@ -23,7 +23,7 @@ from bitopia_site.publication import Visibility, apply_cascades
 from bitopia_site.render import Fragments, Renderer, make_environment
 from bitopia_site.refs import resolve as resolve_refs
 from bitopia_site.shortcode_templates import merge_unknown, site_shortcodes
-from bitopia_site.sources import InputState, SiteFiles, input_state, read_markdown, read_site
+from bitopia_site.sources import MARKDOWN_SUFFIXES, InputState, SiteFiles, input_state, read_markdown, read_site
 from bitopia_site.theme import PACKAGED_THEMES, Theme, load_theme
 from bitopia_site.views import Views, placement_digest
 from bitopia_site.writer import (SiteWriter, Spare, WriteStats, check_output_folder, missing_files, output_id,
@@ -105,6 +105,11 @@ def load_site(root: Path, options: BuildOptions, report: Report) -> tuple[SiteCo
     return config, load_theme(config.root, config.theme)
 
 
+def page_suffixes(config: SiteConfig) -> tuple[str, ...]:
+    """The endings of the content files that are pages: Markdown, and HTML in a Hugo site."""
+    return MARKDOWN_SUFFIXES + (HTML_SUFFIXES if config.hugo else ())
+
+
 def content_settings(config: SiteConfig) -> ContentSettings:
     return ContentSettings(config.timezone, config.taxonomies, tuple(sorted(config.permalinks.items())),
                            config.summary_words, config.hugo, config.lower_paths,
@@ -131,7 +136,7 @@ def render_site(root: Path, options: BuildOptions, reuse: Reuse | None = None,
     cache = Cache(config.root, report, options.cache)
     parsed_cache = DocumentCache(cache if options.cache else None, settings.key())
     files = read_site(config.root, list(theme.static_dirs), parsed_cache.signatures(), leave_unknown=True,
-                      ignore=config.ignore_files)
+                      ignore=config.ignore_files, page_suffixes=page_suffixes(config))
     for err in files.errors:
         report.error(err)
     if output is not None and not files.errors:

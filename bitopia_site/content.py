@@ -30,6 +30,7 @@ PASSED_KEYS = {
     "markup", "iscjklanguage", "resources", "cascade", "build", "translationkey", "sitemap",
     "audio", "videos", "subtitle", "authors", "showtoc", "image", "cover",
 }
+HTML_SUFFIXES = (".html", ".htm")  # a Hugo site's content written in HTML: pages, not Markdown
 TAXONOMY_LIKE = {"tag", "tags", "category", "categories", "series", "topic", "topics"}
 DATE_HINT = "write YYYY-MM-DD or YYYY-MM-DD HH:MM:SS+HH:MM"
 # Each term is a page listing its posts, each post with all its terms: N terms on one post make
@@ -185,7 +186,7 @@ def _parse(source: Source, settings: ContentSettings) -> Parsed:
     expanded = _expand_shortcodes(source.text, body, path, title, published, params, url, settings)
     warnings += expanded.warnings
     rendered = markup.render(expanded.text, settings.summary_words, None if summary is None else str(summary),
-                             expanded.fill)
+                             expanded.fill, markdown=not path.lower().endswith(HTML_SUFFIXES))
     description = str(get("description") or "")
     doc = Document(
         source=path, section=section, type=doc_type, title=title, date=published,

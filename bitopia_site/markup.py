@@ -62,18 +62,20 @@ def to_html(text: str) -> str:
 
 
 def render(text: str, summary_words: int = 70, summary: str | None = None,
-           fill: Callable[[str], str] | None = None) -> RenderedMarkdown:
-    """Render a Markdown body; `summary` from front matter wins over the text's own. `fill` puts
-    the HTML of shortcodes back in place of their placeholders (shortcodes.Expanded.fill)."""
+           fill: Callable[[str], str] | None = None, markdown: bool = True) -> RenderedMarkdown:
+    """Render a Markdown body (or, not `markdown`, an HTML one: a Hugo site's .html content, its
+    tags balanced); `summary` from front matter wins over the text's own. `fill` puts the HTML of
+    shortcodes back in place of their placeholders (shortcodes.Expanded.fill)."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    body, toc = _heading_ids(to_html(text))
+    convert = to_html if markdown else balance
+    body, toc = _heading_ids(to_html(text)) if markdown else (balance(text), ())
     if fill is not None:
         body = fill(body)
     word_count = len(plain_text(body).split())
     if summary is not None:
         summary_html, excerpt = _inline(to_html(summary)), True
     elif MORE in text:
-        summary_html, excerpt = to_html(text.split(MORE, 1)[0]).strip(), True
+        summary_html, excerpt = convert(text.split(MORE, 1)[0]).strip(), True
         if fill is not None:
             summary_html = fill(summary_html)
     else:

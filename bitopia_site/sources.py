@@ -111,9 +111,11 @@ def _check_file(path: str, shown: str, root_real: str | None = None) -> tuple[Si
 
 
 def read_site(root: Path, theme_static: list[Path], known: Mapping[str, Signature] | None = None,
-              leave_unknown: bool = False, ignore: tuple[str, ...] = ()) -> SiteFiles:
+              leave_unknown: bool = False, ignore: tuple[str, ...] = (),
+              page_suffixes: tuple[str, ...] = MARKDOWN_SUFFIXES) -> SiteFiles:
     """Read content/ (Markdown becomes Sources, the rest is copied) and collect static files;
     a file of content/ whose full path matches a pattern of `ignore` (Hugo's ignoreFiles) is not.
+    The files of content/ ending in `page_suffixes` are pages (a Hugo site's .html ones too).
 
     A Markdown file whose signature is the one in `known` is not read, only listed as unchanged.
     With `leave_unknown`, one not in `known` at all is only listed (as unread), for the processes
@@ -138,7 +140,7 @@ def read_site(root: Path, theme_static: list[Path], known: Mapping[str, Signatur
     bundles = leaf_bundles(rel for rel, _ in content)
     for rel, path in content:
         site_rel = f"content/{rel}"
-        if rel.lower().endswith(MARKDOWN_SUFFIXES):
+        if rel.lower().endswith(page_suffixes):
             if leave_unknown and site_rel not in known:
                 files.unread.append(site_rel)
                 continue

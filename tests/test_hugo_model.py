@@ -191,3 +191,17 @@ def test_a_bundles_files_are_published_beside_its_page(tmp_path: Path) -> None:
     assert code == 0, output
     assert {"posts/the-trip/index.html", "posts/the-trip/map.png", "posts/the-trip/raw/data.csv"} <= files
     assert not any(f.startswith("posts/trip/") for f in files)
+
+
+def test_html_content_files_are_pages_in_a_hugo_site_and_files_elsewhere(tmp_path: Path) -> None:
+    page = "---\ntitle: In HTML\ndate: 2020-01-01\n---\n<p>RAW <b>html</b> *not markdown*</p>\n<div>unclosed\n"
+    site = make(tmp_path / "hugo", {"content/post/written.html": page})
+    code, output, files = build(site)
+    assert code == 0, output
+    text = (site / "public" / "post" / "written" / "index.html").read_text()
+    assert "<p>RAW <b>html</b> *not markdown*</p>" in text and "written.html" not in files
+    plain = make(tmp_path / "plain", {"content/posts/a.md": "---\ntitle: A\ndate: 2020-01-01\n---\nx\n",
+                                      "content/extra/page.html": "<p>as it is</p>"},
+                 "title: S\nbase_url: https://example.org/\n", "site.yaml")
+    code, output, files = build(plain)
+    assert code == 0 and (plain / "public" / "extra" / "page.html").read_text() == "<p>as it is</p>"
