@@ -210,8 +210,9 @@ def _from_hugo(root: Path, raw: dict[str, Any], path: Path, report: Report) -> S
         values["language"] = str(data["defaultcontentlanguage"])
     if "timezone" in data:
         values["timezone"] = str(data["timezone"])
-    if isinstance(data.get("taxonomies"), dict):  # Hugo's default otherwise; the legacy `indexes` it ignores
-        values["taxonomies"] = tuple(str(v) for v in data["taxonomies"].values())
+    declared = data.get("taxonomies", data.get("indexes"))  # `indexes`: their older name, which Hugo still reads
+    if isinstance(declared, dict):  # else Hugo's default
+        values["taxonomies"] = tuple(str(v) for v in declared.values())
     else:
         values["taxonomies"] = ("tags", "categories")
     values["permalinks"] = _hugo_permalinks(data.get("permalinks"))

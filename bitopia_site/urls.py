@@ -35,7 +35,8 @@ def urlize(text: str) -> str:
         elif char.isspace() or char in "-/":
             if out and out[-1] != "-":
                 out.append("-")
-    return "".join(out).strip("-.")
+    slug = "".join(out).strip("-")
+    return "" if not slug.strip(".") else slug  # `.vimrc` stays; `.` or `..` would name no folder
 
 
 def slug_from_filename(stem: str) -> str:

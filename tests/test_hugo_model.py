@@ -118,15 +118,18 @@ def test_config_default_folder_and_json_are_read(tmp_path: Path) -> None:
 
 
 def test_hugo_sites_take_hugo_defaults_and_casts(tmp_path: Path) -> None:
-    """Hugo's default taxonomies; the legacy `[indexes]` is ignored (its keys are plain params);
-    `weight: '40'` is cast; a taxonomy's own _index.md is not a section."""
+    """Hugo's default taxonomies, or those of the older `[indexes]`; front-matter keys in any case;
+    `weight: '40'` is cast; a taxonomy's own _index.md is not a section; a term keeps its dot."""
     site = make(tmp_path / "site", {
-        "content/post/a.md": "---\ntitle: A\ndate: 2020-01-01\nTopics: [Go]\ntags: [x]\nweight: '40'\n---\nx\n",
+        "content/post/a.md": "---\ntitle: A\ndate: 2020-01-01\nTopics: [Go]\nTags: [x, .vimrc]\nweight: '40'\n---\nx\n",
         "content/tags/_index.md": "---\ntitle: All tags\nweight: '3'\n---\n"},
-        HUGO_TOML + "[indexes]\n  topic = \"topics\"\n")
+        HUGO_TOML + "[indexes]\n  tag = \"tags\"\n  topic = \"topics\"\n")
     code, output, files = build(site)
     assert code == 0, output
-    assert "tags/x/index.html" in files and not any(f.startswith("topics/") for f in files)
+    assert {"tags/x/index.html", "tags/.vimrc/index.html", "topics/go/index.html"} <= files
+    plain = make(tmp_path / "plain", {"content/post/a.md": "---\ntitle: A\ndate: 2020-01-01\ntags: [x]\n---\nx\n"})
+    code, output, files = build(plain)
+    assert code == 0 and "tags/x/index.html" in files and "categories/index.html" not in files
 
 
 def test_ignore_files_leaves_matching_files_out(tmp_path: Path) -> None:
