@@ -113,7 +113,7 @@ def page_suffixes(config: SiteConfig) -> tuple[str, ...]:
 def content_settings(config: SiteConfig) -> ContentSettings:
     return ContentSettings(config.timezone, config.taxonomies, tuple(sorted(config.permalinks.items())),
                            config.summary_words, config.hugo, config.lower_paths,
-                           shortcodes=site_shortcodes(config))
+                           shortcodes=site_shortcodes(config), raw_html=config.raw_html)
 
 
 @parallel.no_cycle_collection()

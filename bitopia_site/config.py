@@ -53,6 +53,7 @@ class SiteConfig:
     hugo: bool = False  # read from a Hugo config: Hugo's URLs and rules (DESIGN.md §1b)
     lower_paths: bool = True  # Hugo's disablePathToLower turns this off
     ignore_files: tuple[str, ...] = ()  # Hugo's ignoreFiles: regular expressions over content paths
+    raw_html: bool = True  # raw HTML in Markdown kept; in a Hugo site only with markup.goldmark.renderer.unsafe
 
     @property
     def tz(self) -> ZoneInfo:
@@ -216,6 +217,7 @@ def _from_hugo(root: Path, raw: dict[str, Any], path: Path, report: Report) -> S
     else:
         values["taxonomies"] = ("tags", "categories")
     values["permalinks"] = _hugo_permalinks(data.get("permalinks"))
+    values["raw_html"] = _lookup(data, "markup", "goldmark", "renderer", "unsafe") is True
     if "mainsections" in lower_params:
         values["main_sections"] = tuple(str(s) for s in lower_params["mainsections"])
     meta = {k.lower(): v for k, v in (lower_params.get("meta") or {}).items()}
@@ -236,6 +238,15 @@ def _from_hugo(root: Path, raw: dict[str, Any], path: Path, report: Report) -> S
         report.warn(SiteError("layouts/", "Hugo layouts are Go templates and are ignored",
                               "put Jinja2 overrides in templates/"))
     return _checked(SiteConfig(root=root, **values), path)
+
+
+def _lookup(data: Any, *keys: str) -> Any:
+    """A nested setting of a Hugo config, its keys in any case (None when it is not set)."""
+    for key in keys:
+        if not isinstance(data, dict):
+            return None
+        data = next((v for k, v in data.items() if str(k).lower() == key), None)
+    return data
 
 
 def _hugo_permalinks(given: Any) -> dict[str, str]:

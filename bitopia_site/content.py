@@ -49,6 +49,7 @@ class ContentSettings:
     hugo: bool = False  # a Hugo site: Hugo's URLs, and a missing title or front matter only warned about
     lower_paths: bool = True  # Hugo's URLs lower-cased (not with disablePathToLower)
     shortcodes: shortcodes.ShortcodeSet = shortcodes.NO_SHORTCODES  # the site's own; its repr is a digest
+    raw_html: bool = True  # raw HTML in Markdown kept (a Hugo site: its goldmark renderer's `unsafe`)
 
     def key(self) -> str:
         return repr(self) + markup.SETTINGS
@@ -186,7 +187,8 @@ def _parse(source: Source, settings: ContentSettings) -> Parsed:
     expanded = _expand_shortcodes(source.text, body, path, title, published, params, url, settings)
     warnings += expanded.warnings
     rendered = markup.render(expanded.text, settings.summary_words, None if summary is None else str(summary),
-                             expanded.fill, markdown=not path.lower().endswith(HTML_SUFFIXES))
+                             expanded.fill, markdown=not path.lower().endswith(HTML_SUFFIXES),
+                             raw_html=settings.raw_html)
     description = str(get("description") or "")
     doc = Document(
         source=path, section=section, type=doc_type, title=title, date=published,

@@ -26,6 +26,7 @@ MORE = "<!--more-->"
 WORDS_PER_MINUTE = 213
 EXTENSIONS = ["table", "strikethrough", "autolink"]
 OPTIONS = Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_SMART | Options.CMARK_OPT_FOOTNOTES
+SAFE_OPTIONS = OPTIONS & ~Options.CMARK_OPT_UNSAFE  # a Hugo site's default: goldmark's `unsafe` off
 SETTINGS = f"cmark-gfm:{EXTENSIONS}:{int(OPTIONS)}:ids+pygments+balance:v2"
 
 _TAG = re.compile(r"<[^>]*>")
@@ -51,9 +52,10 @@ class RenderedMarkdown:
         return max(1, math.ceil(self.word_count / WORDS_PER_MINUTE))
 
 
-def to_html(text: str) -> str:
-    """CommonMark + GFM to HTML, with raw HTML balanced so it cannot break the page around it."""
-    body = cmark.to_html(text, OPTIONS, EXTENSIONS)
+def to_html(text: str, raw_html: bool = True) -> str:
+    """CommonMark + GFM to HTML, with raw HTML balanced so it cannot break the page around it;
+    without `raw_html`, each piece of it is `<!-- raw HTML omitted -->`, as Goldmark (Hugo) writes."""
+    body = cmark.to_html(text, OPTIONS if raw_html else SAFE_OPTIONS, EXTENSIONS)
     if _RAW_HTML.search(text):
         body = balance(body)
     if "<pre><code class=" in body:
@@ -62,18 +64,20 @@ def to_html(text: str) -> str:
 
 
 def render(text: str, summary_words: int = 70, summary: str | None = None,
-           fill: Callable[[str], str] | None = None, markdown: bool = True) -> RenderedMarkdown:
+           fill: Callable[[str], str] | None = None, markdown: bool = True,
+           raw_html: bool = True) -> RenderedMarkdown:
     """Render a Markdown body (or, not `markdown`, an HTML one: a Hugo site's .html content, its
     tags balanced); `summary` from front matter wins over the text's own. `fill` puts the HTML of
-    shortcodes back in place of their placeholders (shortcodes.Expanded.fill)."""
+    shortcodes back in place of their placeholders (shortcodes.Expanded.fill); without `raw_html`,
+    the Markdown's raw HTML is omitted (to_html)."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    convert = to_html if markdown else balance
-    body, toc = _heading_ids(to_html(text)) if markdown else (balance(text), ())
+    convert: Callable[[str], str] = (lambda part: to_html(part, raw_html)) if markdown else balance
+    body, toc = _heading_ids(convert(text)) if markdown else (balance(text), ())
     if fill is not None:
         body = fill(body)
     word_count = len(plain_text(body).split())
     if summary is not None:
-        summary_html, excerpt = _inline(to_html(summary)), True
+        summary_html, excerpt = _inline(to_html(summary, raw_html)), True
     elif MORE in text:
         summary_html, excerpt = convert(text.split(MORE, 1)[0]).strip(), True
         if fill is not None:

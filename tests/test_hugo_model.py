@@ -233,3 +233,23 @@ def test_slug_tokens_urlize_titles_as_hugo_does(tmp_path: Path) -> None:
     assert expected <= written
     if _hugo() is not None:
         assert expected <= hugo_pages(site, tmp_path / "hugo")
+
+
+def test_raw_html_in_markdown_follows_goldmarks_unsafe_setting(tmp_path: Path) -> None:
+    """Hugo's default drops raw HTML from Markdown (`<!-- raw HTML omitted -->`, as Goldmark
+    writes); `markup.goldmark.renderer.unsafe = true` keeps it, and a site.yaml site keeps it."""
+    post = {"content/post/a.md": "---\ntitle: A\n---\nHello <b>bold</b>\n\n<div class=\"x\">block</div>\n"}
+    safe = make(tmp_path / "safe", post)
+    unsafe = make(tmp_path / "unsafe", post, HUGO_TOML + "[markup.goldmark.renderer]\n  unsafe = true\n")
+    for site in (safe, unsafe):
+        code, output, _ = build(site)
+        assert code == 0, output
+    dropped = (safe / "public" / "post" / "a" / "index.html").read_text()
+    kept = (unsafe / "public" / "post" / "a" / "index.html").read_text()
+    assert "<p>Hello <!-- raw HTML omitted -->bold<!-- raw HTML omitted --></p>" in dropped
+    assert ">block<" not in dropped
+    assert "Hello <b>bold</b>" in kept and '<div class="x">block</div>' in kept
+    if _hugo() is not None:
+        hugo_pages(safe, tmp_path / "hugo")
+        assert "<p>Hello <!-- raw HTML omitted -->bold<!-- raw HTML omitted --></p>" in \
+            (tmp_path / "hugo" / "post" / "a" / "index.html").read_text()
