@@ -178,7 +178,7 @@ Renderer = Callable[[Call, Context, bool], tuple[str, bool]]
 def expand(text: str, page: Page, shortcodes: ShortcodeSet, render: Renderer,
            takes_inner: Callable[[str], bool | None]) -> Expanded:
     """The body with every shortcode expanded; a body without `{{` is returned as it is."""
-    if "{{" not in text:
+    if "{" not in text or "{{" not in text:
         return Expanded(text)
     context = Context(text, page, shortcodes)
     context.result.text = _expand(text, 0, context, render, takes_inner, 0)
