@@ -188,7 +188,7 @@ def _parse(source: Source, settings: ContentSettings) -> Parsed:
     warnings += expanded.warnings
     rendered = markup.render(expanded.text, settings.summary_words, None if summary is None else str(summary),
                              expanded.fill, markdown=not path.lower().endswith(HTML_SUFFIXES),
-                             raw_html=settings.raw_html)
+                             raw_html=settings.raw_html, hugo_ids=settings.hugo)
     description = str(get("description") or "")
     doc = Document(
         source=path, section=section, type=doc_type, title=title, date=published,

@@ -65,14 +65,14 @@ def to_html(text: str, raw_html: bool = True) -> str:
 
 def render(text: str, summary_words: int = 70, summary: str | None = None,
            fill: Callable[[str], str] | None = None, markdown: bool = True,
-           raw_html: bool = True) -> RenderedMarkdown:
+           raw_html: bool = True, hugo_ids: bool = False) -> RenderedMarkdown:
     """Render a Markdown body (or, not `markdown`, an HTML one: a Hugo site's .html content, its
     tags balanced); `summary` from front matter wins over the text's own. `fill` puts the HTML of
     shortcodes back in place of their placeholders (shortcodes.Expanded.fill); without `raw_html`,
-    the Markdown's raw HTML is omitted (to_html)."""
+    the Markdown's raw HTML is omitted (to_html); with `hugo_ids`, heading ids are Hugo's."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     convert: Callable[[str], str] = (lambda part: to_html(part, raw_html)) if markdown else balance
-    body, toc = _heading_ids(convert(text)) if markdown else (balance(text), ())
+    body, toc = _heading_ids(convert(text), hugo_ids) if markdown else (balance(text), ())
     if fill is not None:
         body = fill(body)
     word_count = len(plain_text(body).split())
@@ -124,15 +124,23 @@ def _formatter() -> HtmlFormatter:
     return HtmlFormatter(nowrap=True)
 
 
-def _heading_ids(body: str) -> tuple[str, tuple[tuple[int, str, str], ...]]:
-    """Give every Markdown heading a unique id (Hugo-style slug) and collect h2-h4 for the TOC."""
+def hugo_heading_id(text: str) -> str:
+    """A heading's id as Hugo makes it (its default `github` style): each space or dash a dash,
+    letters, digits and `_` kept in lower case, the rest dropped (`Use CI/CD` -> `use-cicd`)."""
+    return "".join("-" if char in " -" else char.lower() for char in text
+                   if char in " -_" or char.isalnum())
+
+
+def _heading_ids(body: str, hugo: bool = False) -> tuple[str, tuple[tuple[int, str, str], ...]]:
+    """Give every Markdown heading a unique id (a urlized slug; as Hugo makes it in a Hugo site)
+    and collect h2-h4 for the TOC."""
     used: dict[str, int] = {}
     toc: list[tuple[int, str, str]] = []
 
     def name(match: re.Match[str]) -> str:
         level, inner = int(match.group(1)), match.group(2)
         text = " ".join(plain_text(inner).split())
-        base = urlize(text) or "section"
+        base = (hugo_heading_id(plain_text(inner).strip()) if hugo else urlize(text)) or "section"
         count = used.get(base, 0)
         used[base] = count + 1
         ident = base if count == 0 else f"{base}-{count}"

@@ -253,3 +253,22 @@ def test_raw_html_in_markdown_follows_goldmarks_unsafe_setting(tmp_path: Path) -
         hugo_pages(safe, tmp_path / "hugo")
         assert "<p>Hello <!-- raw HTML omitted -->bold<!-- raw HTML omitted --></p>" in \
             (tmp_path / "hugo" / "post" / "a" / "index.html").read_text()
+
+
+HEADINGS = {"Use CI/CD": "use-cicd", "1. Identify": "1-identify", "Hello  World": "hello--world",
+            "Do not stop -- ever": "do-not-stop--ever", "Ünïcode Straße": "ünïcode-straße",
+            "Q&A: yes? (maybe)": "qa-yes-maybe", "dup": "dup", "Snake_case and `code` here": "snake_case-and-code-here"}
+
+
+def test_heading_ids_are_hugos_in_a_hugo_site(tmp_path: Path) -> None:
+    body = "".join(f"## {heading}\n\n" for heading in [*HEADINGS, "dup"])
+    site = make(tmp_path / "site", {"content/post/h.md": f"---\ntitle: H\n---\n{body}"})
+    code, output, _ = build(site)
+    assert code == 0, output
+    expected = [f'id="{ident}"' for ident in [*HEADINGS.values(), "dup-1"]]
+    page = (site / "public" / "post" / "h" / "index.html").read_text()
+    assert all(ident in page for ident in expected), page
+    if _hugo() is not None:
+        hugo_pages(site, tmp_path / "hugo")
+        made = (tmp_path / "hugo" / "post" / "h" / "index.html").read_text()
+        assert all(ident in made for ident in expected), made
