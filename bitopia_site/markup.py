@@ -139,18 +139,50 @@ def _heading_ids(body: str, hugo: bool = False) -> tuple[str, tuple[tuple[int, s
 
     def name(match: re.Match[str]) -> str:
         level, inner = int(match.group(1)), match.group(2)
+        inner, given, extra = _heading_attributes(inner)
         text = " ".join(plain_text(inner).split())
-        base = (hugo_heading_id(plain_text(inner).strip()) if hugo else urlize(text)) or "section"
+        base = given or (hugo_heading_id(plain_text(inner).strip()) if hugo else urlize(text)) or "section"
         count = used.get(base, 0)
         used[base] = count + 1
-        ident = base if count == 0 else f"{base}-{count}"
+        ident = base if count == 0 or given else f"{base}-{count}"
         if 2 <= level <= 4:
             toc.append((level, ident, text))
-        return f'<h{level} id="{ident}">{inner}</h{level}>'
+        return f'<h{level} id="{html.escape(ident)}"{extra}>{inner}</h{level}>'
 
     if "<h" not in body:
         return body, ()
     return _HEADING.sub(name, body), tuple(toc)
+
+
+_ATTRIBUTES = re.compile(r"\s*\{([^{}]*)\}\s*$")
+_ATTRIBUTE = re.compile(r'#([\w-]+)|\.([\w-]+)|([A-Za-z_:][\w:.-]*)=(?:&quot;(.*?)&quot;|[“"](.*?)[”"]|([^\s"“”]+))')
+
+
+def _heading_attributes(inner: str) -> tuple[str, str, str]:
+    """A heading's `{#id .class key=value}` at its end, as Goldmark reads it: (the heading without
+    it, the id it gives or '', the other attributes as HTML); a `{...}` of anything else is text."""
+    found = _ATTRIBUTES.search(inner) if inner.rstrip().endswith("}") else None
+    if found is None or not found.group(1).strip():
+        return inner, "", ""
+    ident, classes, others = "", [], []
+    position = 0
+    spec = found.group(1).strip()
+    while position < len(spec):
+        token = _ATTRIBUTE.match(spec, position)
+        if token is None:
+            return inner, "", ""
+        if token.group(1):
+            ident = token.group(1)
+        elif token.group(2):
+            classes.append(token.group(2))
+        else:
+            value = next(v for v in token.group(4, 5, 6) if v is not None)
+            others.append(f' {token.group(3)}="{value}"')
+        position = token.end()
+        while position < len(spec) and spec[position].isspace():
+            position += 1
+    extra = (f' class="{" ".join(classes)}"' if classes else "") + "".join(others)
+    return inner[:found.start()], ident, extra
 
 
 def _first_paragraphs(body: str, limit: int, total_words: int) -> tuple[str, bool]:

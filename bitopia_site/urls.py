@@ -35,8 +35,9 @@ def urlize(text: str) -> str:
         elif char.isspace() or char in "-/":
             if out and out[-1] != "-":
                 out.append("-")
-    slug = "".join(out).strip("-")
-    return "" if not slug.strip(".") else slug  # `.vimrc` stays; `.` or `..` would name no folder
+    # No dot at either end: Hugo keeps them (/tags/.vimrc/), but a hidden folder is not served by
+    # many web servers (nor by `bitopia serve`), and `.` or `..` would name no folder at all.
+    return "".join(out).strip("-.")
 
 
 def slug_from_filename(stem: str) -> str:

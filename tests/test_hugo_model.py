@@ -124,14 +124,14 @@ def test_config_default_folder_and_json_are_read(tmp_path: Path) -> None:
 
 def test_hugo_sites_take_hugo_defaults_and_casts(tmp_path: Path) -> None:
     """Hugo's default taxonomies, or those of the older `[indexes]`; front-matter keys in any case;
-    `weight: '40'` is cast; a taxonomy's own _index.md is not a section; a term keeps its dot."""
+    `weight: '40'` is cast; a taxonomy's own _index.md is not a section."""
     site = make(tmp_path / "site", {
         "content/post/a.md": "---\ntitle: A\ndate: 2020-01-01\nTopics: [Go]\nTags: [x, .vimrc]\nweight: '40'\n---\nx\n",
         "content/tags/_index.md": "---\ntitle: All tags\nweight: '3'\n---\n"},
         HUGO_TOML + "[indexes]\n  tag = \"tags\"\n  topic = \"topics\"\n")
     code, output, files = build(site)
     assert code == 0, output
-    assert {"tags/x/index.html", "tags/.vimrc/index.html", "topics/go/index.html"} <= files
+    assert {"tags/x/index.html", "tags/vimrc/index.html", "topics/go/index.html"} <= files  # Hugo: tags/.vimrc/
     plain = make(tmp_path / "plain", {"content/post/a.md": "---\ntitle: A\ndate: 2020-01-01\ntags: [x]\n---\nx\n"})
     code, output, files = build(plain)
     assert code == 0 and "tags/x/index.html" in files and "categories/index.html" not in files
@@ -272,3 +272,22 @@ def test_heading_ids_are_hugos_in_a_hugo_site(tmp_path: Path) -> None:
         hugo_pages(site, tmp_path / "hugo")
         made = (tmp_path / "hugo" / "post" / "h" / "index.html").read_text()
         assert all(ident in made for ident in expected), made
+
+
+def test_heading_attributes_give_ids_and_classes(tmp_path: Path) -> None:
+    body = ('## Custom {#my-id}\n\n## Classy {.note .big}\n\n## Both {#b-id .c data-x="1"}\n\n## Braces {x}\n\n'
+            "Text {#not-heading}\n")
+    site = make(tmp_path / "site", {"content/post/h.md": f"---\ntitle: H\n---\n{body}"})
+    code, output, _ = build(site)
+    assert code == 0, output
+    page = (site / "public" / "post" / "h" / "index.html").read_text()
+    for part in ('<h2 id="my-id">Custom</h2>', '<h2 id="classy" class="note big">Classy</h2>',
+                 '<h2 id="b-id" class="c" data-x="1">Both</h2>', '<h2 id="braces-x">Braces {x}</h2>',
+                 "<p>Text {#not-heading}</p>"):
+        assert part in page
+    if _hugo() is not None:
+        hugo_pages(site, tmp_path / "hugo")
+        made = (tmp_path / "hugo" / "post" / "h" / "index.html").read_text()
+        for part in ('<h2 id="my-id">Custom</h2>', '<h2 class="note big" id="classy">Classy</h2>',
+                     '<h2 id="b-id" class="c" data-x="1">Both</h2>', '<h2 id="braces-x">Braces {x}</h2>'):
+            assert part in made
