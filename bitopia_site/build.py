@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Generator, Sequence
 
-from bitopia_site import __version__, parallel
+from bitopia_site import __version__, parallel, urls
 from bitopia_site.cache import Cache, DocumentCache, code_version, record_key
 from bitopia_site.config import SiteConfig, load_config
 from bitopia_site.copier import read_ahead
@@ -152,7 +152,8 @@ def render_site(root: Path, options: BuildOptions, reuse: Reuse | None = None,
     check_featured(index.documents, files.static, report)
     views = Views(index, now, config.base_path)
     failed = report.failed(options.strict)
-    lists = plan_lists(index, views, config.paginate, config.feed_limit, static=files.static)
+    lists = plan_lists(index, views, config.paginate, config.feed_limit, static=files.static,
+                       term_title=urls.hugo_title if config.hugo else str)
     site_globals = template_globals(config, theme.params, index, views, now, files.static)
     made = fingerprinter(views, config, theme, site_globals, files.static, options)
     env = make_environment(config, theme, site_globals, cache.folder / "templates" if options.cache else None)

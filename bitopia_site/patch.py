@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from bitopia_site import parallel
+from bitopia_site import parallel, urls
 from bitopia_site.build import (BuildOptions, SiteBuild, check_featured, content_settings, fingerprinter,
                                 load_site, publish_horizon, render_chunk, template_globals)
 from bitopia_site.cache import Cache, DocumentCache
@@ -87,7 +87,7 @@ def patch_site(root: Path, options: BuildOptions, last: dict[str, Any], inputs: 
     views = Views(index, now, config.base_path)
     pages = plan_site(index, views, config.paginate, config.feed_limit,
                       only={path for rel in edited for path in last["shown_on"].get(rel, ())}, static=static,
-                      layouts_optional=config.hugo)
+                      layouts_optional=config.hugo, term_title=urls.hugo_title if config.hugo else str)
     site_globals = template_globals(config, theme.params, index, views, now, static)
     made = fingerprinter(views, config, theme, site_globals, static, options)
     if made is None or made[0].global_key != last["global_key"]:

@@ -15,11 +15,11 @@ FEED_LIMIT_DEFAULT = 20
 
 def plan_site(index: SiteIndex, views: Views, paginate: int, feed_limit: int,
               only: Collection[str] | None = None, static: Collection[str] = (),
-              layouts_optional: bool = False) -> list[OutputPage]:
+              layouts_optional: bool = False, term_title: Callable[[str], str] = str) -> list[OutputPage]:
     """Every output file the site needs, in a stable order; with `only`, just the pages whose
     output paths it holds (the others are not even made: a rebuild after one edit needs a few)."""
     return (plan_documents(index, views, only, layouts_optional)
-            + plan_lists(index, views, paginate, feed_limit, only, static))
+            + plan_lists(index, views, paginate, feed_limit, only, static, term_title))
 
 
 def plan_documents(index: SiteIndex, views: Views, only: Collection[str] | None = None,
@@ -38,9 +38,11 @@ def plan_documents(index: SiteIndex, views: Views, only: Collection[str] | None 
 
 
 def plan_lists(index: SiteIndex, views: Views, paginate: int, feed_limit: int,
-               only: Collection[str] | None = None, static: Collection[str] = ()) -> list[OutputPage]:
+               only: Collection[str] | None = None, static: Collection[str] = (),
+               term_title: Callable[[str], str] = str) -> list[OutputPage]:
     """The rest of plan_site: lists, feeds, archives, 404 and robots.txt (these two only where the
-    site's `static` files have none of their own: as in Hugo, the site's own file wins)."""
+    site's `static` files have none of their own: as in Hugo, the site's own file wins). A term's
+    page is titled `term_title(name)` (a Hugo site's: urls.hugo_title)."""
     want = (lambda path: True) if only is None else only.__contains__  # noqa: E731
     pages: list[OutputPage] = []
     pages += _paginated("/", ("home.html", "list.html"), index.posts, views, paginate, want, sitemap=True,
@@ -71,7 +73,8 @@ def plan_lists(index: SiteIndex, views: Views, paginate: int, feed_limit: int,
         for term in taxonomy.terms:
             feed = f"{term.url}index.xml"
             pages += _paginated(term.url, (f"term-{taxonomy.name}.html", "term.html", "list.html"), term.posts,
-                                views, paginate, want, sitemap=True, kind="term", title=term.name, feed_url=feed,
+                                views, paginate, want, sitemap=True, kind="term", title=term_title(term.name),
+                                feed_url=feed,
                                 term=views.term(term))
             if want(urls.output_path(feed)):
                 pages.append(_feed(feed, term.name, views.docs(term.posts[:feed_limit]), term.url))

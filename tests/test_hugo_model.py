@@ -291,3 +291,17 @@ def test_heading_attributes_give_ids_and_classes(tmp_path: Path) -> None:
         for part in ('<h2 id="my-id">Custom</h2>', '<h2 class="note big" id="classy">Classy</h2>',
                      '<h2 id="b-id" class="c" data-x="1">Both</h2>', '<h2 id="braces-x">Braces {x}</h2>'):
             assert part in made
+
+
+TERMS = {"kubernetes": "Kubernetes", "code & tech": "Code &amp; Tech", "the art of war": "The Art of War",
+         "machine-learning": "Machine-Learning", "iOS": "IOS", "a tale of two": "A Tale of Two", "go vs rust": "Go vs Rust"}
+
+
+def test_term_pages_are_titled_as_hugo_titles_them(tmp_path: Path) -> None:
+    tags = ", ".join(f'"{name}"' for name in TERMS)
+    site = make(tmp_path / "site", {"content/post/h.md": f"---\ntitle: H\ntags: [{tags}]\n---\nx\n"})
+    code, output, files = build(site)
+    assert code == 0, output
+    titles = {(site / "public" / f).read_text().split("<title>")[1].split(" ·")[0] for f in files
+              if f.startswith("tags/") and f.count("/") == 2 and f.endswith("index.html")}
+    assert titles == set(TERMS.values())
