@@ -198,7 +198,7 @@ def wait_for_leftovers(folder: Path) -> float:
 def remove(*paths: Path) -> None:
     for path in paths:
         if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path, ignore_errors=True)  # bitopia may be deleting an old tree in the background
+            shutil.rmtree(path, ignore_errors=True)
         elif path.exists() or path.is_symlink():
             path.unlink()
 
@@ -286,7 +286,7 @@ def bitopia_tool(workdir: Path, posts: int, corpus: Path, jobs: int, prefix: lis
     site = fresh_copy(base / "site", [corpus / "content", corpus / "static", PEERS / "hugo" / "hugo.toml"])
     out = base / "out"
     cmd = [*prefix, sys.executable, "-m", "bitopia_site", "build", "-s", str(site), "-o", str(out), "-j", str(jobs)]
-    # `.out.staging`, `.out.spare`, `.out.old`, `.out.trash-*`: the writer's siblings of the output folder.
+    # `.out.staging`, `.out.spare`, `.out.old`: the writer's siblings of the output folder (see cold_reset).
     return Tool("bitopia", base, cmd, out, [out, site / ".bitopia-cache"])
 
 
@@ -320,7 +320,7 @@ def cold_reset(tool: Tool, graveyard: Path) -> None:
     for number, path in enumerate(paths):
         try:
             os.rename(path, grave / f"{number}-{path.name}")
-        except FileNotFoundError:  # not there, or a trash folder bitopia finished deleting meanwhile
+        except FileNotFoundError:
             pass
 
 

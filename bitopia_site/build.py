@@ -18,16 +18,17 @@ from bitopia_site.errors import BuildFailed, Report, SiteError
 from bitopia_site.fingerprint import Fingerprinter, files_digest
 from bitopia_site.index import build_index
 from bitopia_site.model import Document, OutputPage, SiteIndex, Source
+from bitopia_site.output_folder import check_output_folder, missing_files, output_id, sweep_leftovers
 from bitopia_site.plan import add_sitemap, check_collisions, plan_documents, plan_lists
 from bitopia_site.publication import Visibility, apply_cascades
 from bitopia_site.render import Fragments, Renderer, make_environment
 from bitopia_site.refs import resolve as resolve_refs
 from bitopia_site.shortcode_templates import merge_unknown, site_shortcodes
 from bitopia_site.sources import MARKDOWN_SUFFIXES, InputState, SiteFiles, input_state, read_markdown, read_site
+from bitopia_site.spare import Spare, Trees
 from bitopia_site.theme import PACKAGED_THEMES, Theme, load_theme
 from bitopia_site.views import Views, placement_digest
-from bitopia_site.writer import (SiteWriter, Spare, WriteStats, check_output_folder, missing_files, output_id,
-                                  sweep_leftovers, write_page)
+from bitopia_site.writer import SiteWriter, WriteStats, open_writer, write_page
 
 
 @dataclass(frozen=True)
@@ -250,15 +251,15 @@ def build_into(root: Path, out: Path | None = None, options: BuildOptions = Buil
     cache = Cache(root.resolve(), Report(), options.cache)
     lock = cache.hold(record_key(out)[0])
     try:
-        return _build_held(root, out, options, last, skip_unchanged, started, cache, lock)
+        return _build_held(root, out, options, last, skip_unchanged, started, cache)
     finally:
         if lock is not None:
             os.close(lock)
 
 
 def _build_held(root: Path, out: Path, options: BuildOptions, last: dict[str, Any] | None, skip_unchanged: bool,
-                started: float, cache: Cache, lock: int | None) -> Built:
-    """`build_into`, holding the `lock` of builds into `out`."""
+                started: float, cache: Cache) -> Built:
+    """`build_into`, while it holds the lock of builds into `out`."""
     now = options.now
     assert now is not None
     if last is None:
@@ -279,8 +280,8 @@ def _build_held(root: Path, out: Path, options: BuildOptions, last: dict[str, An
     writer = None
     try:
         spare = last.get("spare") if reuse else None
-        writer = SiteWriter(out, last.get("files") if reuse else None, options.in_place,
-                            spare if isinstance(spare, Spare) else None, make_spare=options.cache, lock=lock)
+        writer = open_writer(out, last.get("files") if reuse else None, spare if isinstance(spare, Spare) else None,
+                             options.in_place, make_spare=options.cache)
         site = None
         if skip_unchanged and reuse and state is not None:
             from bitopia_site.patch import patch_site  # it builds on this module
@@ -464,7 +465,7 @@ def render_chunk(renderer: Renderer, chunk: Sequence[OutputPage]) -> list[bytes 
     return out
 
 
-def _render_chunk_printed(job: tuple[Renderer, Fingerprinter | None, str | None], chunk: Sequence[OutputPage]
+def _render_chunk_printed(job: tuple[Renderer, Fingerprinter | None, Trees | None], chunk: Sequence[OutputPage]
                           ) -> list[tuple[Any, tuple[str, tuple[str, ...]] | None]]:
     """`render_chunk`, each page with its fingerprint and uses (see `_fingerprints`) when a
     fingerprinter is given. With a `folder`, each page's bytes are written there instead of

@@ -122,7 +122,7 @@ class Progress:
               help="The output folder to delete (default: SITE/output).")
 def clean_command(site: Path, output: Path | None) -> None:
     """Delete the output folder and the cache (.bitopia-cache/)."""
-    from bitopia_site.writer import remove_output
+    from bitopia_site.output_folder import remove_output
 
     try:
         removed = remove_output(site, output if output is not None else site / "output")

@@ -1,7 +1,7 @@
-"""Copy files into a folder: the writer's one file copy, and a script that copies a list of files
-(see writer._StaticCopy) or hard-links one (see writer._link_spare) in a process of its own.
-Standard library only: it runs as a script, in a fresh interpreter that holds nothing of the
-build's memory."""
+"""Copy files into a folder: the writer's one file copy, and `StaticCopy`, which copies a first
+build's static files while its pages are made, in a process of its own that the build waits for.
+Standard library only: the module runs as that process's script, in a fresh interpreter that holds
+nothing of the build's memory."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ import errno
 import os
 import shutil
 import stat
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 SENDFILE = sys.platform.startswith("linux") and hasattr(os, "sendfile")
 AHEAD = 256  # files asked for ahead of the copy (see read_ahead)
@@ -79,22 +81,63 @@ def make_folder(folder: str) -> None:
         os.makedirs(folder, exist_ok=True)
 
 
-def encode_list(files: dict[str, Path]) -> bytes:
-    """What the script reads on its standard input: `rel NUL source NUL` for each file."""
-    return b"".join(os.fsencode(rel) + b"\0" + os.fsencode(source) + b"\0" for rel, source in files.items())
+class StaticCopy:
+    """Copies static files into a first build's staging folder, each hard-linked into its spare tree
+    too (when `spare` is given), in a process of its own: a fresh interpreter at the lowest CPU
+    priority, which takes the time the build leaves a core idle (its one-process steps) and little
+    from parsing and rendering, and none of the build's memory. The build waits for it (`wait`) or
+    stops it (`stop`): it never outlives the build. Linux only (see writer.FirstWriter)."""
+
+    def __init__(self, stage: str, spare: str | None, files: dict[str, Path]) -> None:
+        self.files = files
+        with tempfile.TemporaryFile() as listing:  # a file, not a pipe: the build never waits to hand it over
+            listing.write(b"".join(os.fsencode(rel) + b"\0" + os.fsencode(src) + b"\0" for rel, src in files.items()))
+            listing.seek(0)
+            script = [sys.executable, "-I", "-S", __file__, stage, spare or "", str(os.getpid())]
+            self.process = subprocess.Popen(script, stdin=listing, stdout=subprocess.PIPE)
+        self._outcome: Any = _PENDING  # None when all is copied, else (errno, why, file)
+
+    def _receive(self) -> None:
+        assert self.process.stdout is not None
+        message = self.process.stdout.read()
+        if not message:  # it ended without a word (it could not run, or was killed): trust none of its copies
+            self.files = {}
+            self._outcome = None
+        elif message == b"ok":
+            self._outcome = None
+        else:
+            number, why, name = message.split(b"\0")
+            self._outcome = (int(number), os.fsdecode(why), os.fsdecode(name) if name else None)
+
+    def failed(self) -> bool:
+        """True once the copy has stopped on an error (asks without waiting)."""
+        if self._outcome is _PENDING and self.process.poll() is not None:
+            self._receive()
+        return self._outcome is not _PENDING and self._outcome is not None
+
+    def wait(self) -> OSError | None:
+        """Wait for the copy to end; the error that stopped it, if any."""
+        if self._outcome is _PENDING:
+            self._receive()
+        self._close()
+        return None if self._outcome is None else OSError(*self._outcome)
+
+    def stop(self) -> None:
+        self.process.kill()
+        self._close()
+
+    def _close(self) -> None:
+        self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
 
 
-def decode_outcome(message: bytes) -> tuple[int, str, str | None] | None:
-    """What the script wrote (not b"": it ended without a word): None when every file was copied, else
-    the (errno, why, file) that stopped it."""
-    if message == b"ok":
-        return None
-    number, why, name = message.split(b"\0")
-    return (int(number), os.fsdecode(why), os.fsdecode(name) if name else None)
+_PENDING = object()
 
 
-def _copy_listed(stage: str, listing: bytes) -> bytes:
-    """Copy every file of `listing` below `stage`; the outcome, for `decode_outcome`."""
+def _copy_listed(stage: str, spare: str, listing: bytes) -> bytes:
+    """Copy every file of `listing` below `stage`, and link it below `spare` if that is not ''; the
+    outcome: b"ok", or the errno, the reason and the file that stopped it."""
     fields = listing.split(b"\0")
     sources = fields[1:-1:2]
     made: set[str] = set()
@@ -105,32 +148,16 @@ def _copy_listed(stage: str, listing: bytes) -> bytes:
             rel, source = os.fsdecode(fields[at]), os.fsdecode(fields[at + 1])
             parent = os.path.dirname(rel)
             if parent and parent not in made:
-                make_folder(f"{stage}/{parent}")
+                for tree in (stage, spare) if spare else (stage,):
+                    make_folder(f"{tree}/{parent}")
                 made.add(parent)
             copy_file(source, f"{stage}/{rel}")
+            if spare:
+                os.link(f"{stage}/{rel}", f"{spare}/{rel}")
     except OSError as exc:
         return b"\0".join([str(exc.errno or 0).encode(), os.fsencode(exc.strerror or str(exc)),
                            os.fsencode(exc.filename or "")])
     return b"ok"
-
-
-def link_tree(target: str, source: str, names: list[str]) -> None:
-    """Make `target` a copy of the `names` below `source` in hard links, in order (so the last
-    name is linked last); on an error, remove what was made and raise it."""
-    folders = {name.rsplit("/", 1)[0] for name in names if "/" in name}
-    for folder in list(folders):
-        while "/" in folder:
-            folder = folder.rsplit("/", 1)[0]
-            folders.add(folder)
-    try:
-        os.mkdir(target)
-        for folder in sorted(folders):
-            os.mkdir(f"{target}/{folder}")
-        for name in names:
-            os.link(f"{source}/{name}", f"{target}/{name}")
-    except OSError:
-        shutil.rmtree(target, ignore_errors=True)
-        raise
 
 
 def _die_with(parent: int) -> None:
@@ -146,16 +173,10 @@ def _die_with(parent: int) -> None:
         sys.exit(1)
 
 
-if __name__ == "__main__":  # at the lowest CPU priority:
-    try:                    # copier.py copy STAGE PARENT_PID < listing > outcome
-        os.nice(19)         # copier.py link TARGET SOURCE < names (NUL after each)
+if __name__ == "__main__":  # copier.py STAGE SPARE-or-'' PARENT_PID < listing > outcome
+    try:
+        os.nice(19)
     except OSError:
         pass
-    if sys.argv[1] == "copy":
-        _die_with(int(sys.argv[3]))
-        sys.stdout.buffer.write(_copy_listed(sys.argv[2], sys.stdin.buffer.read()))
-    else:  # it outlives the build that started it, and holds the lock of builds into the output until done
-        try:
-            link_tree(sys.argv[2], sys.argv[3], [os.fsdecode(n) for n in sys.stdin.buffer.read().split(b"\0")[:-1]])
-        except OSError:
-            sys.exit(1)
+    _die_with(int(sys.argv[3]))
+    sys.stdout.buffer.write(_copy_listed(sys.argv[1], sys.argv[2], sys.stdin.buffer.read()))

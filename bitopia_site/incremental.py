@@ -18,12 +18,13 @@ from bitopia_site.build import BuildOptions, BuildResult, SiteBuild, build_into,
 from bitopia_site.cache import Cache, record_key
 from bitopia_site.errors import BuildFailed, Report, SiteError
 from bitopia_site.model import Document
+from bitopia_site.output_folder import output_id
 from bitopia_site.patch import reparse
 from bitopia_site.publication import Visibility, apply_cascades
 from bitopia_site.refs import resolve_one
 from bitopia_site.sources import MARKDOWN_SUFFIXES
 from bitopia_site.views import placement
-from bitopia_site.writer import SiteWriter, WriteStats, output_id
+from bitopia_site.writer import InPlaceWriter, WriteStats
 
 
 class LiveBuild:
@@ -92,7 +93,7 @@ class LiveBuild:
             touched.update(site.users.get(doc.source, ()))
             warnings += doc_warnings
         self._invalidate_saved_record()
-        writer = SiteWriter(self.out, None, in_place=True)
+        writer = InPlaceWriter(self.out)
         try:
             for number in sorted(touched):
                 page = site.pages[number]

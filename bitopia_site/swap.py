@@ -44,7 +44,11 @@ def swap_in(new: Path, target: Path, aside: Path) -> Path | None:
     if exchange(new, target):
         return new
     os.rename(target, aside)
-    os.rename(new, target)
+    try:
+        os.rename(new, target)
+    except OSError:
+        os.rename(aside, target)
+        raise
     return aside
 
 

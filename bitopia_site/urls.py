@@ -67,7 +67,7 @@ def normalize_url(url: str) -> str:
     if any(part in ("..", ".") for part in parts):
         raise UnsafeURL(f"`{_short(url)}` climbs out of the site with `..`" if ".." in parts
                         else f"`{_short(url)}` has a `.` part, which names no folder")
-    if parts[0] == ".bitopia-output":  # writer.MARKER: the file that marks an output folder as bitopia's
+    if parts[0] == ".bitopia-output":  # output_folder.MARKER: the file that marks an output folder as bitopia's
         raise UnsafeURL(f"`{_short(url)}` is where bitopia marks its output folder")
     if len(url.encode("utf-8", "surrogatepass")) > MAX_URL_BYTES or \
             any(len(part.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES for part in parts):

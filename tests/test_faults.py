@@ -16,7 +16,6 @@ from typing import Iterator
 import pytest
 from click.testing import CliRunner
 
-from bitopia_site.cache import settle
 from bitopia_site.cli import main
 from conftest import REPO
 
@@ -48,7 +47,7 @@ def medium_site(root: Path, title: str) -> Path:
 
 
 def run_build(site: Path, out: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "BITOPIA_SYNC_DELETE": "1", "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
     return subprocess.Popen([sys.executable, "-m", "bitopia_site", "build", "-s", str(site), "-o", str(out), "-j", "2",
                              "-q"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
 
@@ -240,7 +239,6 @@ def test_immutable_output_parent_fails_clearly(tmp_path: Path) -> None:
     parent = tmp_path / "public"
     out = parent / "output"
     assert cli(site, out)[0] == 0
-    settle(site, out)  # the spare tree is linked after the build returns
     before = tree(out)
     if os.geteuid() == 0:
         done = subprocess.run(["chattr", "+i", str(parent)], capture_output=True, text=True)

@@ -37,11 +37,11 @@ from hypothesis import strategies as st
 
 import bitopia_site.build
 from bitopia_site.build import BuildOptions, BuildResult, build, build_into
-from bitopia_site.cache import CACHE_DIR, Cache, record_key, settle
+from bitopia_site.cache import CACHE_DIR, Cache, record_key
 from bitopia_site.fingerprint import Fingerprinter
 from bitopia_site.errors import BuildFailed, Report
 from bitopia_site.incremental import LiveBuild
-from bitopia_site.writer import MARKER, output_id
+from bitopia_site.output_folder import MARKER, output_id
 from conftest import FIXED_NOW
 
 # --- the sample site, as a model ------------------------------------------------------------
@@ -430,9 +430,8 @@ BYTECODE = MemoryBytecodeCache()
 
 @pytest.fixture(autouse=True)
 def fast_builds(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The writer deletes old trees at once, not in a background process; compiled templates are
-    reused (set BITOPIA_INCREMENTAL_COMPILE=1 to compile them in every build, as `bitopia build` does)."""
-    monkeypatch.setenv("BITOPIA_SYNC_DELETE", "1")
+    """Compiled templates are reused (set BITOPIA_INCREMENTAL_COMPILE=1 to compile them in every
+    build, as `bitopia build` does)."""
     if os.environ.get("BITOPIA_INCREMENTAL_COMPILE"):
         return
     make_environment = bitopia_site.build.make_environment
@@ -698,7 +697,8 @@ def test_output_file_deleted_by_hand(tmp_path: Path) -> None:
 
 def test_spare_tree_lost_or_foreign(tmp_path: Path) -> None:
     """The tree before the current output is kept beside it (`.out.spare`) and patched into the
-    next staging folder. A spare that is gone, or holds another build, is not used."""
+    next staging folder. A spare that is gone is made anew; one that holds another build is matched
+    with the output file by file before it is used."""
     harness = Harness(tmp_path, SiteModel.initial())
     harness.check()
     harness.step(("body", 0, 2))
@@ -715,13 +715,12 @@ def test_spare_tree_lost_or_foreign(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == [".out.spare", "out", "site"]
 
 
-def test_first_build_links_its_spare_after_returning(tmp_path: Path) -> None:
-    """A first build has no older tree to keep as the spare: a process of its own links the output
-    into one after the build returns, holding the lock of builds into the output. The next build
-    waits for that lock; a spare whose linking was cut short (no marker yet) is not used."""
+def test_first_build_makes_its_spare_before_returning(tmp_path: Path) -> None:
+    """A first build has no older tree to keep as the spare: it hard-links each file it writes into
+    one as it goes, so the spare is whole when the build returns. Builds into one output take turns
+    (a lock); a spare whose marker is gone (cut short) is matched with the output before it is used."""
     harness = Harness(tmp_path, SiteModel.initial())
     harness.check()
-    settle(harness.site, harness.out)
     spare = tmp_path / ".out.spare"
     assert output_id(spare) == output_id(harness.out) != ""
     files = tree(harness.out)
@@ -749,9 +748,8 @@ def test_first_build_links_its_spare_after_returning(tmp_path: Path) -> None:
     shutil.rmtree(spare)
     harness.log.append("the spare folder deleted")
     harness.step(("title", 1, "Zeta"))  # keeps the previous output as the spare
-    settle(harness.site, harness.out)
     (spare / MARKER).unlink()
-    harness.log.append("the spare folder's marker deleted, as if its linking had been cut short")
+    harness.log.append("the spare folder's marker deleted, as if its making had been cut short")
     harness.step(("body", 3, 5))
 
 

@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Iterator
 
 from bitopia_site.errors import SiteError
+from bitopia_site.output_folder import MARKER, check_clear_of_site
 from bitopia_site.publish.production import Changes, Log, Production, compare, files_below, stamp, unstamp
 from bitopia_site.swap import remove, same_copy, swap_in, sync
-from bitopia_site.writer import MARKER, check_clear_of_site
 
 try:
     import fcntl
