@@ -118,8 +118,9 @@ def match(tree: Path | str, out: Path, files: set[str]) -> None:
 
 
 def keep_as_spare(old: Path, out: Path, old_id: str, changes: set[str]) -> Spare | None:
-    """Keep `old`, the output a build replaced, as the spare tree; what it holds (None when it has
-    no build id, or cannot be moved: the next build then matches what is there)."""
+    """Keep `old`, the output a build replaced, as the spare tree; what it holds: None when `old`
+    has no build id (the next build matches it with the output) or cannot be moved (where it is,
+    the next build deletes it as a leftover)."""
     try:
         os.rename(old, spare_path(out))
     except OSError:
