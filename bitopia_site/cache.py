@@ -259,7 +259,7 @@ class Cache:
     def hold(self, kind: str) -> int | None:
         """Wait for the lock named `kind`, then hold it until the descriptor returned is closed (None
         where there is no lock: no cache folder to keep it in, or no flock). Builds into one output
-        take turns this way, after the work the last one left running (see writer._link_spare)."""
+        (and `bitopia clean` of it) take turns this way."""
         if fcntl is None:
             return None
         path = self.folder / f"{kind}.lock"
@@ -297,8 +297,8 @@ def record_key(out: Path) -> tuple[str, str]:
 
 
 def settle(root: Path, out: Path) -> None:
-    """Wait until the work the last build of the site at `root` into `out` left running (linking
-    its spare tree) is done."""
+    """Wait until a build of the site at `root` into `out` that is running now (in another
+    process) is done."""
     lock = Cache(root.resolve(), Report(), False).hold(record_key(out.resolve())[0])
     if lock is not None:
         os.close(lock)
