@@ -189,8 +189,7 @@ def _from_hugo(root: Path, raw: dict[str, Any], path: Path, report: Report) -> S
         values["base_url"] = str(data["baseurl"]).rstrip("/") + "/"
     if "title" in data:
         values["title"] = str(data["title"])
-    pagination = {str(k).lower(): v for k, v in (data.get("pagination") or {}).items()}
-    pager = pagination.get("pagersize") or data.get("paginate")
+    pager = _lookup(data, "pagination", "pagersize") or data.get("paginate")
     if pager:
         values["paginate"] = int(pager)
     if data.get("summarylength") is not None:

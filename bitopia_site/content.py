@@ -237,8 +237,8 @@ def _publication(get, keys: dict[str, str], fail, publish_date: datetime | None,
             fields["draft"] = _draft(given["draft"], fail)
         for key, field in (("publishdate", "publish_date"), ("expirydate", "expiry_date")):
             try:
-                if parse_date(given.get(key), tz) is not None:
-                    fields[field] = parse_date(given[key], tz)
+                if (when := parse_date(given.get(key), tz)) is not None:
+                    fields[field] = when
             except ValueError:
                 fail("cascade", f'cascade {key} "{given[key]}" is not a valid date', DATE_HINT)
         fields.update(publication.read_build(given.get, fail, leaf_bundle=False))

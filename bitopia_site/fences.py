@@ -19,7 +19,7 @@ RANGES: dict[str, tuple[str, str]] = {
 
 def _numbers(version: str) -> tuple[int, ...]:
     """The leading release numbers of a version (`3.1.6` -> (3, 1, 6); `3.2.0rc1` -> (3, 2, 0))."""
-    return tuple(int(part) for part in re.findall(r"\d+", version.split("+")[0].split("rc")[0].split("a")[0]))
+    return tuple(int(part) for part in re.match(r"[\d.]*", version).group().split(".") if part)
 
 
 def installed(library: str) -> str | None:

@@ -157,15 +157,21 @@ class Visibility:
 
     def reason(self, doc: Document) -> str | None:
         """Why `doc` is not published (None when it is)."""
-        if doc.draft and not self.drafts:
-            return "is a draft"
-        due = doc.publish_date or doc.date
-        if due is not None and due > self.now and not self.future:
-            return f"{'has a publishDate' if doc.publish_date else 'is dated'} in the future ({due.isoformat()})"
-        if doc.expiry_date is not None and doc.expiry_date <= self.now and not self.expired:
-            return f"expired on {doc.expiry_date.isoformat()}"
-        if doc.render != "always" and doc.listed == "never":
+        dated = "has a publishDate" if doc.publish_date else "is dated"
+        hidden = self._hidden(doc.draft, doc.publish_date or doc.date, doc.expiry_date, dated)
+        if hidden is None and doc.render != "always" and doc.listed == "never":
             return "is headless (build: never rendered nor listed)"
+        return hidden
+
+    def _hidden(self, draft: bool, due: datetime | None, expiry: datetime | None,
+                dated: str = "is dated") -> str | None:
+        """Why a page with this draft flag, publish date and expiry date is left out (None: it is not)."""
+        if draft and not self.drafts:
+            return "is a draft"
+        if due is not None and due > self.now and not self.future:
+            return f"{dated} in the future ({due.isoformat()})"
+        if expiry is not None and expiry <= self.now and not self.expired:
+            return f"expired on {expiry.isoformat()}"
         return None
 
     def shows(self, doc: Document) -> bool:
@@ -176,11 +182,7 @@ class Visibility:
     def judges(self, status: tuple[bool, datetime | None, datetime | None] | None) -> bool:
         """Whether the problems of a file that did not parse count: only when the build would
         publish it, by what its front matter says (`status`: draft, publish date, expiry date)."""
-        if status is None:
-            return True
-        draft, due, expiry = status
-        return not ((draft and not self.drafts) or (due is not None and due > self.now and not self.future)
-                    or (expiry is not None and expiry <= self.now and not self.expired))
+        return status is None or self._hidden(*status) is None
 
     def resources_of(self, doc: Document) -> bool:
         """Whether the other files of `doc`'s leaf bundle are published."""

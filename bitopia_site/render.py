@@ -23,6 +23,7 @@ from bitopia_site.config import SiteConfig
 from bitopia_site.errors import SiteError
 from bitopia_site.markup import pygments_css
 from bitopia_site.model import OutputPage
+from bitopia_site.sources import inside
 from bitopia_site.theme import Theme
 from bitopia_site.xmltext import xml_text
 
@@ -147,7 +148,7 @@ class _FolderLoader(jinja2.FileSystemLoader):
     def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str | None, Callable[[], bool]]:
         source, filename, uptodate = super().get_source(environment, template)
         target = os.path.realpath(filename)
-        if not any(target == home or target.startswith(home + os.sep) for home in self.homes):
+        if not any(inside(target, home) for home in self.homes):
             raise SecurityError(f"template `{template}` is a link to {target}, outside the site and its "
                                 "themes; copy the file into the theme instead of linking to it")
         return source, filename, uptodate

@@ -77,7 +77,7 @@ def _links_out(path: str, root_real: str, shown: str, errors: list[SiteError] | 
     if not os.path.islink(path):
         return False
     target = os.path.realpath(path)
-    if _inside(target, root_real):
+    if inside(target, root_real):
         return False
     if errors is not None:
         errors.append(SiteError(shown, f"is a link to {target}, outside the site",
@@ -90,7 +90,8 @@ def ignored(name: str) -> bool:
     return name.startswith(".") or name in IGNORED_NAMES or name.endswith("~")
 
 
-def _inside(path: str, root: str) -> bool:
+def inside(path: str, root: str) -> bool:
+    """Whether the real path `path` is `root` or below it."""
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 

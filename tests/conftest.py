@@ -60,15 +60,20 @@ def real_blog(tmp_path: Path) -> Path:
     return copy_site(REAL_BLOG, tmp_path / "real-blog")
 
 
-@pytest.fixture
-def bundled_site(tmp_path: Path) -> Path:
-    """A copy of this repository's own site: site.yaml, content/, themes/."""
-    dest = tmp_path / "bundled"
+def copy_bundled(folder: Path) -> Path:
+    """A copy of this repository's own site (site.yaml, content/, themes/) in `folder`/bundled."""
+    dest = folder / "bundled"
     dest.mkdir()
     shutil.copy(REPO / "site.yaml", dest / "site.yaml")
     copy_site(REPO / "content", dest / "content")
     copy_site(REPO / "themes", dest / "themes")
     return dest
+
+
+@pytest.fixture
+def bundled_site(tmp_path: Path) -> Path:
+    """A copy of this repository's own site: site.yaml, content/, themes/."""
+    return copy_bundled(tmp_path)
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

@@ -10,7 +10,6 @@ import os
 import queue
 import re
 import select
-import shutil
 import signal
 import socket
 import subprocess
@@ -25,7 +24,7 @@ import pytest
 from bitopia_site.serve import handler
 from bitopia_site.serve.handler import IDLE_SECONDS, MAX_HANDLERS, Handler, host_name
 from bitopia_site.serve.server import DevServer, listen_urls
-from conftest import REPO, copy_site, wait_for
+from conftest import REPO, copy_bundled, wait_for
 
 POST = "content/posts/2014-08-06-the-live-deployment-stories-from-bitopia.md"
 POST_URL = "/2014/08/06/the-live-deployment-stories-from-bitopia/"
@@ -34,11 +33,7 @@ NIHON = "/tags/%E6%97%A5%E6%9C%AC"  # /tags/日本
 
 def site_copy(folder: Path) -> Path:
     """The bundled site, with a post tagged 日本."""
-    site = folder / "bundled"
-    site.mkdir()
-    shutil.copy(REPO / "site.yaml", site / "site.yaml")
-    copy_site(REPO / "content", site / "content")
-    copy_site(REPO / "themes", site / "themes")
+    site = copy_bundled(folder)
     (site / "content" / "posts" / "2014-12-01-nihon.md").write_text(
         "---\ntitle: Nihon\ndate: 2014-12-01\ntags:\n- 日本\n---\nA trip.\n", encoding="utf-8")
     return site
