@@ -40,6 +40,7 @@ GEN_CORPUS = REPO.parent / "shared" / "bench" / "gen_corpus.py"
 sys.path.insert(0, str(REPO))
 
 from bitopia_site.build import BuildOptions, build  # noqa: E402
+from bitopia_site.incremental import live_builder  # noqa: E402
 from bitopia_site.serve.server import DevServer  # noqa: E402
 
 
@@ -112,7 +113,7 @@ def pick_post(site: Path) -> Path:
 
 def measure(site: Path, edits: int, gap: float, jobs: int) -> dict[str, list[float]]:
     started = time.perf_counter()
-    server = DevServer(site, port=0, options=BuildOptions(drafts=True, future=True, jobs=jobs))
+    server = DevServer(site, live_builder(site, BuildOptions(drafts=True, future=True, jobs=jobs)), port=0)
     server.start()
     print(f"  first build (serve folder fresh or reused): {time.perf_counter() - started:.2f} s; "
           f"{'error' if server.state.error_page else 'ok'}", flush=True)

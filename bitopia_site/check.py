@@ -18,7 +18,8 @@ from typing import Iterable, Sequence
 from urllib.parse import unquote, urljoin, urlsplit
 
 from bitopia_site import parallel
-from bitopia_site.build import BuildOptions, SiteBuild, render_site
+from bitopia_site.build import BuildOptions, render_site
+from bitopia_site.stages import RenderedSite
 from bitopia_site.errors import SiteError
 from bitopia_site.model import OutputPage
 from bitopia_site.publication import Visibility
@@ -89,7 +90,7 @@ def production_options(now: datetime | None = None, jobs: int = 0, strict: bool 
 
 
 def check_site(root: Path, now: datetime | None = None, jobs: int = 0,
-               strict: bool = False) -> tuple[SiteBuild, CheckResult]:
+               strict: bool = False) -> tuple[RenderedSite, CheckResult]:
     """Build the site for production in memory and check it; raises BuildFailed if it does not build."""
     options = production_options(now, jobs, strict)
     site = render_site(root, options)
@@ -97,7 +98,7 @@ def check_site(root: Path, now: datetime | None = None, jobs: int = 0,
     return site, check_build(site, unpublished_documents(site, options.now), jobs)
 
 
-def unpublished_documents(site: SiteBuild, now: datetime) -> list[Unpublished]:
+def unpublished_documents(site: RenderedSite, now: datetime) -> list[Unpublished]:
     """Every document of the site the production build leaves out (a draft, future, expired or
     headless one), with the URL it would have and why."""
     visibility = Visibility(now)
@@ -110,7 +111,7 @@ def unpublished_documents(site: SiteBuild, now: datetime) -> list[Unpublished]:
     return found
 
 
-def check_build(site: SiteBuild, unpublished: Sequence[Unpublished] = (), jobs: int = 0) -> CheckResult:
+def check_build(site: RenderedSite, unpublished: Sequence[Unpublished] = (), jobs: int = 0) -> CheckResult:
     """Every internal link and image of the rendered site resolves; no unpublished page leaks."""
     config = site.config
     base = config.base_url
@@ -212,7 +213,7 @@ def _line_of(text: str, raw: str) -> int | None:
     return None
 
 
-def _fixable_texts(site: SiteBuild) -> dict[str, str]:
+def _fixable_texts(site: RenderedSite) -> dict[str, str]:
     """The files a link can be written in: content sources, templates of the site and theme, config."""
     root = site.config.root
     texts: dict[str, str] = {}

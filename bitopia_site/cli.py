@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from bitopia_site import __version__
-from bitopia_site.build import BuildOptions, BuildResult, build_into
+from bitopia_site.build import BuildOptions, BuildSummary, run_build
 from bitopia_site.errors import BuildFailed, SiteError
 
 
@@ -28,7 +28,7 @@ def show_warnings(warnings: list[SiteError]) -> None:
         click.echo(click.style("warning: ", fg="yellow", bold=True) + warning.format(), err=True)
 
 
-def summary(result: BuildResult) -> str:
+def summary(result: BuildSummary) -> str:
     stats = result.stats
     return (f"Built {result.pages} pages ({result.posts} posts, {result.terms} terms; {result.rendered} rendered) "
             f"and {result.static} static files in {result.seconds:.2f} s: {stats.written} written, {stats.unchanged} unchanged, "
@@ -84,14 +84,14 @@ def build_command(site: Path, output: Path | None, drafts: bool, future: bool, e
     options = BuildOptions(drafts=drafts, future=future, expired=expired, base_url=base_url, strict=strict,
                            jobs=jobs, cache=not no_cache, progress=progress)
     try:
-        built = build_into(site, output, options)
+        built = run_build(site, output, options)
     except BuildFailed as failed:
         if progress:
             progress.clear()
         fail(failed.errors)
         return
     _FINISHED[:] = [built]  # one at most: main() may run many builds in one process (a test's CliRunner)
-    result = built.result
+    result = built.summary
     if progress:
         progress.clear()
     if not quiet:
@@ -162,6 +162,7 @@ def serve_command(site: Path, port: int, host: str, no_drafts: bool, no_future: 
     import time
     import webbrowser
 
+    from bitopia_site.incremental import live_builder
     from bitopia_site.serve import DevServer
 
     if not site.is_dir():
@@ -175,7 +176,8 @@ def serve_command(site: Path, port: int, host: str, no_drafts: bool, no_future: 
 
     options = BuildOptions(drafts=not no_drafts, future=not no_future, expired=expired, jobs=jobs)
     try:
-        server = DevServer(site, host=host, port=port, options=options, poll=poll, navigate=navigate, log=log)
+        server = DevServer(site, live_builder(site, options), host=host, port=port, poll=poll, navigate=navigate,
+                           log=log)
     except OSError as exc:
         _fail_one(SiteError(f"{host}:{port}", f"cannot listen there: {exc.strerror or exc}",
                             "pass another port with -p (or -p 0 for any free one)"))

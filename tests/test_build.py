@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bitopia_site.build import BuildOptions, build, content_settings
+from bitopia_site.build import BuildOptions, build
+from bitopia_site.stages import content_settings
 from bitopia_site.cache import Cache, DocumentCache
 from bitopia_site.config import load_config
 from bitopia_site.cli import main

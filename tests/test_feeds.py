@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from markupsafe import Markup
 
 from bitopia_site.body import Body
-from bitopia_site.build import BuildOptions, build_into
+from bitopia_site.build import BuildOptions, run_build
 from bitopia_site.model import Document
 from bitopia_site.xmltext import xml_chars, xml_text
 from conftest import FIXED_NOW
@@ -30,7 +30,7 @@ def build_site(root: Path, posts: dict[str, str], full_content: bool) -> tuple[P
     (root / "site.yaml").write_text(SITE_YAML + f"feed_full_content: {str(full_content).lower()}\n")
     for name, text in posts.items():
         (root / "content" / "posts" / name).write_text(text, encoding="utf-8")
-    built = build_into(root, root / "out", BuildOptions(now=FIXED_NOW, jobs=1, cache=False))
+    built = run_build(root, root / "out", BuildOptions(now=FIXED_NOW, jobs=1, cache=False))
     assert built.site is not None
     return root / "out", sorted(built.site.documents.values(), key=lambda d: d.url)
 

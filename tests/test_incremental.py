@@ -36,7 +36,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import bitopia_site.build
-from bitopia_site.build import BuildOptions, BuildResult, build, build_into
+from bitopia_site.build import BuildOptions, BuildSummary, build, run_build
 from bitopia_site.cache import CACHE_DIR, Cache, record_key
 from bitopia_site.fingerprint import Fingerprinter
 from bitopia_site.errors import BuildFailed, Report
@@ -374,12 +374,12 @@ class Harness:
         self.live = LiveBuild(self.site, self.out, BuildOptions(now=FIXED_NOW, jobs=1, in_place=True)) if live else None
         self.updates = 0  # edits the LiveBuild applied without a whole build
 
-    def step(self, *edits: tuple) -> BuildResult:
+    def step(self, *edits: tuple) -> BuildSummary:
         for edit in edits:
             self.log.append(self.model.apply(edit))
         return self.check(sync(self.site, self.model.files()))
 
-    def check(self, touched: list[str] | None = None) -> BuildResult:
+    def check(self, touched: list[str] | None = None) -> BuildSummary:
         if self.live is None:
             result = build(self.site, self.out, BuildOptions(now=FIXED_NOW, jobs=1))
         else:
@@ -552,13 +552,13 @@ def test_body_edit_plans_only_the_pages_showing_the_post(tmp_path: Path) -> None
         sync(harness.site, harness.model.files())
         swap = harness.site / f"content/posts/.edit-{len(harness.log)}.md.swp"  # an editor's, as the post is saved
         swap.write_bytes(b"b0VIM 9.0")
-        built = build_into(harness.site, harness.out, BuildOptions(now=FIXED_NOW, jobs=1))
+        built = run_build(harness.site, harness.out, BuildOptions(now=FIXED_NOW, jobs=1))
         assert built.site is not None
         planned = len(built.site.pages)
         if edit[0] == "title":
-            assert planned == built.result.pages, "a retitled post is a whole build"
+            assert planned == built.summary.pages, "a retitled post is a whole build"
         else:
-            assert 0 < planned < built.result.pages / 4, (edit, planned, built.result.pages)
+            assert 0 < planned < built.summary.pages / 4, (edit, planned, built.summary.pages)
         harness.check()
 
 
@@ -639,12 +639,13 @@ def test_failed_build_between(tmp_path: Path) -> None:
     harness.step(("date", 0, DATES[6]), ("title", 1, "Fixed"))
 
 
-# --- bugs found by this file (each a minimal case) ----------------------------------------------
+# --- bugs this file once found, each kept as a minimal case (all fixed) -------------------------
 
 def test_static_file_changed_with_same_size_and_mtime(tmp_path: Path) -> None:
-    """A static file is compared by size and mtime only. A new version of the same size whose
-    mtime is the old one (restored with `cp -p`, `rsync -t` or `tar`, or a second edit within
-    the same second on a file system with one-second time stamps) is never copied."""
+    """A new version of a static file with the old one's size and mtime (restored with `cp -p`,
+    `rsync -t` or `tar`, or a second edit within the same second on a file system with one-second
+    time stamps) is still copied: the writer compares the ctime too (swap.same_copy). Once, size
+    and mtime alone decided, and such a file was never copied."""
     model = SiteModel.initial()
     model.static["css/extra.css"] = "a { color: red; }\n"
     harness = Harness(tmp_path, model)
@@ -659,9 +660,9 @@ def test_static_file_changed_with_same_size_and_mtime(tmp_path: Path) -> None:
 
 
 def test_post_changed_with_same_size_and_mtime(tmp_path: Path) -> None:
-    """The same for a post: a build whose input files all have the names, sizes and mtimes of
-    the last build's stops at once (sources.input_state), though the cache is said to key on
-    content hashes. A typo fixed in the same second on a file system with one-second stamps."""
+    """The same for a post: a typo fixed in the same second, on a file system with one-second
+    stamps, is built. Once, a build whose input files all had the names, sizes and mtimes of the
+    last build's stopped at once; the input state (sources.input_state) now holds ctimes too."""
     harness = Harness(tmp_path, SiteModel.initial())
     post = harness.site / harness.model.posts[0].path
     stamp = 1_700_000_000_000_000_000
@@ -674,9 +675,9 @@ def test_post_changed_with_same_size_and_mtime(tmp_path: Path) -> None:
 
 
 def test_new_year_without_edits(tmp_path: Path) -> None:
-    """Every page's footer shows `site.build_year`. With no scheduled or expiring post, a build a
-    year later with no file changed stops at once (its 'horizon' only counts post dates), so the
-    footer keeps the old year."""
+    """Every page's footer shows `site.build_year`: a build a year later with no file changed and
+    no scheduled or expiring post shows the new year (the record's horizon is the next new year
+    too; once it counted only post dates, and the footer kept the old year)."""
     model = SiteModel.initial()
     model.posts = [p for p in model.posts if not p.draft]  # no date in the future of FIXED_NOW
     harness = Harness(tmp_path, model)
@@ -686,8 +687,9 @@ def test_new_year_without_edits(tmp_path: Path) -> None:
 
 def test_output_file_deleted_by_hand(tmp_path: Path) -> None:
     """A page the last build wrote is deleted from the output folder (by hand, or by a tool
-    that cleans it); the next incremental build must still give the full site. Today every
-    later build fails: `cannot write the site: No such file or directory`, until `bitopia clean`."""
+    that cleans it); the next incremental build still gives the full site (the record no longer
+    describes the folder). Once, every later build failed with `cannot write the site: No such
+    file or directory` until `bitopia clean`."""
     harness = Harness(tmp_path, SiteModel.initial())
     harness.check()
     (harness.out / "about/index.html").unlink()

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from bitopia_site.build import BuildOptions
 from bitopia_site.cli import main
+from bitopia_site.incremental import SERVE_OPTIONS, live_builder
 from bitopia_site.serve.server import DevServer
 from conftest import wait_for
 
@@ -36,7 +37,7 @@ def live(browser, bundled_site: Path) -> Iterator:
     contexts = []
 
     def start(**kwargs):
-        server = DevServer(bundled_site, port=0, **kwargs).start()
+        server = DevServer(bundled_site, live_builder(bundled_site, kwargs.pop("options", SERVE_OPTIONS)), port=0, **kwargs).start()
         servers.append(server)
         context = browser.new_context()
         contexts.append(context)

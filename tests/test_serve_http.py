@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from bitopia_site.build import BuildOptions
 from bitopia_site.cli import main
 from bitopia_site.errors import SiteError
+from bitopia_site.incremental import SERVE_OPTIONS, live_builder
 from bitopia_site.model import OutputPage
 from bitopia_site.serve.errorpage import excerpt, render_error_page
 from bitopia_site.serve.handler import BUILD_PLACEHOLDER, SCRIPT_TAG, Refused, request_parts
@@ -37,7 +38,7 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
     shutil.copy(REPO / "site.yaml", site / "site.yaml")
     copy_site(REPO / "content", site / "content")
     copy_site(REPO / "themes", site / "themes")
-    server = DevServer(site, port=0).start()
+    server = DevServer(site, live_builder(site), port=0).start()
     yield server
     server.close()
 
@@ -47,7 +48,7 @@ def serve(bundled_site: Path) -> Iterator:
     servers: list[DevServer] = []
 
     def start(site: Path = bundled_site, **kwargs) -> DevServer:
-        server = DevServer(site, port=0, **kwargs)
+        server = DevServer(site, live_builder(site, kwargs.pop("options", SERVE_OPTIONS)), port=0, **kwargs)
         servers.append(server)
         return server.start()
 
@@ -231,7 +232,7 @@ def test_an_edit_sends_one_build_event_and_serves_the_new_text(serve, bundled_si
         status, text = get(server, POST_URL)
         assert status == 200 and "It was a bright morning in Bitopia." in text
         assert "It was a bright morning in Bitopia." in get(server, "/")[1]  # the summary on the home page
-        assert server.live.updates == 1, "a body edit is applied in memory, without a whole build"
+        assert server.builder.updates == 1, "a body edit is applied in memory, without a whole build"
         assert events.events.empty()
     finally:
         events.close()
@@ -257,7 +258,7 @@ def test_a_stylesheet_change_is_swapped_not_reloaded(serve, bundled_site: Path) 
         event = events.next()
         assert event["css"] == ["/css/bitopia.css"] and event["ok"]
         assert get(server, "/css/bitopia.css")[1].endswith("outline: 1px solid red; }\n")
-        assert server.live.updates == 1, "an edited stylesheet is copied, without a whole build"
+        assert server.builder.updates == 1, "an edited stylesheet is copied, without a whole build"
     finally:
         events.close()
 
@@ -365,7 +366,7 @@ def test_a_request_during_a_build_waits_for_it(serve, bundled_site: Path) -> Non
 
 
 def test_server_stops_cleanly_with_open_event_streams(bundled_site: Path) -> None:
-    server = DevServer(bundled_site, port=0).start()
+    server = DevServer(bundled_site, live_builder(bundled_site), port=0).start()
     events = EventClient(server, server.state.token)
     assert wait_for(lambda: server.hub.clients == 1, 5)
     started = time.monotonic()

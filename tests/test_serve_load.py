@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from bitopia_site.build import BuildOptions, build
+from bitopia_site.incremental import live_builder
 from bitopia_site.serve.handler import BUILD_PLACEHOLDER
 from bitopia_site.serve.server import DevServer, inject_livereload
 
@@ -38,7 +39,7 @@ def _expected(site: Path, tmp: Path, version: str, base_url: str, text: str) -> 
 def test_fifty_clients_during_twenty_rebuilds_see_only_whole_pages(bundled_site: Path, tmp_path: Path) -> None:
     original = (bundled_site / POST).read_text()
     versions = {"a": original, "b": original + "\nA paragraph that only version B has.\n"}
-    server = DevServer(bundled_site, port=0).start()
+    server = DevServer(bundled_site, live_builder(bundled_site), port=0).start()
     try:
         expected = {v: _expected(bundled_site, tmp_path, v, server.url, text) for v, text in versions.items()}
         assert expected["a"][URLS[1]] != expected["b"][URLS[1]]

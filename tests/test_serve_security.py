@@ -21,6 +21,7 @@ from typing import Iterator
 
 import pytest
 
+from bitopia_site.incremental import live_builder
 from bitopia_site.serve import handler
 from bitopia_site.serve.handler import IDLE_SECONDS, MAX_HANDLERS, Handler, host_name
 from bitopia_site.serve.server import DevServer, listen_urls
@@ -42,7 +43,8 @@ def site_copy(folder: Path) -> Path:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
     """One server for the tests that do not flood it."""
-    dev = DevServer(site_copy(tmp_path_factory.mktemp("security")), port=0).start()
+    site = site_copy(tmp_path_factory.mktemp("security"))
+    dev = DevServer(site, live_builder(site), port=0).start()
     yield dev
     dev.close()
 
@@ -105,7 +107,8 @@ def test_the_server_own_names_are_answered(server: DevServer, host: str) -> None
 
 def test_a_server_on_ipv6_loopback_answers_its_names_only(tmp_path: Path) -> None:
     try:
-        dev = DevServer(site_copy(tmp_path), host="::1", port=0)
+        site = site_copy(tmp_path)
+        dev = DevServer(site, live_builder(site), host="::1", port=0)
     except OSError:
         pytest.skip("no IPv6 loopback here")
     with dev:
@@ -159,7 +162,8 @@ def test_an_idle_keep_alive_connection_is_closed(server: DevServer) -> None:
 
 
 def test_a_flood_of_idle_connections_is_capped_and_the_server_still_answers(tmp_path: Path) -> None:
-    dev = DevServer(site_copy(tmp_path), port=0).start()
+    site = site_copy(tmp_path)
+    dev = DevServer(site, live_builder(site), port=0).start()
     socks: list[socket.socket] = []
     try:
         before = threading.active_count()
@@ -206,7 +210,7 @@ def test_the_event_stream_outlives_the_idle_timeout(tmp_path: Path, monkeypatch:
     monkeypatch.setattr(Handler, "timeout", 0.5)
     monkeypatch.setattr(handler, "KEEPALIVE_SECONDS", 0.2)
     site = site_copy(tmp_path)
-    dev = DevServer(site, port=0).start()
+    dev = DevServer(site, live_builder(site), port=0).start()
     lines: queue.Queue[str] = queue.Queue()
     conn = http.client.HTTPConnection("127.0.0.1", dev.port, timeout=10)
     try:

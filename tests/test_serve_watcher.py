@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from watchdog.events import DirCreatedEvent, DirModifiedEvent, FileClosedNoWriteEvent, FileModifiedEvent, FileMovedEvent
 
+from bitopia_site.incremental import live_builder
 from bitopia_site.serve.server import DevServer
 from bitopia_site.serve.watcher import (Changes, Debouncer, Kind, SiteLayout, SiteWatcher, changes_from_event, classify,
                                         is_temp_file, static_url)
@@ -202,7 +203,7 @@ def test_a_checkout_of_1000_files_is_one_rebuild(bundled_site: Path) -> None:
     notes.mkdir(parents=True)
     for i in range(1000):
         (notes / f"{i:04}.txt").write_text("old\n")
-    server = DevServer(bundled_site, port=0).start()
+    server = DevServer(bundled_site, live_builder(bundled_site), port=0).start()
     try:
         assert server.builds == 1
         time.sleep(0.2)
@@ -218,7 +219,7 @@ def test_a_checkout_of_1000_files_is_one_rebuild(bundled_site: Path) -> None:
 
 def test_a_repeated_event_for_an_unchanged_file_costs_no_build(bundled_site: Path) -> None:
     post = bundled_site / "content" / "posts" / "2014-08-06-the-live-deployment-stories-from-bitopia.md"
-    server = DevServer(bundled_site, port=0).start()
+    server = DevServer(bundled_site, live_builder(bundled_site), port=0).start()
     try:
         post.write_text(post.read_text() + "\nOne more line.\n")
         assert wait_for(lambda: server.builds == 2)
@@ -263,7 +264,7 @@ def test_templates_deleted_and_made_again_are_watched_again(bundled_site: Path) 
     templates.mkdir()
     page = "<!DOCTYPE html>\n<html><body>\n<h1>{} {{{{ page.title }}}}</h1>\n</body></html>\n"
     (templates / "post.html").write_text(page.format("A"))
-    server = DevServer(bundled_site, port=0).start()
+    server = DevServer(bundled_site, live_builder(bundled_site), port=0).start()
     built = server.out / "2014/08/06/the-live-deployment-stories-from-bitopia/index.html"
     try:
         assert "<h1>A The Live" in built.read_text()

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from bitopia_site.build import BuildOptions
 from bitopia_site.cli import main
+from bitopia_site.incremental import live_builder
 from bitopia_site.serve.server import DevServer
 
 SITE_YAML = "title: Property\nbase_url: https://example.org/\n"
@@ -97,7 +98,7 @@ def test_serve_without_drafts_shows_no_unpublished_byte(tmp_path: Path) -> None:
     site = tmp_path / "site"
     chosen = [(kind, bundle, "a") for kind in sorted(KINDS) for bundle in (False, True)]
     shown, hidden = make_site(site, chosen)
-    server = DevServer(site, port=0, options=BuildOptions(drafts=False, future=False)).start()
+    server = DevServer(site, live_builder(site, BuildOptions(drafts=False, future=False)), port=0).start()
     try:
         served = []
         for path in sorted(p for p in server.out.rglob("*") if p.is_file() and not p.name.startswith(".")):

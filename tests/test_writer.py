@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from bitopia_site.build import BuildOptions, build_into
+from bitopia_site.build import BuildOptions, run_build
 from bitopia_site.output_folder import MARKER, output_id
 from bitopia_site.spare import Spare, match
 from bitopia_site.writer import FirstWriter, InPlaceWriter, StagedWriter, open_writer
@@ -78,11 +78,11 @@ def test_nothing_a_first_build_starts_outlives_it(tmp_path: Path) -> None:
 
 
 def test_nothing_build_into_starts_outlives_it(tmp_path: Path) -> None:
-    """The same in Python: when `build_into` returns, its rendering processes and its static copier
+    """The same in Python: when `run_build` returns, its rendering processes and its static copier
     have ended, and nothing is left beside the output but the spare tree."""
     site = site_of(tmp_path / "site", 450)  # enough posts for a process pool
     before = children()
-    build_into(site, tmp_path / "out", BuildOptions(jobs=2))
+    run_build(site, tmp_path / "out", BuildOptions(jobs=2))
     assert children() <= before and naming(tmp_path) == []
     assert sorted(p.name for p in tmp_path.iterdir()) == [".out.spare", "out", "site"]
 

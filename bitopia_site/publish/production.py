@@ -11,7 +11,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
-from bitopia_site.build import SiteBuild, render_site
+from bitopia_site.build import render_site
+from bitopia_site.stages import RenderedSite
 from bitopia_site.check import CheckResult, check_build, production_options, unpublished_documents
 from bitopia_site.errors import BuildFailed, SiteError
 
@@ -26,7 +27,7 @@ _HEAD_END = re.compile(rb"</head\s*>", re.I)
 class Production:
     """A site built for production and checked: every output file, and a digest of all of them."""
 
-    site: SiteBuild
+    site: RenderedSite
     files: dict[str, bytes | Path]  # output path -> rendered bytes, or the static file to copy
     digest: str  # sha256 over every path and its bytes; the same site gives the same digest
     check: CheckResult

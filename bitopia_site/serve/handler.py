@@ -20,11 +20,10 @@ import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 from urllib.parse import quote, unquote
 
-if TYPE_CHECKING:
-    from bitopia_site.serve.server import DevServer
+from bitopia_site.serve.live import BuildEvent, ServeState
 
 EVENTS_PATH = "/__bitopia/events"
 SCRIPT_PATH = "/__bitopia/livereload.js"
@@ -45,6 +44,27 @@ TYPES = {
     ".txt": "text/plain; charset=utf-8", ".svg": "image/svg+xml", ".woff2": "font/woff2", ".woff": "font/woff",
     ".webp": "image/webp", ".ico": "image/x-icon", ".map": "application/json",
 }
+
+
+class Served(Protocol):
+    """What the HTTP side needs of the dev server (serve.server.DevServer)."""
+
+    @property
+    def folder(self) -> Path:
+        """The folder served."""
+
+    def settled(self, timeout: float) -> ServeState:
+        """Wait while a build is due or running; then what requests see."""
+
+    def subscribe(self) -> queue.Queue[BuildEvent | None]:
+        """A queue that gets each build's event, then None when the server stops."""
+
+    def unsubscribe(self, inbox: queue.Queue[BuildEvent | None]) -> None: ...
+
+    def catch_up(self, seen: str) -> BuildEvent | None:
+        """The event to send at once to a page showing an older build `seen`."""
+
+    def log(self, text: str, error: bool = False) -> None: ...
 
 
 class Refused(Exception):
@@ -158,21 +178,20 @@ class Handler(BaseHTTPRequestHandler):
         if route == EVENTS_PATH:
             self._events(body)
             return
-        dev.gate.wait(BUILD_WAIT_SECONDS)
-        state = dev.state
-        found = resolve(dev.out, parts)
+        state = dev.settled(BUILD_WAIT_SECONDS)
+        found = resolve(dev.folder, parts)
         if found is not None and found.is_dir():
             if not slash and parts:
                 query = self.path[len(self.path.split("?", 1)[0]):]
                 location = quote(route + "/") + quote(query, safe="!$%&'()*+,/:;=?@~", encoding="latin-1")
                 self._send_bytes(HTTPStatus.MOVED_PERMANENTLY, b"", "text/plain", body, extra={"Location": location})
                 return
-            found = resolve(dev.out, [*parts, "index.html"])
+            found = resolve(dev.folder, [*parts, "index.html"])
         if state.error_page is not None and (found is None or found.suffix in (".html", ".htm")):
             self._send_html(HTTPStatus.INTERNAL_SERVER_ERROR, state.error_page, state.token, body)
             return
         if found is None:
-            missing = resolve(dev.out, ["404.html"])
+            missing = resolve(dev.folder, ["404.html"])
             if missing is not None and missing.is_file():
                 self._send_html(HTTPStatus.NOT_FOUND, missing.read_bytes(), state.token, body)
             else:
@@ -237,12 +256,12 @@ class Handler(BaseHTTPRequestHandler):
         for pair in query.split("&"):
             if pair.startswith("build="):
                 seen = unquote(pair[6:])
-        inbox = dev.hub.subscribe()
+        inbox = dev.subscribe()
         try:
             self.wfile.write(b"retry: 1000\n\n")
-            latest = dev.state.latest_event
-            if seen and latest is not None and seen != latest.build and not dev.gate.busy:
-                inbox.put(latest.stale_for(seen))
+            missed = dev.catch_up(seen)
+            if missed is not None:
+                inbox.put(missed)
             self.wfile.flush()
             while True:
                 try:
@@ -258,11 +277,11 @@ class Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, socket.timeout, OSError):
             return
         finally:
-            dev.hub.unsubscribe(inbox)
+            dev.unsubscribe(inbox)
 
 
 class DevHTTPServer(ThreadingHTTPServer):
-    """A threaded HTTP server that knows its DevServer; binds IPv6 hosts too.
+    """A threaded HTTP server that answers for a dev server (`Served`); binds IPv6 hosts too.
 
     At most MAX_HANDLERS connections have a thread; one more is answered 503 and closed.
     """
@@ -271,7 +290,7 @@ class DevHTTPServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = MAX_HANDLERS
 
-    def __init__(self, address: tuple[str, int], dev: "DevServer") -> None:
+    def __init__(self, address: tuple[str, int], dev: Served) -> None:
         self.dev = dev
         host = address[0].strip("[]")
         # The names a Host header may give; on every address, the machine's own name stands for it.

@@ -1,4 +1,4 @@
-"""Shared state of the dev server: the build gate and the Server-Sent Events hub."""
+"""Shared state of the dev server: what requests see, the build gate and the Server-Sent Events hub."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import queue
 import threading
 import time
 from dataclasses import dataclass, field, replace
+
+from bitopia_site.errors import SiteError
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,16 @@ class BuildEvent:
     def stale_for(self, seen: str) -> "BuildEvent":
         """The event for a page that shows an older build `seen`: reload it whole."""
         return replace(self, after=seen, css=(), navigate=None)
+
+
+@dataclass(frozen=True)
+class ServeState:
+    """What requests see; replaced whole after each build."""
+
+    token: str  # the build served now
+    error_page: bytes | None = None  # set while the site does not build
+    errors: tuple[SiteError, ...] = ()  # the errors shown on it
+    latest_event: BuildEvent | None = None
 
 
 class BuildGate:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import queue
 import re
 import secrets
 import shutil
@@ -10,23 +11,15 @@ import socket
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO, Callable
+from typing import IO, Callable, Mapping, Protocol, Sequence
 
-from bitopia_site.build import BuildOptions, content_settings
-from bitopia_site.config import load_config
-from bitopia_site.content import parse
-from bitopia_site.errors import BuildFailed, Report, SiteError
-from bitopia_site.incremental import LiveBuild
-from bitopia_site.model import OutputPage, Source
+from bitopia_site.errors import BuildFailed, SiteError
 from bitopia_site.serve.errorpage import render_error_page
 from bitopia_site.serve.handler import SCRIPT_TAG, WILDCARDS, DevHTTPServer
-from bitopia_site.serve.live import BuildEvent, BuildGate, EventHub
+from bitopia_site.serve.live import BuildEvent, BuildGate, EventHub, ServeState
 from bitopia_site.serve.watcher import (Changes, Debouncer, Kind, Signature, SiteLayout, SiteWatcher, signature,
                                         static_url)
-from bitopia_site.theme import load_theme
-from bitopia_site.urls import output_path
 
 try:
     import fcntl
@@ -38,7 +31,49 @@ _BODY_END = re.compile(r"</body\s*>", re.IGNORECASE)
 Log = Callable[[str, bool], None]
 
 
-def inject_livereload(page: OutputPage, text: str) -> str:
+class Page(Protocol):
+    path: str  # where the page is written, below the serve folder
+
+
+class Stats(Protocol):
+    written: int
+    removed: int
+
+
+class Summary(Protocol):
+    """What the server reports of a build."""
+
+    pages: int
+    stats: Stats
+    warnings: Sequence[SiteError]
+
+
+class Builder(Protocol):
+    """What the server needs of whatever builds the site (`incremental.LiveBuild` is one): it
+    knows nothing else of the site. A build that fails raises BuildFailed or SiteError."""
+
+    def build(self) -> Summary:
+        """Build the whole site (pages whose inputs did not change may be kept)."""
+
+    def update(self, files: Mapping[str, Path]) -> Summary | None:
+        """Apply edits to `files` (site-relative name -> file), or return None: a whole build is needed."""
+
+    def url_of(self, rel: str) -> str | None:
+        """The URL of the page the content file `rel` made in the last build, if it made one."""
+
+    def theme_folders(self) -> list[tuple[Path, str]]:
+        """The theme folders outside the site to watch too, with the themes' names."""
+
+    def close(self) -> None:
+        """The server stops: keep what the next server can start from."""
+
+
+# Given the serve folder, the server's URL and what to do to each page before it is written
+# (put the live-reload script in), the builder that serves there.
+MakeBuilder = Callable[[Path, str, Callable[[Page, str], str]], Builder]
+
+
+def inject_livereload(page: Page, text: str) -> str:
     """Put the live-reload script before the last `</body>` of an HTML page (or at its end)."""
     if not page.path.endswith((".html", ".htm")):
         return text
@@ -47,16 +82,6 @@ def inject_livereload(page: OutputPage, text: str) -> str:
         return text + SCRIPT_TAG + "\n"
     at = matches[-1].start()
     return text[:at] + SCRIPT_TAG + "\n" + text[at:]
-
-
-@dataclass(frozen=True)
-class ServeState:
-    """What requests see; replaced whole after each build."""
-
-    token: str
-    error_page: bytes | None = None  # set while the site does not build
-    errors: tuple[SiteError, ...] = ()
-    latest_event: BuildEvent | None = None
 
 
 def _quiet_log(text: str, error: bool = False) -> None:
@@ -70,9 +95,8 @@ class DevServer:
     requests wait; while the site does not build, every page is an error page.
     """
 
-    def __init__(self, root: Path, *, host: str = "127.0.0.1", port: int = 8000,
-                 options: BuildOptions = BuildOptions(drafts=True, future=True), out: Path | None = None,
-                 poll: bool = False, navigate: bool = False, debounce: float = 0.1,
+    def __init__(self, root: Path, builder: MakeBuilder, *, host: str = "127.0.0.1", port: int = 8000,
+                 out: Path | None = None, poll: bool = False, navigate: bool = False, debounce: float = 0.1,
                  log: Log = _quiet_log) -> None:
         self.root = Path(root).resolve()
         self.host = host
@@ -100,9 +124,8 @@ class DevServer:
         self.urls = listen_urls(host, self.port)
         self.url = self.urls[0]  # the one pages link to
         self.exposed = not _is_loopback(self.httpd.server_address[0])
-        # Requests wait while a build runs, so the serve folder can be updated file by file.
-        self.options = replace(options, base_url=self.url, post_process=inject_livereload, in_place=True)
-        self.live = LiveBuild(self.root, self.out, self.options)
+        # Requests wait while a build runs, so the builder may update the serve folder file by file.
+        self.builder = builder(self.out, self.url, inject_livereload)
         self.changed_at = 0.0  # perf_counter() when the latest burst of changes was first seen
         self.debouncer = Debouncer(self._rebuild, quiet=debounce, on_first=self._changes_began)
         self.watcher = SiteWatcher(self._layout(), self.debouncer, poll=poll)
@@ -129,7 +152,7 @@ class DevServer:
             self.httpd.shutdown()
         self.httpd.server_close()
         with self._build_lock:
-            self.live.close()
+            self.builder.close()
         self._release_folder()
 
     def _release_folder(self) -> None:
@@ -144,6 +167,30 @@ class DevServer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    # -- what the HTTP side sees (handler.Served) --------------------------------------------
+
+    @property
+    def folder(self) -> Path:
+        return self.out
+
+    def settled(self, timeout: float) -> ServeState:
+        """Wait (up to `timeout` seconds) while a build is due or running; then what requests see."""
+        self.gate.wait(timeout)
+        return self.state
+
+    def subscribe(self) -> queue.Queue[BuildEvent | None]:
+        return self.hub.subscribe()
+
+    def unsubscribe(self, inbox: queue.Queue[BuildEvent | None]) -> None:
+        self.hub.unsubscribe(inbox)
+
+    def catch_up(self, seen: str) -> BuildEvent | None:
+        """The event to send at once to a page showing the build `seen`, when a later one is served."""
+        latest = self.state.latest_event
+        if seen and latest is not None and seen != latest.build and not self.gate.busy:
+            return latest.stale_for(seen)
+        return None
 
     # -- building ---------------------------------------------------------------------------
 
@@ -166,9 +213,9 @@ class DevServer:
                 result = None
                 if changes is not None:
                     layout = self.watcher.layout
-                    result = self.live.update({rel: layout.absolute(rel) for rel in changes.paths})
+                    result = self.builder.update({rel: layout.absolute(rel) for rel in changes.paths})
                 if result is None:
-                    result = self.live.build()
+                    result = self.builder.build()
                 stats = result.stats
                 summary = (f"{result.pages} pages, {stats.written} written, {stats.removed} removed"
                            + (f", {len(result.warnings)} warnings" if result.warnings else ""))
@@ -232,10 +279,7 @@ class DevServer:
         edited = [rel for rel, kind in changes.paths.items() if kind is Kind.CONTENT and (self.root / rel).is_file()]
         if len(edited) != 1:
             return None
-        url = page_url(self.root, edited[0])
-        if url is None or not (self.out / output_path(url)).is_file():
-            return None
-        return url
+        return self.builder.url_of(edited[0])
 
     # -- folders ----------------------------------------------------------------------------
 
@@ -260,18 +304,8 @@ class DevServer:
 
     def _layout(self) -> SiteLayout:
         """The site's folders, with theme folders outside it (the packaged theme) watched too."""
-        external: list[tuple[Path, str]] = []
-        try:
-            config = load_config(self.root, Report())
-            theme = load_theme(config.root, config.theme)
-        except SiteError:
-            theme = None
-        if theme is not None:
-            for folder, name in zip((d.parent for d in theme.template_dirs[-len(theme.names):]), theme.names):
-                if not folder.resolve().is_relative_to(self.root):
-                    external.append((folder.resolve(), name))
         ignored = (self.out,) if self.out.is_relative_to(self.root) else ()
-        return SiteLayout(self.root, tuple(external), ignored)
+        return SiteLayout(self.root, tuple(self.builder.theme_folders()), ignored)
 
     def _refresh_watch(self) -> None:
         """After a config change the theme may be another: watch its folders too."""
@@ -297,15 +331,4 @@ def _is_loopback(address: str) -> bool:
         return ipaddress.ip_address(address).is_loopback
     except ValueError:
         return False
-
-
-def page_url(root: Path, rel: str) -> str | None:
-    """The URL of the content file `rel` (site-relative), or None if it does not parse."""
-    try:
-        config = load_config(root, Report())
-        text = (root / rel).read_text(encoding="utf-8")
-    except (SiteError, OSError, UnicodeDecodeError):
-        return None
-    parsed = parse(Source(rel, text), content_settings(config))
-    return parsed.document.url if parsed.document is not None else None
 
