@@ -12,7 +12,7 @@ import warnings
 
 import pytest
 
-from hugo_oracle import compare, hugo_side, normalize
+from hugo_oracle import compare, hugo_side, normalize, site_templates
 
 UPDATE = "python3 -m tests.hugo_oracle.compare --update"
 EXPECTED = json.loads(compare.EXPECTED.read_text(encoding="utf-8"))
@@ -86,3 +86,24 @@ def test_bodies_compare_without_whitespace_attribute_order_or_comments() -> None
     ours = '<p>A  <a title="t" href="/x/">link</a> &#38; more<br /></p>'
     assert normalize.tokens(hugo) == normalize.tokens(ours)
     assert normalize.tokens('<h2 id="a">T</h2>') != normalize.tokens('<h2 id="b">T</h2>')
+
+
+def test_a_difference_the_sites_own_templates_make_is_a_class_of_its_own(tmp_path) -> None:
+    layouts = tmp_path / "layouts"
+    (layouts / "_markup").mkdir(parents=True)
+    (layouts / "_markup" / "render-link.html").write_text('<a href="{{ .Destination }}" rel="noopener">x</a>')
+    (layouts / "_markup" / "render-codeblock-mermaid.html").write_text("<pre>{{ .Inner }}</pre>")
+    (layouts / "_shortcodes").mkdir()
+    (layouts / "_shortcodes" / "note.html").write_text("<div>{{ .Inner }}</div>")
+    site = site_templates.find(tmp_path)
+    assert site == site_templates.SiteTemplates(frozenset({"link"}), frozenset({"note"}))
+    assert site.called_in("a {{< note >}}b{{< /note >}} {{< youtube x >}}") == ["note"]
+    hugo = normalize.tokens('<p>See <a href="/x/" rel="noopener">x</a></p>')
+    ours = normalize.tokens('<p>See <a href="/x/">x</a></p>')
+    reason, detail = compare.body_reason("", "", hugo, ours, site, [])
+    assert reason == site_templates.CLASS and detail.startswith("render hook link: ")
+    hugo, ours = normalize.tokens("<div><p>Note</p></div>"), normalize.tokens("<p>Note</p>")
+    assert compare.body_reason("", "", hugo, ours, site, ["note"])[0] == site_templates.CLASS
+    assert compare.body_reason("", "", hugo, ours, site, [])[0] == "body: markup: Hugo <div>, bitopia <p>"
+    hugo, ours = normalize.tokens("<p>it’s</p>"), normalize.tokens("<p>it‘s</p>")
+    assert compare.body_reason("", "", hugo, ours, site, ["note"])[0] == "body: typography (quotes, dashes, ellipses)"

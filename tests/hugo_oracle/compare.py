@@ -24,7 +24,7 @@ if __package__ in (None, ""):  # run as a script: import this folder as the pack
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     __package__ = "tests.hugo_oracle"
 
-from . import bitopia_side, hugo_side, normalize, report  # noqa: E402
+from . import bitopia_side, hugo_side, normalize, report, site_templates  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE.parents[2] / "shared" / "corpus"
@@ -156,6 +156,7 @@ def compare_blog(name: str, source: Path, version: str, jobs: int = 2, use_cache
         rep.error_classes[cls] += 1
         rep.error_examples.setdefault(cls, line.removeprefix("error: "))
     missing, extra = _compare_urls(name, expected, ours, rep.differences)
+    site = site_templates.find(source)
     counts = Counter()
     for record in hugo.records:
         path = url_file(record["formats"]["html"]) if "html" in record["formats"] else None
@@ -167,7 +168,8 @@ def compare_blog(name: str, source: Path, version: str, jobs: int = 2, use_cache
             toks = normalize.tokens(record["content"])
             counts["code_blocks"] += len(normalize.code_blocks(toks))
             if ours_record is not None:
-                _compare_page(name, record, ours_record, toks, counts, rep.differences)
+                called = site.called_in(_read(source / "content" / record["file"]))
+                _compare_page(name, record, ours_record, toks, counts, rep.differences, site, called)
             elif path in ours.files:
                 rep.differences.append(Difference(name, "page", record["url"], "bitopia wrote another kind of page here",
                                                   bitopia_kind(path, ours)))
@@ -175,7 +177,8 @@ def compare_blog(name: str, source: Path, version: str, jobs: int = 2, use_cache
             counts["lists"] += 1
             counts["list_bodies"] += bool(record["content"].strip())
             if ours_record is not None:
-                _compare_list(name, record, ours_record, counts, rep.differences)
+                called = site.called_in(_read(source / "content" / record["file"])) if record["file"] else []
+                _compare_list(name, record, ours_record, counts, rep.differences, site, called)
     rep.figures = {
         "builds": ours.ok, "traceback": bool(ours.traceback), "errors": len(ours.errors),
         "hugo_pages_stat": hugo.stats.get("Pages", 0), "hugo_pages": counts["pages"], "hugo_lists": counts["lists"],
@@ -184,6 +187,7 @@ def compare_blog(name: str, source: Path, version: str, jobs: int = 2, use_cache
         "extra_total": sum(extra.values()), "extra": dict(sorted(extra.items())),
         **{key: counts[key] for key in ("titles_equal", "dates_equal", "lastmods_equal", "terms_equal", "bodies_equal",
                                         "code_blocks", "code_blocks_equal", "list_titles_equal", "list_bodies_equal")},
+        "bodies_site_made": counts["bodies_site_made"],
     }
     return rep
 
@@ -208,7 +212,13 @@ def _compare_urls(name: str, expected: dict[str, str], ours: bitopia_side.Bitopi
     return missing, extra
 
 
-def _compare_list(name: str, hugo: dict, ours: dict, counts: Counter, out: list[Difference]) -> None:
+def _read(path: Path) -> str:
+    """A content file's text ('' when there is none: a list with no `_index.md`)."""
+    return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
+
+
+def _compare_list(name: str, hugo: dict, ours: dict, counts: Counter, out: list[Difference],
+                  site: site_templates.SiteTemplates, called: list[str]) -> None:
     """A home, section, taxonomy or term page: its title (but the home page's: the site's, in both)
     and, where its `_index.md` has any, its text."""
     url = hugo["url"]
@@ -222,11 +232,12 @@ def _compare_list(name: str, hugo: dict, ours: dict, counts: Counter, out: list[
         if theirs == toks:
             counts["list_bodies_equal"] += 1
         else:
-            reason, detail = body_reason(hugo["content"], ours.get("content") or "", toks, theirs)
+            reason, detail = body_reason(hugo["content"], ours.get("content") or "", toks, theirs, site, called)
             out.append(Difference(name, "body", url, reason.replace("body:", "list body:", 1), detail))
 
 
-def _compare_page(name: str, hugo: dict, ours: dict, toks: list, counts: Counter, out: list[Difference]) -> None:
+def _compare_page(name: str, hugo: dict, ours: dict, toks: list, counts: Counter, out: list[Difference],
+                  site: site_templates.SiteTemplates, called: list[str]) -> None:
     url = hugo["url"]
     if _same_text(hugo["title"], ours.get("title", "")):
         counts["titles_equal"] += 1
@@ -249,7 +260,8 @@ def _compare_page(name: str, hugo: dict, ours: dict, toks: list, counts: Counter
     if theirs == toks:
         counts["bodies_equal"] += 1
     else:
-        reason, detail = body_reason(hugo["content"], body, toks, theirs)
+        reason, detail = body_reason(hugo["content"], body, toks, theirs, site, called)
+        counts["bodies_site_made"] += reason == site_templates.CLASS
         out.append(Difference(name, "body", url, reason, detail))
     hugo_code, our_code = normalize.code_blocks(toks), normalize.code_blocks(theirs)
     counts["code_blocks_equal"] += sum(a == b for a, b in zip(hugo_code, our_code))
@@ -327,8 +339,17 @@ def terms_reason(hugo: dict, ours: dict) -> tuple[str | None, str]:
     return None, ""
 
 
-def body_reason(hugo_html: str, our_html: str, hugo: list, ours: list) -> tuple[str, str]:
-    """The first rule that explains why two bodies differ, and where they first part."""
+def body_reason(hugo_html: str, our_html: str, hugo: list, ours: list,
+                site: site_templates.SiteTemplates = site_templates.NONE, called: list[str] | None = None) -> tuple[str, str]:
+    """The first rule that explains why two bodies differ, and where they first part. A difference
+    the site's own Go templates make (its render hooks, its shortcodes) is a class of its own: bitopia
+    runs neither."""
+    i = next((n for n, (a, b) in enumerate(zip(hugo, ours)) if a != b), min(len(hugo), len(ours)))
+    made_by = site_templates.made_by(site, called or [], hugo[i] if i < len(hugo) else None,
+                                     ours[i] if i < len(ours) else None)
+    if made_by is not None:
+        where = f"Hugo {_short(report.show_tokens(hugo[i:i + 3]))} · bitopia {_short(report.show_tokens(ours[i:i + 3]))}"
+        return site_templates.CLASS, f"{made_by}: {where}"
     if not ours:
         return "body: empty in bitopia", ""
     if not hugo:
@@ -339,7 +360,6 @@ def body_reason(hugo_html: str, our_html: str, hugo: list, ours: list) -> tuple[
         return "body: shortcode left in bitopia's text", repr(our_text[match.start():match.start() + 60])
     if "<!-- raw HTML omitted -->" in hugo_html:
         return "body: raw HTML omitted by Hugo (goldmark unsafe is off)", ""
-    i = next((n for n, (a, b) in enumerate(zip(hugo, ours)) if a != b), min(len(hugo), len(ours)))
     detail = f"Hugo {_short(report.show_tokens(hugo[i:i + 3]))} · bitopia {_short(report.show_tokens(ours[i:i + 3]))}"
     if i == len(hugo):
         return "body: bitopia has more at the end", detail
