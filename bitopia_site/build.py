@@ -17,6 +17,7 @@ from typing import Mapping
 
 from bitopia_site import parallel, urls
 from bitopia_site.cache import Cache, DocumentCache
+from bitopia_site.config import default_output
 from bitopia_site.errors import BuildFailed, Report, SiteError
 from bitopia_site.index import build_index
 from bitopia_site.model import OutputPage
@@ -80,7 +81,7 @@ def run_build(root: Path, out: Path | None = None, options: BuildOptions = Build
     cache's), and keeping the site in memory; with `skip_unchanged` False the site is read and
     kept even when nothing changed (a dev server's first build)."""
     started = time.perf_counter()
-    out = (out if out is not None else root / "output").resolve()
+    out = (out if out is not None else default_output(root)).resolve()
     try:
         check_output_folder(out, root)
     except SiteError as err:
@@ -173,7 +174,7 @@ def render_site(root: Path, options: BuildOptions, kept: Mapping[str, str] | Non
         report.error(err)
     if output is not None and not files.errors:
         output.copy_static_early(files.static)
-    visibility = Visibility(now, options.drafts, options.future, options.expired)
+    visibility = Visibility.of_build(now, options.drafts, options.future, options.expired, config)
     documents = parse_all(config.root, files, settings, report, jobs, parsed_cache,
                           stage_progress(options, "reading posts", len(files.sources) + len(files.unread)), visibility)
     files.sources.clear()  # their text is in the documents now; render workers need not inherit it

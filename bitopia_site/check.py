@@ -101,7 +101,7 @@ def check_site(root: Path, now: datetime | None = None, jobs: int = 0,
 def unpublished_documents(site: RenderedSite, now: datetime) -> list[Unpublished]:
     """Every document of the site the production build leaves out (a draft, future, expired or
     headless one), with the URL it would have and why."""
-    visibility = Visibility(now)
+    visibility = Visibility.of_build(now, False, False, False, site.config)
     found = []
     for source in sorted(site.documents):
         doc = site.documents[source]

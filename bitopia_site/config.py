@@ -54,6 +54,10 @@ class SiteConfig:
     lower_paths: bool = True  # Hugo's disablePathToLower turns this off
     ignore_files: tuple[str, ...] = ()  # Hugo's ignoreFiles: regular expressions over content paths
     raw_html: bool = True  # raw HTML in Markdown kept; in a Hugo site only with markup.goldmark.renderer.unsafe
+    build_drafts: bool = False  # Hugo's buildDrafts, buildFuture, buildExpired: as --drafts, --future, --expired
+    build_future: bool = False
+    build_expired: bool = False
+    publish_dir: str = "output"  # the output folder when none is given (a Hugo site: its publishDir, else public)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -194,6 +198,9 @@ def _from_hugo(root: Path, raw: dict[str, Any], path: Path, report: Report) -> S
         values["paginate"] = int(pager)
     if data.get("summarylength") is not None:
         values["summary_words"] = int(data["summarylength"])
+    for key in ("Drafts", "Future", "Expired"):
+        values[f"build_{key.lower()}"] = _flag(data, f"build{key}", path)
+    values["publish_dir"] = str(data.get("publishdir") or "public")
     if data.get("disablepathtolower"):
         values["lower_paths"] = False
     ignore = data.get("ignorefiles") or []
@@ -237,6 +244,31 @@ def _from_hugo(root: Path, raw: dict[str, Any], path: Path, report: Report) -> S
         report.warn(SiteError("layouts/", "Hugo layouts are Go templates and are ignored",
                               "put Jinja2 overrides in templates/"))
     return _checked(SiteConfig(root=root, **values), path)
+
+
+GO_BOOLS = {**dict.fromkeys(("1", "t", "T", "true", "True", "TRUE"), True),
+            **dict.fromkeys(("0", "f", "F", "false", "False", "FALSE"), False)}  # Go's strconv.ParseBool
+
+
+def _flag(data: dict[str, Any], key: str, path: Path) -> bool:
+    """A true-or-false setting of a Hugo config (False when it is not set), cast as Hugo casts it:
+    a number is true unless 0; text as Go's ParseBool reads it ("true", "1", "f"…), else an error."""
+    value = data.get(key.lower(), False)
+    if isinstance(value, (bool, int, float)):
+        return bool(value)
+    if str(value) in GO_BOOLS:
+        return GO_BOOLS[str(value)]
+    raise SiteError(path.name, f"{key} must be true or false, not {value!r}", f"write `{key} = true`")
+
+
+def default_output(root: Path) -> Path:
+    """The output folder of a build given none: the config's (`publishDir` in a Hugo site, which
+    Hugo takes to be `public/` when it is not set), else `output/`. A config that does not load
+    gives `output/`: the build then reports its problem."""
+    try:
+        return root / load_config(root, Report()).publish_dir
+    except SiteError:
+        return root / "output"
 
 
 def _lookup(data: Any, *keys: str) -> Any:

@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Any, Callable, Iterable
 
+from bitopia_site.config import SiteConfig
 from bitopia_site.model import Document
 
 RENDER_VALUES = ("always", "never", "link")
@@ -154,6 +155,12 @@ class Visibility:
     drafts: bool = False
     future: bool = False
     expired: bool = False
+
+    @classmethod
+    def of_build(cls, now: datetime, drafts: bool, future: bool, expired: bool, config: SiteConfig) -> "Visibility":
+        """What a build publishes: drafts, future and expired posts when its flags (--drafts…) or
+        the site's config (Hugo's buildDrafts…) ask for them; a flag can only add to the config."""
+        return cls(now, drafts or config.build_drafts, future or config.build_future, expired or config.build_expired)
 
     def reason(self, doc: Document) -> str | None:
         """Why `doc` is not published (None when it is)."""

