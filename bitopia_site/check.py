@@ -14,14 +14,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Collection, Iterable, Sequence
 from urllib.parse import unquote, urljoin, urlsplit
 
 from bitopia_site import parallel
 from bitopia_site.build import BuildOptions, render_site
 from bitopia_site.stages import RenderedSite
 from bitopia_site.errors import SiteError
-from bitopia_site.model import OutputPage
+from bitopia_site.config import SiteConfig
+from bitopia_site.model import Document, OutputPage
 from bitopia_site.publication import Visibility
 from bitopia_site.sources import walk
 from bitopia_site.theme import load_theme
@@ -38,6 +39,8 @@ _IMAGE_TAGS = {"img", "source", "video"}
 _META_URLS = {"og:image", "og:url", "twitter:image", "og:image:url", "og:image:secure_url"}
 _XML_URL = re.compile(r"<(loc|link|guid|url)\b[^>]*>\s*([^<\s][^<]*?)\s*</\1>|\bhref=\"([^\"]*)\"", re.I)
 _LOOKS_LIKE_HOST = re.compile(r"^(www\.[\w-]+|[\w-]+(\.[\w-]+)*\.(com|org|net|io|dev|app|co|edu|gov|info|me|uk|de|fr|se|ro|eu))(/|$)", re.I)
+_ATTRIBUTE_VALUE = re.compile(rb"""(?:href|src|srcset|poster|data|content)\s*=+\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""")
+_HOST = re.compile(r"https?://([^/?#]*)", re.I)
 _SKIP_SCHEMES = re.compile(r"^(?!https?:)[a-zA-Z][a-zA-Z0-9+.-]*:")  # mailto:, tel:, data:, javascript:
 
 
@@ -166,14 +169,68 @@ def check_build(site: RenderedSite, unpublished: Sequence[Unpublished] = (), job
                                     f"links to {raw}, which is {source}; it {doc.reason} and is not published",
                                     "remove the link, or publish it (draft: false, a date in the past)")
     for (kind, raw), refs in sorted(broken.items()):
-        what = {"image": "shows the image", "resource": "loads"}.get(kind, "links to")
-        hint = ("add the file under static/ or content/, or fix the path" if kind != "link"
-                else "fix the link, or add the page it points to")
-        if _LOOKS_LIKE_HOST.match(raw):
-            hint = f"it reads as a path on this site; for another site write https://{raw}"
-        result.problems += _located(refs, raw, texts, sources, f"{what} {raw}, which is not on the site", hint)
+        result.problems += _located(refs, raw, texts, sources, *_pointing_at_nothing(kind, raw))
     result.problems.sort(key=lambda e: (e.path or "", e.line or 0, e.message))
     return result
+
+
+def broken_in_documents(pages: Sequence[OutputPage], static: Collection[str], documents: Iterable[Document],
+                        config: SiteConfig) -> list[SiteError]:
+    """Warnings for the images and local links written in the posts and pages this build publishes
+    that point at nothing it makes (`pages`, `static`), at the document's file and line: the rule of
+    `check_build` (the same references, resolved the same way), read from each document's own HTML,
+    so a build can say it before anything is written."""
+    files = set(static) | {page.path for page in pages}
+    netloc = urlsplit(config.base_url).netloc.lower()
+    by_source = {doc.source: doc for doc in documents}
+    warnings: list[SiteError] = []
+    for path, source in sorted(_page_sources(pages).items()):
+        doc = by_source.get(source)
+        if doc is None or output_path(doc.url) != path:  # an alias of it, or not a document's own page
+            continue
+        page_url = urljoin(config.base_url, _page_url(path, config.base_path))
+        if _all_resolve(bytes(doc.html), page_url, netloc, config.base_path, files):
+            continue
+        text = doc.html.decode("utf-8", "replace")
+        refs = [ref for ref in _references(path, text, config.base_url, netloc, config.base_path)
+                if _resolve(ref.target, files) is None]
+        written = _read(config.root / source) if refs else ""
+        for ref in refs:
+            message, hint = _pointing_at_nothing(ref.kind, ref.raw)
+            warnings.append(SiteError(source, message, hint, _line_of(written, ref.raw)))
+    return sorted(warnings, key=lambda e: (e.path or "", e.line or 0, e.message))
+
+
+def _all_resolve(body: bytes, page_url: str, netloc: str, base_path: str, files: set[str]) -> bool:
+    """A quick look at a document's HTML that is never wrong when it says True: every value of a
+    URL-like attribute (a superset of what _LinkParser reads, found in the HTML lower-cased, which
+    keeps every offset) points elsewhere or at one of `files`. False sends the document to the full
+    reading: it has a `<base>` tag, a value with a comma (a srcset, perhaps), or one that points at nothing."""
+    lowered = body.lower()
+    if b"<base" in lowered:
+        return False
+    for match in _ATTRIBUTE_VALUE.finditer(lowered):
+        value = body[match.start(match.lastindex):match.end(match.lastindex)].decode("utf-8", "replace")
+        raw = html.unescape(value).strip()
+        host = _HOST.match(raw)
+        if host and host.group(1).lower() != netloc:
+            continue  # another site, as _target finds
+        if "," in raw:
+            return False
+        target = _target(raw, page_url, netloc, base_path)
+        if target is not None and _resolve(target, files) is None:
+            return False
+    return True
+
+
+def _pointing_at_nothing(kind: str, raw: str) -> tuple[str, str]:
+    """(message, hint) for a reference of `kind` to `raw` that no file of the site answers."""
+    what = {"image": "shows the image", "resource": "loads"}.get(kind, "links to")
+    hint = ("add the file under static/ or content/, or fix the path" if kind != "link"
+            else "fix the link, or add the page it points to")
+    if _LOOKS_LIKE_HOST.match(raw):
+        hint = f"it reads as a path on this site; for another site write https://{raw}"
+    return f"{what} {raw}, which is not on the site", hint
 
 
 def _located(refs: list[Reference], raw: str, texts: dict[str, str], sources: dict[str, str],
@@ -299,17 +356,25 @@ def _references(path: str, text: str, base_url: str, netloc: str, base_path: str
             page_url = urljoin(page_url, parser.base)
     for raw, line, kind in raws:
         raw = raw.strip()
-        if not raw or raw.startswith("#") or _SKIP_SCHEMES.match(raw):
-            continue
-        parts = urlsplit(urljoin(page_url, raw))
-        if parts.scheme not in ("http", "https") or parts.netloc.lower() != netloc:
-            continue  # another site
-        target = unquote(parts.path)
-        if not target.startswith(base_path):
-            if target + "/" != base_path:
-                continue  # the same host, but outside this site's base path
-            target = base_path
-        yield Reference(path, line, raw, target[len(base_path):], kind)
+        target = _target(raw, page_url, netloc, base_path)
+        if target is not None:
+            yield Reference(path, line, raw, target, kind)
+
+
+def _target(raw: str, page_url: str, netloc: str, base_path: str) -> str | None:
+    """The path below the site's base path that `raw`, written on the page at `page_url`, points at;
+    None when it points elsewhere (another site, a fragment of the page, mailto: and the like)."""
+    if not raw or raw.startswith("#") or _SKIP_SCHEMES.match(raw):
+        return None
+    parts = urlsplit(urljoin(page_url, raw))
+    if parts.scheme not in ("http", "https") or parts.netloc.lower() != netloc:
+        return None  # another site
+    target = unquote(parts.path)
+    if not target.startswith(base_path):
+        if target + "/" != base_path:
+            return None  # the same host, but outside this site's base path
+        target = base_path
+    return target[len(base_path):]
 
 
 class _LinkParser(HTMLParser):

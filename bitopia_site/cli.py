@@ -17,9 +17,7 @@ def fail(errors: list[SiteError]) -> None:
     """Print every error and exit 1."""
     for err in errors:
         click.echo(click.style("error: ", fg="red", bold=True) + err.format(), err=True)
-    count = len(errors)
-    click.echo(f"{count} error{'s' if count != 1 else ''}; nothing was written, the previous output is as it was.",
-               err=True)
+    click.echo(f"{plural(len(errors), 'error')}; nothing was written, the previous output is as it was.", err=True)
     sys.exit(1)
 
 
@@ -28,11 +26,17 @@ def show_warnings(warnings: list[SiteError]) -> None:
         click.echo(click.style("warning: ", fg="yellow", bold=True) + warning.format(), err=True)
 
 
+def plural(count: int, noun: str) -> str:
+    """`1 page`, `2 pages`, `0 pages`: the count and the noun as English writes them."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def summary(result: BuildSummary) -> str:
     stats = result.stats
-    return (f"Built {result.pages} pages ({result.posts} posts, {result.terms} terms; {result.rendered} rendered) "
-            f"and {result.static} static files in {result.seconds:.2f} s: {stats.written} written, {stats.unchanged} unchanged, "
-            f"{stats.removed} removed" + (f"; {len(result.warnings)} warnings" if result.warnings else ""))
+    warned = f"; {plural(len(result.warnings), 'warning')}" if result.warnings else ""
+    return (f"Built {plural(result.pages, 'page')} ({plural(result.posts, 'post')}, {plural(result.terms, 'term')}; "
+            f"{result.rendered} rendered) and {plural(result.static, 'static file')} in {result.seconds:.2f} s: "
+            f"{stats.written} written, {stats.unchanged} unchanged, {stats.removed} removed{warned}")
 
 
 _FINISHED: list[object] = []  # the last finished build's site in memory, left for the end of the process to drop
@@ -59,10 +63,34 @@ site_option = click.option("-s", "--site", "site", type=click.Path(file_okay=Fal
                            default=Path("."), show_default=True, help="The site folder.")
 
 
-@click.group()
+def require_site(site: Path) -> None:
+    """Exit 1 with what a site needs unless `site` holds one: a command never builds a guess."""
+    from bitopia_site.site_folder import require_site as check
+
+    try:
+        check(site)
+    except SiteError as err:
+        _fail_one(err)
+
+
+class Commands(click.Group):
+    """A group whose list of commands shows each one's first paragraph in full, not cut at 45 characters."""
+
+    group_class = type  # its subgroups (`new`) list theirs the same way
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        if not cmd.short_help and cmd.help:
+            cmd.short_help = " ".join(cmd.help.split("\n\n")[0].split())
+        super().add_command(cmd, name)
+
+
+@click.group(cls=Commands, invoke_without_command=True)
 @click.version_option(__version__, prog_name="bitopia")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """bitopia: build, preview and publish a blog."""
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
 
 
 @main.command("build")
@@ -80,6 +108,7 @@ def main() -> None:
 def build_command(site: Path, output: Path | None, drafts: bool, future: bool, expired: bool,
                   base_url: str | None, strict: bool, jobs: int, no_cache: bool, quiet: bool) -> None:
     """Build the site into its output folder."""
+    require_site(site)
     progress = Progress() if not quiet and sys.stderr.isatty() else None
     options = BuildOptions(drafts=drafts, future=future, expired=expired, base_url=base_url, strict=strict,
                            jobs=jobs, cache=not no_cache, progress=progress)
@@ -165,8 +194,7 @@ def serve_command(site: Path, port: int, host: str, no_drafts: bool, no_future: 
     from bitopia_site.incremental import live_builder
     from bitopia_site.serve import DevServer
 
-    if not site.is_dir():
-        _fail_one(SiteError(str(site), "is not a folder", "pass the site folder with -s"))
+    require_site(site)
 
     def log(text: str, error: bool) -> None:
         for label, color in (("error: ", "red"), ("warning: ", "yellow")):
@@ -205,18 +233,36 @@ def serve_command(site: Path, port: int, host: str, no_drafts: bool, no_future: 
 
 @main.group("new")
 def new_group() -> None:
-    """Start a new post or page (a draft, dated now)."""
+    """Start a new site, or a new post or page (a draft, dated now)."""
 
 
-def _new(site: Path, kind: str, title: str, series: str | None) -> None:
-    from bitopia_site.scaffold import new_content
+@new_group.command("site")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+def new_site_command(folder: Path) -> None:
+    """Make a site in FOLDER (made if missing): a site.yaml and an empty content/posts/."""
+    from bitopia_site.scaffold import new_site
 
     try:
-        path = new_content(site, kind, title, series)
+        config = new_site(folder)
     except SiteError as err:
         _fail_one(err)
         return
-    click.echo(str(path))
+    click.echo(f"{config}\nA new site: set its title and base_url there, then write a post with "
+               f"`bitopia new post \"A title\" -s {folder}` and preview it with `bitopia serve -s {folder}`.")
+
+
+def _new(site: Path, kind: str, title: str, series: str | None) -> None:
+    """Write a new draft and print its file, where `serve` shows it, and that it is a draft."""
+    from bitopia_site.scaffold import new_content
+
+    require_site(site)
+    try:
+        made = new_content(site, kind, title, series)
+    except SiteError as err:
+        _fail_one(err)
+        return
+    click.echo(f"{made.path}\nA draft: `bitopia serve` shows it at http://127.0.0.1:8000{made.url}; "
+               "`bitopia build` leaves it out until you set `draft: false`.")
 
 
 @new_group.command("post")
@@ -224,7 +270,8 @@ def _new(site: Path, kind: str, title: str, series: str | None) -> None:
 @click.argument("title")
 @click.option("--series", default=None, help="Add the post to a series (e.g. \"Stories from Bitopia\").")
 def new_post_command(site: Path, title: str, series: str | None) -> None:
-    """Write content/posts/<slug>.md for TITLE; never overwrites a file."""
+    """Write a draft post for TITLE, named as the site's posts are (content/posts/<slug>.md, with their date
+    prefix if they have one); its URL follows its date; never overwrites a file."""
     _new(site, "post", title, series)
 
 
@@ -242,8 +289,7 @@ def _problems(errors: list[SiteError], what: str, counted: bool = True) -> None:
     """Print every problem, say what was (not) done, and exit 1."""
     for err in errors:
         click.echo(click.style("error: ", fg="red", bold=True) + err.format(), err=True)
-    count = len(errors)
-    click.echo(f"{count} problem{'s' if count != 1 else ''}; {what}" if counted else what, err=True)
+    click.echo(f"{plural(len(errors), 'problem')}; {what}" if counted else what, err=True)
     sys.exit(1)
 
 
@@ -255,6 +301,7 @@ def check_command(site: Path, strict: bool, jobs: int) -> None:
     """Build for production in memory and check links, images and drafts; exit 1 on problems."""
     from bitopia_site.check import check_site
 
+    require_site(site)
     try:
         built, result = check_site(site, jobs=jobs, strict=strict)
     except BuildFailed as failed:
@@ -286,6 +333,7 @@ def publish_command(site: Path, target: str | None, dry_run: bool, rollback: boo
     """
     from bitopia_site import publish as publishing
 
+    require_site(site)
     log = click.echo
     try:
         target = target or publishing.default_target(site)

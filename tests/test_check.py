@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bitopia_site.check import check_site
+from bitopia_site.build import render_site
+from bitopia_site.check import broken_in_documents, check_site, production_options
 from bitopia_site.cli import main
 from bitopia_site.errors import BuildFailed
 from tests.conftest import FIXED_NOW
@@ -151,3 +152,61 @@ def test_the_real_blog(real_blog: Path) -> None:
         "content/blog/2018-04-23-three-great-books-to-start-the-year.markdown:29: links to "
         "https://alexchiri.com/the-vision/, which is not on the site",
     ]
+
+
+# -- the same rule in the build: broken images and links in posts, as warnings --------------------------
+
+def build_warnings(site: Path) -> list[str]:
+    """What `broken_in_documents` says of the production build of `site`."""
+    built = render_site(site, production_options(FIXED_NOW, jobs=1))
+    return [w.format() for w in broken_in_documents(built.pages, built.static, built.documents.values(), built.config)]
+
+
+def test_the_build_warns_of_what_check_finds_in_posts(bundled_site: Path) -> None:
+    assert build_warnings(bundled_site) == []
+    body = "\n".join([
+        "![a cat](/img/cat.jpg) ![seed](/img/2014/08/live_deployment_bitopia.jpg)",
+        "[up](../../../nowhere/) [sibling](../../../../about/) [ext](https://example.com/x) [frag](#top)",
+        "[abs-bad](https://bitopia.example.org/nope/) [no-slash](/about) [bare host](www.example.com/)",
+    ])
+    write_post(bundled_site, "mixed", body)
+    assert build_warnings(bundled_site) == problems(bundled_site) == [
+        "content/posts/mixed.md:6: shows the image /img/cat.jpg, which is not on the site — "
+        "add the file under static/ or content/, or fix the path",
+        "content/posts/mixed.md:7: links to ../../../nowhere/, which is not on the site — "
+        "fix the link, or add the page it points to",
+        "content/posts/mixed.md:8: links to https://bitopia.example.org/nope/, which is not on the site — "
+        "fix the link, or add the page it points to",
+        "content/posts/mixed.md:8: links to www.example.com/, which is not on the site — "
+        "it reads as a path on this site; for another site write https://www.example.com/",
+    ]
+
+
+@pytest.mark.parametrize("html", [
+    '<IMG SRC="/img/missing.png">',                                    # upper case
+    "<a href=/nowhere/>unquoted</a>",
+    '<img src="/about/" srcset="/img/a.jpg 1x, /img/b.jpg 2x">',        # a srcset
+    '<a href="http://bitopia.example.org/gone/">the other scheme</a>',  # the site's host, another scheme
+    '<a href="https://BITOPIA.example.org/gone/">the host in capitals</a>',
+    '<a href="/gone/?a=1&amp;b=2">an entity</a>',
+    '<base href="/nowhere/"><a href="x/">below a base</a>',
+])
+def test_the_quick_look_never_hides_what_check_finds(bundled_site: Path, html: str) -> None:
+    write_post(bundled_site, "raw", f"Text.\n\n{html}\n")
+    found = problems(bundled_site)
+    assert found and build_warnings(bundled_site) == found
+
+
+def test_a_drafts_broken_link_is_not_judged_and_a_bundles_own_image_resolves(bundled_site: Path) -> None:
+    write_post(bundled_site, "secret", "[gone](/gone/)", draft="true")
+    bundle = bundled_site / "content" / "posts" / "trip"
+    bundle.mkdir()
+    (bundle / "index.md").write_text("---\ntitle: Trip\ndate: 2015-03-01\n---\n\n![map](map.png) ![lost](lost.png)\n")
+    (bundle / "map.png").write_bytes(b"png")
+    assert build_warnings(bundled_site) == [
+        "content/posts/trip/index.md:6: shows the image lost.png, which is not on the site — "
+        "add the file under static/ or content/, or fix the path"]
+
+
+def test_the_real_blogs_posts_warn_of_what_check_finds_there(real_blog: Path) -> None:
+    assert build_warnings(real_blog) == problems(real_blog)
