@@ -18,6 +18,7 @@ from bitopia_site import shortcode_builtins, shortcodes
 from bitopia_site.body import Body
 from bitopia_site.errors import SiteError
 from bitopia_site.hugo_summary import hugo_summary
+from bitopia_site.menus import menu_problem
 from bitopia_site.model import Document, Featured, Source, quick_pickle
 
 MODELLED_KEYS = {
@@ -174,6 +175,10 @@ def _parse(source: Source, settings: ContentSettings) -> Parsed:
     featured = _featured(meta, keys, published, title, fail)
     summary = get("summary")
     params = {k: v for k, v in meta.items() if k.lower() not in MODELLED_KEYS}
+    for key in ("menu", "menus") if settings.hugo else ():
+        problem = menu_problem(get(key))
+        if problem is not None:
+            fail(key, *problem)
     if isinstance(get("params"), dict):
         params.update(get("params"))
     known_keys = MODELLED_KEYS | PASSED_KEYS | set(settings.taxonomies)

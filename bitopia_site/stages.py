@@ -17,6 +17,7 @@ from bitopia_site.copier import read_ahead
 from bitopia_site.content import HTML_SUFFIXES, ContentSettings, Parsed, parse, source_digest
 from bitopia_site.errors import Report, SiteError
 from bitopia_site.fingerprint import Fingerprinter, files_digest
+from bitopia_site.menus import site_menus
 from bitopia_site.model import Document, OutputPage, SiteIndex, Source
 from bitopia_site.publication import Visibility
 from bitopia_site.render import Renderer
@@ -182,8 +183,7 @@ def template_globals(config: SiteConfig, theme_params: dict[str, Any], index: Si
                      now: datetime, static: dict[str, Path]) -> dict[str, Any]:
     """What every template sees as `site`."""
     params = {**theme_params, **config.params}
-    menus = {name: sorted(items, key=lambda i: (i.get("weight", 0), str(i.get("name", ""))))
-             for name, items in config.menus.items()}
+    menus = site_menus(config.menus, index, config.hugo)
     taxonomies = {t.name: {"name": t.name, "url": t.url, "terms": [views.term(term) for term in t.terms]}
                   for t in index.taxonomies}
 

@@ -148,3 +148,66 @@ def test_summary_length_counts_words_as_hugo_does(tmp_path: Path) -> None:
         theirs = (tmp_path / "site-hugo-out" / "posts" / Path(path).stem / "index.html").read_text()
         doc = documents[path]
         assert " ".join(f"{doc.summary}|{str(doc.summary_is_excerpt).lower()}".split()) == " ".join(theirs.split())
+
+
+MENU_CONFIG = BASE + """
+[[menus.main]]
+name = "Home"
+url = "/"
+weight = 1
+[[menus.main]]
+name = "Zed"
+url = "/zed/"
+identifier = "zed"
+weight = 3
+"""
+MENU_PAGES = {
+    "content/about.md": "---\ntitle: About Us\nmenu: main\n---\nx\n",
+    "content/contact.md": "---\ntitle: Contact\nlinkTitle: Reach\nmenus: [main, footer]\nweight: 7\n---\nx\n",
+    "content/team.md": "---\ntitle: Team\nmenu:\n  main:\n    weight: 2\n    name: The Team\n    parent: zed\n---\nx\n",
+    "content/lost.md": "---\ntitle: Lost\nmenu:\n  main:\n    parent: nobody\n---\nx\n",
+    "content/secret.md": "---\ntitle: Secret\ndraft: true\nmenu: main\n---\nx\n",
+    "content/posts/_index.md": "---\ntitle: Posts\nmenu:\n  main:\n    weight: 5\n---\n",
+    "content/posts/p.md": "---\ntitle: P\ndate: 2021-01-01\nmenu: footer\n---\nx\n",
+    "content/posts/q.md": "---\ntitle: Q\ndate: 2021-01-01\nmenu:\n  footer:\n    weight: '4'\n---\nx\n",
+}
+MENU_PROBE_HUGO = ("MENUS{{ range $m, $items := .Site.Menus }}{{ $m }}:{{ range $items }} {{ .Name }}|{{ .URL }}|"
+                   "{{ .Weight }}{{ if .HasChildren }}[{{ range .Children }}{{ .Name }}|{{ .URL }}|{{ .Weight }};"
+                   "{{ end }}]{{ end }}{{ end }}\n{{ end }}END")
+MENU_PROBE_OURS = ("MENUS{% for m, items in site.menus|dictsort %}{{ m }}:{% for i in items %} {{ i.name }}|{{ i.url }}|"
+                   "{{ i.weight or 0 }}{% if i.children %}[{% for c in i.children %}{{ c.name }}|{{ c.url }}|"
+                   "{{ c.weight or 0 }};{% endfor %}]{% endif %}{% endfor %} {% endfor %}END")
+
+
+def test_menus_in_front_matter_join_the_configs_as_in_hugo(tmp_path: Path) -> None:
+    """`menu: main`, `menus: [main, footer]` and `menu: {main: {weight, name, parent}}` give the
+    page an entry (drafts none), nested under its parent and ordered as Hugo orders them (by
+    weight, entries without one last; a parent no entry names made with no URL)."""
+    site = make(tmp_path / "site", MENU_CONFIG, {**MENU_PAGES, "templates/partials/menu.html": MENU_PROBE_OURS})
+    ours(site)
+    hugo(site, layouts={"layouts/_default/single.html": MENU_PROBE_HUGO, "layouts/_default/list.html": ""})
+
+    def menus(page: Path) -> str:
+        return " ".join(page.read_text().split("MENUS", 1)[1].split("END", 1)[0].split())
+
+    expected = menus(tmp_path / "site-hugo-out" / "about" / "index.html")
+    assert "Reach|/contact/|7" in expected and "[The Team|/team/|2;]" in expected and "Secret" not in expected
+    assert menus(site / "ours" / "about" / "index.html") == expected
+
+
+def test_a_menu_entry_of_the_wrong_shape_is_an_error_at_its_line(tmp_path: Path) -> None:
+    site = make(tmp_path / "site", BASE, {"content/a.md": "---\ntitle: A\nmenu:\n  main: 3\n---\nx\n"})
+    with pytest.raises(BuildFailed, match=r"content/a.md:3: menu `main` must map to the entry's settings"):
+        ours(site)
+
+
+def test_an_edited_menu_entry_reaches_every_page_in_an_incremental_build(tmp_path: Path) -> None:
+    site = make(tmp_path / "site", MENU_CONFIG, {**MENU_PAGES, "templates/partials/menu.html": MENU_PROBE_OURS})
+    ours(site)
+    (site / "content/about.md").write_text("---\ntitle: About Us\nmenu:\n  main:\n    name: NEW NAME\n---\nx\n")
+    ours(site)
+    fresh = tmp_path / "fresh"
+    build(site, fresh, BuildOptions(now=FIXED_NOW, cache=False))
+    for page in ("posts/p/index.html", "contact/index.html", "index.html"):
+        assert "NEW NAME" in (fresh / page).read_text()
+        assert (site / "ours" / page).read_bytes() == (fresh / page).read_bytes()
