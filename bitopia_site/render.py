@@ -25,6 +25,7 @@ from bitopia_site.markup import pygments_css
 from bitopia_site.model import OutputPage
 from bitopia_site.sources import inside
 from bitopia_site.theme import Theme
+from bitopia_site.link_style import link_style
 from bitopia_site.xmltext import xml_text
 
 
@@ -63,6 +64,7 @@ def make_environment(config: SiteConfig, theme: Theme, site_globals: dict[str, A
     env.globals.update(site_globals, url_for=url_for, abs_url=abs_url, pygments_css=pygments_css,
                        once=fragments.once, memo=fragments.memo)
     env.extend(bitopia_fragments=fragments)
+    env.extend(bitopia_fragments=fragments, bitopia_link_style=link_style(config))
     has_file = site_globals.get("site", {}).get("has_file")
     env.plain_calls = frozenset(id(f) for f in (url_for, abs_url, pygments_css, env.globals["once"],
                                                 env.globals["memo"], has_file) if f is not None)
@@ -277,6 +279,7 @@ class Renderer:
         self.env = env
         self.root = root
         self.post_process = post_process
+        self.link_style = getattr(env, "bitopia_link_style", None)  # canonifyURLs, relativeURLs (link_style.py)
 
     def render(self, page: OutputPage) -> bytes:
         try:
@@ -300,6 +303,8 @@ class Renderer:
             path, line = self._where(sys.exc_info()[2])
             raise SiteError(path or template.filename, f"template error while rendering {page.url}: "
                             f"{type(exc).__name__}: {exc}", "fix the template", line) from None
+        if self.link_style is not None:
+            text = self.link_style(page, text)
         if self.post_process is not None:
             text = self.post_process(page, text)
         return text.encode("utf-8")
