@@ -52,6 +52,7 @@ class ContentSettings:
     lower_paths: bool = True  # Hugo's URLs lower-cased (not with disablePathToLower)
     shortcodes: shortcodes.ShortcodeSet = shortcodes.NO_SHORTCODES  # the site's own; its repr is a digest
     raw_html: bool = True  # raw HTML in Markdown kept (a Hugo site: its goldmark renderer's `unsafe`)
+    ugly_urls: bool = False  # a Hugo site's uglyURLs: pages and aliases at /a.html, not /a/
 
     def key(self) -> str:
         return repr(self) + markup.SETTINGS
@@ -161,7 +162,8 @@ def _parse(source: Source, settings: ContentSettings) -> Parsed:
     aliases: list[str] = []
     for alias in _string_list(get("aliases"), "aliases", fail):
         try:
-            aliases.append(urls.normalize_url(alias))
+            alias_url = urls.normalize_url(alias)
+            aliases.append(urls.ugly(alias_url) if settings.ugly_urls else alias_url)
         except urls.UnsafeURL as exc:
             fail("aliases", f"alias {exc}", "write an alias as a path on this site, like /old/path/")
 
@@ -343,7 +345,8 @@ def _hugo_url(rel: str, fail, settings: ContentSettings, section: str, published
     """A Hugo site's page URL: its content path, or its section's permalink pattern (urls.hugo_url)."""
     pattern = dict(settings.permalinks).get(section)
     try:
-        return urls.hugo_url(rel, slug=slug, title=title, date=published, pattern=pattern, lower=settings.lower_paths)
+        return urls.hugo_url(rel, slug=slug, title=title, date=published, pattern=pattern, lower=settings.lower_paths,
+                             ugly_urls=settings.ugly_urls)
     except urls.UnsafeURL as exc:
         fail("slug", f"the URL made from the file's path {exc}", "set a plain `slug:` or `url:`")
         return "/"

@@ -88,7 +88,7 @@ def page_suffixes(config: SiteConfig) -> tuple[str, ...]:
 def content_settings(config: SiteConfig) -> ContentSettings:
     return ContentSettings(config.timezone, config.taxonomies, tuple(sorted(config.permalinks.items())),
                            config.summary_words, config.hugo, config.lower_paths,
-                           shortcodes=site_shortcodes(config), raw_html=config.raw_html)
+                           shortcodes=site_shortcodes(config), raw_html=config.raw_html, ugly_urls=config.ugly_urls)
 
 
 def parse_all(root: Path, files: SiteFiles, settings: ContentSettings, report: Report, jobs: int,

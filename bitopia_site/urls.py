@@ -159,15 +159,28 @@ def hugo_urlize(text: str) -> str:
     return "".join(out)
 
 
+def ugly(url: str) -> str:
+    """A folder URL as Hugo's uglyURLs makes it, a file: `/posts/a/` -> `/posts/a.html` (not `/`)."""
+    return url[:-1] + ".html" if url.endswith("/") and url != "/" else url
+
+
 def hugo_url(rel: str, *, slug: str, title: str, date: datetime | None, pattern: str | None,
-             lower: bool = True) -> str:
+             lower: bool = True, ugly_urls: bool = False) -> str:
     """A page's URL as Hugo makes it for `content/<rel>` (no `url:` in its front matter): its
     content path (a bundle's `index.md` by its folder, a section's `_index.md` as the folder),
-    `slug` in place of the last part; or the section's permalink `pattern`, with Hugo's tokens."""
+    `slug` in place of the last part; or the section's permalink `pattern`, with Hugo's tokens.
+    With `ugly_urls`, a page's URL (not a section's) names an .html file."""
     *parents, filename = rel.split("/")
     stem = filename.rsplit(".", 1)[0]
     if stem == "_index":
         return normalize_url("/".join(["", *(hugo_part(part, lower) for part in parents), ""]))
+    url = _hugo_page_url(parents, stem, slug=slug, title=title, date=date, pattern=pattern, lower=lower)
+    return ugly(url) if ugly_urls else url
+
+
+def _hugo_page_url(parents: list[str], stem: str, *, slug: str, title: str, date: datetime | None,
+                   pattern: str | None, lower: bool) -> str:
+    """`hugo_url` of a page (a content file's `parents` folders and `stem`), before uglyURLs."""
     if stem == "index" and parents:
         *parents, stem = parents
     folders = [hugo_part(part, lower) for part in parents]

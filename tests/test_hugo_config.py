@@ -243,3 +243,24 @@ def test_links_are_made_absolute_or_relative_as_hugo_makes_them(tmp_path: Path, 
         if path.endswith((".html", ".xml")) and path != "sitemap.xml":
             text = (site / "ours" / path).read_text()
             assert not re.search(r"""(src|href)=(["']|&#34;|&quot;)/(?!/)""", text), path
+
+
+UGLY_PAGES = {
+    "content/posts/a.md": "---\ntitle: A\ndate: 2020-01-01\n---\nx\n",
+    "content/posts/My Post.md": "---\ntitle: Mine\ndate: 2020-01-02\n---\nx\n",
+    "content/blog/b.md": "---\ntitle: B\ndate: 2020-01-01\nslug: my-slug\n---\nx\n",
+    "content/docs/_index.md": "---\ntitle: Docs\n---\n",
+    "content/docs/guide/intro.md": "---\ntitle: Intro\n---\nx\n",
+    "content/u.md": "---\ntitle: U\nurl: /custom/path/\n---\nx\n",
+    "content/u2.md": "---\ntitle: U2\nurl: /custom/file.html\naliases: [/old/]\n---\nx\n",
+}
+
+
+def test_ugly_urls_put_pages_and_aliases_in_html_files_as_hugo_does(tmp_path: Path) -> None:
+    """A page at /posts/a.html (a permalink pattern's too, and an alias), sections and a page's
+    own `url:` as they were."""
+    site = make(tmp_path / "site", BASE + 'uglyURLs = true\n[permalinks]\nblog = "/:year/:slug/"\n', UGLY_PAGES)
+    theirs = {path for path in hugo(site) if path.endswith(".html") and not path.startswith(("tags/", "categories/"))}
+    assert {"posts/a.html", "2020/my-slug.html", "old.html", "custom/path/index.html", "docs/guide/intro.html",
+            "posts/index.html"} <= theirs
+    assert theirs <= ours(site)
