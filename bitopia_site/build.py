@@ -27,7 +27,7 @@ from bitopia_site.plan import add_sitemap, check_collisions, plan_documents, pla
 from bitopia_site.publication import Visibility, apply_cascades
 from bitopia_site.record import (BuildRecord, Counts, build_input_state, hold_builds_into, load_record,
                                  save_record)
-from bitopia_site.refs import resolve as resolve_refs
+from bitopia_site.refs import has_marks, resolve as resolve_refs
 from bitopia_site.render import Renderer, make_environment
 from bitopia_site.rendering import (fingerprints_of, prints_of, render_chunk_printed, share_fragments,
                                     stage_progress, take_rendered)
@@ -179,6 +179,7 @@ def render_site(root: Path, options: BuildOptions, kept: Mapping[str, str] | Non
                           stage_progress(options, "reading posts", len(files.sources) + len(files.unread)), visibility)
     files.sources.clear()  # their text is in the documents now; render workers need not inherit it
     documents = apply_cascades(documents)
+    with_refs = frozenset(doc.source for doc in documents if has_marks(doc))
     documents = resolve_refs(documents, visibility.shows, config.base_url, report.errors)
     index = build_index(documents, visibility, config.taxonomies, config.main_sections)
     add_resources(files, documents, visibility)
@@ -247,4 +248,5 @@ def render_site(root: Path, options: BuildOptions, kept: Mapping[str, str] | Non
         fingerprints=fingerprints, rendered_count=len(todo), horizon=publish_horizon(documents, now),
         documents={d.source: d for d in documents}, views=views, renderer=renderer,
         finger=prints.finger if prints else None, users=prints.users if prints else {},
-        global_uses=prints.global_uses if prints else frozenset(), placements=placements, shown_on=shown_on)
+        global_uses=prints.global_uses if prints else frozenset(), placements=placements, shown_on=shown_on,
+        theme=theme, visibility=visibility, with_refs=with_refs)

@@ -3,8 +3,11 @@
 How far an edit reaches is `scope.reach`'s to say: an edit that leaves a post where it was in the
 site (same title, date, URL, terms, draft state...) changes only that post's view, and the pages
 showing the view are rendered again with nothing else read, indexed or planned; a static file
-changed in place is copied again. Anything else takes a whole build, which still renders only
-the pages whose fingerprints changed.
+changed in place is copied again. A post that moved in the site (new, deleted, retitled, re-dated,
+retagged, drafted) is read alone, the site is planned again from the documents in memory
+(relayout.py), and the pages whose fingerprints changed are rendered, those browsers show first.
+Anything else (a template, the config) takes a whole build, which still renders only the pages
+whose fingerprints changed.
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ import time
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Callable, Collection, Mapping
 
+from bitopia_site import parallel
 from bitopia_site.build import BuildOptions, BuildSummary, run_build
 from bitopia_site.cache import Cache
 from bitopia_site.errors import BuildFailed, Report, SiteError
@@ -23,8 +27,10 @@ from bitopia_site.model import Document, OutputPage
 from bitopia_site.output_folder import output_id
 from bitopia_site.patch import reparse
 from bitopia_site.publication import Visibility, apply_cascades
-from bitopia_site.record import BuildRecord, drop_record, load_record, save_record
+from bitopia_site.record import BuildRecord, Counts, drop_record, load_record, save_record
 from bitopia_site.refs import resolve_one
+from bitopia_site.relayout import relayout, why_not
+from bitopia_site.rendering import fingerprints_of, render_chunk
 from bitopia_site.scope import Edit, reach
 from bitopia_site.sources import MARKDOWN_SUFFIXES
 from bitopia_site.stages import RenderedSite, content_settings, load_site
@@ -75,10 +81,13 @@ class LiveBuild:
             self._static_sources = {os.path.realpath(src): rel for rel, src in built.site.static.items()}
         return built.summary
 
-    def update(self, files: Mapping[str, Path]) -> BuildSummary | None:
+    def update(self, files: Mapping[str, Path], first: Collection[str] = (),
+               early: Callable[[set[str], set[str]], None] | None = None) -> BuildSummary | None:
         """Apply edits to `files` (site-relative name -> file) by rendering only the pages they
-        reach (`scope.reach`); None when they need a whole build (a post added, removed, retitled
-        or re-dated, a template or the config changed, a broken file)."""
+        reach (`scope.reach`); None when they need a whole build (a template or the config
+        changed, a broken file). When posts moved, the pages of `first` (output paths: the pages
+        browsers show) are rendered before the others, then `early` is told which of them changed
+        and which files are still to be written (every other file is final)."""
         started = time.perf_counter()
         site, record = self.site, self.record
         now = self.options.now or datetime.now(timezone.utc)
@@ -92,11 +101,12 @@ class LiveBuild:
         for rel, path in files.items():
             old = site.documents.get(rel)
             if rel.startswith("content/") and rel.lower().endswith(MARKDOWN_SUFFIXES):
-                found = self._edited_document(site, rel) if old is not None else None
+                gone = not path.exists()
+                found = None if gone else self._edited_document(site, rel)
                 if found is not None:
                     documents[rel] = found
                 edits.append(Edit(rel, placement_digest(old) if old is not None else None,
-                                  placement_digest(found[0]) if found is not None else None))
+                                  placement_digest(found[0]) if found is not None else None, gone and old is not None))
                 continue
             target = self._static_sources.get(os.path.realpath(path))
             if target is not None and path.is_file():
@@ -105,6 +115,13 @@ class LiveBuild:
         scope = reach(edits, site.users, site.global_uses, static)
         if scope.whole:
             return None
+        if scope.moved:
+            moved: dict[str, Document | None] = {rel: None for rel in scope.moved}  # the gone ones stay None
+            moved.update((rel, doc) for rel, (doc, _) in documents.items())
+            if why_not(site, moved):
+                return None
+            return self._move(site, record, moved, [w for _, ws in documents.values() for w in ws],
+                              {rel: (static[rel], files[rel]) for rel in scope.copies}, now, started, first, early)
         fragments = site.renderer.env.bitopia_fragments  # type: ignore[attr-defined]
         warnings: list[SiteError] = []
         for doc, doc_warnings in documents.values():
@@ -135,6 +152,77 @@ class LiveBuild:
         counts = record.counts
         stats = WriteStats(writer.written, counts.pages + counts.static - writer.written, 0, record.build_id)
         return BuildSummary(*counts, stats, time.perf_counter() - started, warnings, len(scope.pages))
+
+    def _move(self, site: RenderedSite, record: BuildRecord, moved: dict[str, Document | None],
+              warnings: list[SiteError], copies: dict[str, tuple[str, Path]], now: datetime, started: float,
+              first: Collection[str], early: Callable[[set[str], set[str]], None] | None) -> BuildSummary | None:
+        """Apply documents that moved in the site (see relayout.py): the pages of `first` are
+        rendered and written first (`early` hears which changed), then every page whose
+        fingerprint changed; pages no longer in the site are removed."""
+        assert site.views is not None and site.renderer is not None
+        env = site.renderer.env
+        fragments = env.bitopia_fragments  # type: ignore[attr-defined]
+        for rel in moved:  # their cards go before their views change or go
+            if (old := site.documents.get(rel)) is not None:
+                fragments.forget(site.views.doc(old))
+        self.site = None  # until the update is done: a failure leaves the site to a whole build
+        layout = relayout(site, moved, self.options, now)
+        if layout is None:
+            return None
+        self._invalidate_saved_record()
+        if site.finger is None or layout.finger.global_key != site.finger.global_key:
+            shown = env.globals["site"]  # the templates loaded hold this very dict: changed in place
+            layout.site_globals["site"]["has_file"] = shown["has_file"]
+            shown.clear()
+            shown.update(layout.site_globals["site"])
+            fragments.clear()
+        writer = InPlaceWriter(self.out, set(record.files))
+        by_path = {page.path: page for page in layout.pages}
+        done: dict[str, str] = {}
+        try:
+            urgent = [by_path[path] for path in first if path in by_path]
+            for page in urgent:
+                done[page.path] = layout.finger.page(page)
+                writer.put(page.path, site.renderer.render(page))
+            if early is not None and urgent:
+                waiting = (by_path.keys() | site.rendered.keys() | {target for target, _ in copies.values()}) - done.keys()
+                early(set(writer.written_paths), waiting)
+            prints = fingerprints_of(layout.pages, (layout.finger, layout.global_uses),
+                                     self.options.jobs or parallel.default_jobs())
+            todo = [page for page in layout.pages if page.path not in done
+                    and prints.values[page.path] != site.fingerprints.get(page.path)]
+            results = parallel.map_chunks(render_chunk, site.renderer, todo,
+                                          self.options.jobs or parallel.default_jobs(), min_items=400)
+            for page, result in zip(todo, results):
+                if isinstance(result, SiteError):
+                    raise result
+                writer.put(page.path, result)
+            rendered = {page.path for page in todo} | done.keys()
+            for page in layout.pages:
+                if page.path not in rendered:
+                    writer.put(page.path, None)
+            for rel, (target, source) in copies.items():
+                writer.put_file(target, source)
+            stats = writer.finish({rel: src for rel, src in site.static.items() if rel not in by_path})
+        except SiteError as err:
+            raise BuildFailed([err]) from None
+        terms = sum(len(t.terms) for t in layout.index.taxonomies)
+        counts = Counts(len(by_path), len(layout.index.posts), terms, len(site.static))
+        placements = {**site.placements, **{rel: placement_digest(doc) for rel, doc in moved.items() if doc}}
+        for rel, doc in moved.items():
+            if doc is None:
+                placements.pop(rel, None)
+        shown_on = {source: tuple(layout.pages[n].path for n in numbers) for source, numbers in prints.users.items()}
+        site = replace(site, index=layout.index, rendered=dict.fromkeys(by_path), pages=layout.pages,
+                       fingerprints=prints.values, rendered_count=len(rendered), horizon=layout.horizon,
+                       documents=layout.documents, finger=prints.finger, users=prints.users,
+                       global_uses=prints.global_uses, placements=placements, shown_on=shown_on)
+        self.site = site
+        self.record = replace(record, build_id=stats.build_id, files=frozenset(by_path) | frozenset(site.static),
+                              fingerprints=site.fingerprints, counts=counts, horizon=layout.horizon, state=None,
+                              placements=placements, shown_on=shown_on)
+        self.updates += 1
+        return BuildSummary(*counts, stats, time.perf_counter() - started, warnings + layout.warnings, len(rendered))
 
     def url_of(self, rel: str) -> str | None:
         """The URL of the content file `rel` in the site the last build made, when it has a page there."""
@@ -169,7 +257,8 @@ class LiveBuild:
         new = apply_cascades([*givers, found[0].document])[-1]
         options = self.options
         now = options.now or datetime.now(timezone.utc)
-        visibility = Visibility(now, options.drafts, options.future, options.expired)
+        visibility = (replace(site.visibility, now=now) if site.visibility is not None
+                      else Visibility(now, options.drafts, options.future, options.expired))
         resolved = resolve_one(new, site.documents.values(), visibility.shows, site.config.base_url)
         return (resolved, list(found[0].warnings)) if resolved is not None else None
 

@@ -122,7 +122,7 @@ def _documents(root: Path, last: BuildRecord, inputs: dict[str, object], changed
              for rel in changed]
     static_files = {rel for path in last.static.values() if (rel := _site_rel(root, path))}
     scope = reach(edits, last.shown_on, last.global_uses, static_files)
-    if scope.whole or scope.copies:  # this short way copies no static file: a whole build compares them all
+    if scope.whole or scope.copies or scope.moved:  # nor static files nor moved posts: a whole build
         return None
     warnings: list[SiteError] = []
     for rel, (parsed, digest) in fresh.items():

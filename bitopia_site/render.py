@@ -264,6 +264,12 @@ class Fragments:
         for key in self._keys.pop(id(item), ()):
             del self._memos[key]
 
+    def clear(self) -> None:
+        """Drop every fragment: the site's globals, which they may show, changed."""
+        self._once.clear()
+        self._memos.clear()
+        self._keys.clear()
+
 
 def _format_date(value: Any, fmt: str = "%B %-d, %Y") -> str:
     if not isinstance(value, datetime):

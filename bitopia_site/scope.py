@@ -20,22 +20,26 @@ class Edit:
     For a document, `before` is the digest of its place in the site (title, dates, URL, terms,
     draft state...: `views.placement_digest`) in the last build and `after` the digest now; None
     where there is none: not a document of the last build, or not one now (gone, unreadable,
-    broken, or one that cannot take the short way).
+    broken, or one that cannot take the short way). `gone`: the file no longer exists.
     """
 
     path: str
     before: str | None = None
     after: str | None = None
+    gone: bool = False
 
 
 @dataclass(frozen=True)
 class Reach(Generic[Page]):
-    """What an edit makes stale: `whole` says why every page must be planned again ("" when not);
-    otherwise the pages to render again and the static files to copy again."""
+    """What an edit makes stale: `whole` says why every page must be read and planned again ("" when
+    not); otherwise the pages to render again, the static files to copy again, and the documents
+    that moved in the site (new, gone, retitled...): with any, the site's lists are planned again
+    from the documents already read, and only the moved ones read."""
 
     whole: str = ""
     pages: frozenset[Page] = field(default_factory=frozenset)
     copies: frozenset[str] = field(default_factory=frozenset)
+    moved: frozenset[str] = field(default_factory=frozenset)
 
 
 def reach(edits: Iterable[Edit], shown_on: Mapping[str, Iterable[Page]], on_every_page: Collection[str],
@@ -43,9 +47,11 @@ def reach(edits: Iterable[Edit], shown_on: Mapping[str, Iterable[Page]], on_ever
     """How far `edits` reach, given which pages show each document (`shown_on`), the documents
     shown on every page (through the site's globals: the recent posts, say) and the site's
     static files. A document that keeps its place in the site touches only the pages showing it;
-    a static file changed in place is copied again; anything else reaches the whole site."""
+    a new, deleted or moved document moves in the site's lists; a static file changed in place is
+    copied again; anything else (a template, the config, a broken file) reaches the whole site."""
     pages: set[Page] = set()
     copies: set[str] = set()
+    moved: set[str] = set()
     edits = list(edits)
     if not edits:
         return Reach("nothing is known to have changed")
@@ -54,14 +60,12 @@ def reach(edits: Iterable[Edit], shown_on: Mapping[str, Iterable[Page]], on_ever
             if edit.path not in static_files:
                 return Reach(f"{edit.path} is not a post, page or static file of the last build")
             copies.add(edit.path)
-        elif edit.before is None:
-            return Reach(f"{edit.path} is a new document")
-        elif edit.after is None:
-            return Reach(f"{edit.path} is gone, cannot be read, or must be read with the whole site")
-        elif edit.before != edit.after:
-            return Reach(f"{edit.path} moved in the site (its title, dates, URL, terms or draft state changed)")
+        elif edit.after is None and not edit.gone:
+            return Reach(f"{edit.path} cannot be read, or must be read with the whole site")
+        elif edit.before != edit.after:  # new, gone, or its title, dates, URL, terms or draft state changed
+            moved.add(edit.path)
         elif edit.path in on_every_page:
             return Reach(f"{edit.path} is shown on every page")
         else:
             pages.update(shown_on.get(edit.path, ()))
-    return Reach("", frozenset(pages), frozenset(copies))
+    return Reach("", frozenset(pages), frozenset(copies), frozenset(moved))

@@ -68,6 +68,9 @@ class RenderedSite:
     finger: Fingerprinter | None = None
     users: dict[str, list[int]] = field(default_factory=dict)  # source -> indexes of the pages showing it
     global_uses: frozenset[str] = frozenset()  # sources every page shows (through the site's globals)
+    theme: Theme | None = None
+    visibility: Visibility | None = None  # what the build published
+    with_refs: frozenset[str] = frozenset()  # sources that link to other pages by `ref`/`relref`
     # What the next build needs to plan only the pages an edit touches (see patch.py):
     placements: dict[str, str] = field(default_factory=dict)  # source -> digest of its place in the site
     shown_on: dict[str, tuple[str, ...]] = field(default_factory=dict)  # source -> paths of the pages showing it

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import datetime
-from typing import Any
+from typing import Any, Iterable
 
 from markupsafe import Markup
 
@@ -38,6 +38,13 @@ def _featured(doc: Document) -> dict[str, str] | None:
     return {"url": image.url, "alt": image.alt, "stretch": image.stretch} if image else None
 
 
+def _view_digest(doc: Document, view: dict[str, Any]) -> str:
+    """What a view was made from: its document, whether it is scheduled, and its terms' URLs (a
+    term's page comes and goes with the other posts that have it)."""
+    term_urls = ",".join(term["url"] for terms in view["terms"].values() for term in terms)
+    return f"doc:{doc.digest}:{view['scheduled']}:{term_urls}"
+
+
 class Views:
     """Builds each document's view once; lists and pages share them."""
 
@@ -56,7 +63,7 @@ class Views:
         view = self._cache.get(doc.source)
         if view is None:
             view = self._cache[doc.source] = self._build(doc)
-            self.digests[id(view)] = f"doc:{doc.digest}:{view['scheduled']}"
+            self.digests[id(view)] = _view_digest(doc, view)
             self.sources[id(view)] = doc.source
         return view
 
@@ -68,8 +75,33 @@ class Views:
             return None
         view.clear()
         view.update(self._build(doc))
-        self.digests[id(view)] = f"doc:{doc.digest}:{view['scheduled']}"
+        self.digests[id(view)] = _view_digest(doc, view)
         return view
+
+    def moved(self, index: SiteIndex, now: datetime, docs: Iterable[Document], gone: Iterable[str]) -> None:
+        """Point at `index`, made after `docs` moved in the site (new, retitled, re-dated...): their
+        views and links are made again in place, so every list holding them sees the change; a
+        gone document's are dropped; a view showing a term whose page came or went is made again."""
+        self.index, self.now = index, now
+        term_urls = {(t.taxonomy, t.slug): t.url for tax in index.taxonomies for t in tax.terms}
+        changed_terms = term_urls.keys() ^ self._term_urls.keys()
+        self._term_urls = term_urls
+        for source in gone:
+            for kept in (self._cache.pop(source, None), self._links.pop(source, None)):
+                if kept is not None:
+                    self.digests.pop(id(kept), None)
+                    self.sources.pop(id(kept), None)
+                    self.link_ids.discard(id(kept))
+        renew = {doc.source: doc for doc in docs}
+        if changed_terms:
+            renew.update((doc.source, doc) for doc in index.documents
+                         if any((tax, urlize(name)) in changed_terms for tax, names in doc.terms for name in names))
+        for doc in renew.values():
+            self.refresh(doc)
+            link = self._links.get(doc.source)
+            if link is not None:
+                link.clear()
+                link.update(self._link_fields(doc))
 
     def docs(self, docs: tuple[Document, ...] | list[Document]) -> list[dict[str, Any]]:
         return [self.doc(d) for d in docs]
@@ -122,11 +154,13 @@ class Views:
             return None
         link = self._links.get(doc.source)
         if link is None:
-            link = self._links[doc.source] = {
-                "title": doc.title, "url": doc.url, "date": doc.date, "draft": doc.draft,
-                "scheduled": bool(doc.date and doc.date > self.now), "featured": _featured(doc)}
+            link = self._links[doc.source] = self._link_fields(doc)
             self.link_ids.add(id(link))
         return link
+
+    def _link_fields(self, doc: Document) -> dict[str, Any]:
+        return {"title": doc.title, "url": doc.url, "date": doc.date, "draft": doc.draft,
+                "scheduled": bool(doc.date and doc.date > self.now), "featured": _featured(doc)}
 
     def links(self, docs: tuple[Document, ...] | list[Document]) -> list[dict[str, Any]]:
         return [self.link(d) for d in docs]  # type: ignore[misc]

@@ -532,6 +532,23 @@ def test_live_build_after_each_edit_kind(tmp_path: Path) -> None:
     assert harness.updates > len(FIXED_SEQUENCE) / 2, harness.updates
 
 
+def test_live_build_moves_posts_without_a_whole_build(tmp_path: Path) -> None:
+    """A post added, deleted, renamed, retitled, re-dated, retagged or drafted is applied in memory
+    (the site planned again from the documents kept there, only the edited file read), and the
+    folder still equals a full build; a template or the config still takes a whole build."""
+    harness = Harness(tmp_path, SiteModel.initial(), live=True)
+    harness.check()
+    moves = [edit for edit in FIXED_SEQUENCE if edit[0] in POST_EDITS or edit[0] == "add"]
+    for count, edit in enumerate(moves, 1):
+        harness.step(edit)
+        assert harness.updates == count, f"{edit} took a whole build"
+    harness.step(("templates", "post"))
+    harness.step(("config", ("title", "Another Title")))
+    assert harness.updates == len(moves)
+    harness.step(("add", "posts", "After the config", DATES[3], ["Rust"]), ("delete", 2))
+    assert harness.updates == len(moves) + 1
+
+
 def test_incremental_build_renders_only_what_changed(tmp_path: Path) -> None:
     """The comparison above means something: most pages are kept, not rendered again."""
     harness = Harness(tmp_path, SiteModel.initial())
