@@ -53,11 +53,13 @@ class Served(Protocol):
     def folder(self) -> Path:
         """The folder served."""
 
-    def settled(self, timeout: float) -> ServeState:
-        """Wait while a build is due or running; then what requests see."""
+    def settled(self, timeout: float, route: str = "/") -> ServeState:
+        """Wait while a build is due or running (but for a page of `route` it already made); then
+        what requests see."""
 
-    def subscribe(self) -> queue.Queue[BuildEvent | None]:
-        """A queue that gets each build's event, then None when the server stops."""
+    def subscribe(self, page: str = "") -> queue.Queue[BuildEvent | None]:
+        """A queue that gets each build's event, then None when the server stops; `page` is the
+        URL path the browser shows."""
 
     def unsubscribe(self, inbox: queue.Queue[BuildEvent | None]) -> None: ...
 
@@ -178,7 +180,7 @@ class Handler(BaseHTTPRequestHandler):
         if route == EVENTS_PATH:
             self._events(body)
             return
-        state = dev.settled(BUILD_WAIT_SECONDS)
+        state = dev.settled(BUILD_WAIT_SECONDS, route + ("/" if slash and parts else ""))
         found = resolve(dev.folder, parts)
         if found is not None and found.is_dir():
             if not slash and parts:
@@ -252,11 +254,13 @@ class Handler(BaseHTTPRequestHandler):
         if not body:
             return
         query = self.path.split("?", 1)[1] if "?" in self.path else ""
-        seen = ""
+        seen = page = ""
         for pair in query.split("&"):
             if pair.startswith("build="):
                 seen = unquote(pair[6:])
-        inbox = dev.subscribe()
+            elif pair.startswith("page="):
+                page = unquote(pair[5:])
+        inbox = dev.subscribe(page)
         try:
             self.wfile.write(b"retry: 1000\n\n")
             missed = dev.catch_up(seen)

@@ -7,6 +7,7 @@ import queue
 import threading
 import time
 from dataclasses import dataclass, field, replace
+from typing import Collection
 
 from bitopia_site.errors import SiteError
 
@@ -76,30 +77,37 @@ class EventHub:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._clients: set[queue.Queue[BuildEvent | None]] = set()
+        self._clients: dict[queue.Queue[BuildEvent | None], str] = {}  # inbox -> the URL path its page shows
         self.closed = False
 
-    def subscribe(self) -> queue.Queue[BuildEvent | None]:
+    def subscribe(self, page: str = "") -> queue.Queue[BuildEvent | None]:
         q: queue.Queue[BuildEvent | None] = queue.Queue()
         with self._lock:
             if self.closed:
                 q.put(None)
-            self._clients.add(q)
+            self._clients[q] = page
         return q
 
     def unsubscribe(self, q: queue.Queue[BuildEvent | None]) -> None:
         with self._lock:
-            self._clients.discard(q)
+            self._clients.pop(q, None)
+
+    def pages(self) -> set[str]:
+        """The URL paths the connected browsers show."""
+        with self._lock:
+            return {page for page in self._clients.values() if page}
 
     @property
     def clients(self) -> int:
         with self._lock:
             return len(self._clients)
 
-    def publish(self, event: BuildEvent) -> None:
+    def publish(self, event: BuildEvent, pages: Collection[str] | None = None) -> None:
+        """Send `event` to every browser, or to those showing one of `pages` (URL paths)."""
         with self._lock:
-            for q in self._clients:
-                q.put(event)
+            for q, page in self._clients.items():
+                if pages is None or page in pages:
+                    q.put(event)
 
     def close(self) -> None:
         """End every open event stream (the server is stopping)."""

@@ -36,6 +36,7 @@
 
   function onBuild(event) {
     var msg = JSON.parse(event.data);
+    if (msg.build === build) return; /* this page was reloaded early, from this very build */
     var previous = build;
     build = msg.build;
     if (msg.navigate && location.pathname !== msg.navigate) {
@@ -48,7 +49,9 @@
   }
 
   function connect() {
-    source = new EventSource(endpoint + "?build=" + encodeURIComponent(build));
+    /* the page this browser shows: the server renders it first after an edit */
+    source = new EventSource(endpoint + "?build=" + encodeURIComponent(build) +
+                             "&page=" + encodeURIComponent(location.pathname));
     source.addEventListener("build", onBuild);
     source.onerror = function () {
       /* The server restarted or went away: reconnect with what this page shows. */

@@ -12,7 +12,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import IO, Callable, Mapping, Protocol, Sequence
+from typing import IO, Callable, Collection, Mapping, Protocol, Sequence
 
 from bitopia_site.errors import BuildFailed, SiteError
 from bitopia_site.serve.errorpage import render_error_page
@@ -55,8 +55,11 @@ class Builder(Protocol):
     def build(self) -> Summary:
         """Build the whole site (pages whose inputs did not change may be kept)."""
 
-    def update(self, files: Mapping[str, Path]) -> Summary | None:
-        """Apply edits to `files` (site-relative name -> file), or return None: a whole build is needed."""
+    def update(self, files: Mapping[str, Path], first: Collection[str] = (),
+               early: Callable[[set[str], set[str]], None] | None = None) -> Summary | None:
+        """Apply edits to `files` (site-relative name -> file), or return None: a whole build is
+        needed. It may write the pages of `first` (files below the serve folder) before the rest:
+        then it calls `early` with those that changed and the files still to be written."""
 
     def url_of(self, rel: str) -> str | None:
         """The URL of the page the content file `rel` made in the last build, if it made one."""
@@ -112,6 +115,7 @@ class DevServer:
         self._instance = secrets.token_hex(3)
         self.state = ServeState(token=f"{self._instance}-0")
         self._build_lock = threading.Lock()
+        self._early: tuple[str, frozenset[str]] | None = None  # during an update: its token, the files not final yet
         self._lock_file: IO[str] | None = None
         self._temp_out: Path | None = None
         self.out = out.resolve() if out is not None else self._serve_folder()
@@ -174,13 +178,17 @@ class DevServer:
     def folder(self) -> Path:
         return self.out
 
-    def settled(self, timeout: float) -> ServeState:
-        """Wait (up to `timeout` seconds) while a build is due or running; then what requests see."""
+    def settled(self, timeout: float, route: str = "/") -> ServeState:
+        """Wait (up to `timeout` seconds) while a build is due or running, but for a file the running
+        update has made final (the page a browser shows, rendered first); then what requests see."""
+        early = self._early
+        if early is not None and page_file(route) not in early[1]:
+            return ServeState(early[0])
         self.gate.wait(timeout)
         return self.state
 
-    def subscribe(self) -> queue.Queue[BuildEvent | None]:
-        return self.hub.subscribe()
+    def subscribe(self, page: str = "") -> queue.Queue[BuildEvent | None]:
+        return self.hub.subscribe(page)
 
     def unsubscribe(self, inbox: queue.Queue[BuildEvent | None]) -> None:
         self.hub.unsubscribe(inbox)
@@ -213,7 +221,17 @@ class DevServer:
                 result = None
                 if changes is not None:
                     layout = self.watcher.layout
-                    result = self.builder.update({rel: layout.absolute(rel) for rel in changes.paths})
+                    shown = {page_file(page): page for page in self.hub.pages()}
+                    token = f"{self._instance}-{self.builds + 1}"
+
+                    def early(changed: set[str], waiting: set[str]) -> None:
+                        """The pages browsers show are made: serve them, and reload the browsers showing them."""
+                        self._early = (token, frozenset(waiting))
+                        pages = {page for file, page in shown.items() if file in changed}
+                        self.hub.publish(BuildEvent(token, self.state.token, True), pages)
+
+                    result = self.builder.update({rel: layout.absolute(rel) for rel in changes.paths}, list(shown),
+                                                 early)
                 if result is None:
                     result = self.builder.build()
                 stats = result.stats
@@ -238,6 +256,7 @@ class DevServer:
                                self._navigate_to(changes) if ok else None)
             error_page = None if ok else render_error_page(errors, self.root, SCRIPT_TAG)
             self.state = ServeState(token, error_page, tuple(errors), event)
+            self._early = None
             self.gate.release()
             self.hub.publish(event)
             self._report(changes, errors, summary)
@@ -316,6 +335,12 @@ class DevServer:
                 self.watcher.watch(folder)
             except OSError as exc:
                 self.log(f"warning: {folder}: cannot watch: {exc.strerror or exc}", True)
+
+
+def page_file(route: str) -> str:
+    """The file below the serve folder that answers the URL path `route` ('/a/' -> 'a/index.html')."""
+    path = route.lstrip("/")
+    return path + "index.html" if path == "" or path.endswith("/") else path
 
 
 def listen_urls(host: str, port: int) -> list[str]:

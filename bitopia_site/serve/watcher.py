@@ -189,7 +189,8 @@ def changes_from_event(event: FileSystemEvent, layout: SiteLayout) -> list[tuple
 
 
 class Debouncer:
-    """Collects changes and calls `on_settled` once they stop for `quiet` seconds.
+    """Collects changes and calls `on_settled` once they stop for `quiet` seconds; a change to one
+    file alone (a person saving) waits only `single_quiet`, the moment an editor's last write takes.
 
     A burst of `bulk` files or more (a checkout, a copy, a search-and-replace) is a tool at
     work, not a person saving: it must stop for `bulk_quiet` seconds instead, so a busy disk
@@ -200,10 +201,12 @@ class Debouncer:
     """
 
     def __init__(self, on_settled: Callable[[Changes], None], quiet: float = 0.1, max_wait: float = 3.0,
-                 on_first: Callable[[], None] | None = None, bulk: int = 20, bulk_quiet: float = 0.5) -> None:
+                 on_first: Callable[[], None] | None = None, bulk: int = 20, bulk_quiet: float = 0.5,
+                 single_quiet: float = 0.02) -> None:
         self.on_settled = on_settled
         self.on_first = on_first
         self.quiet = quiet
+        self.single_quiet = min(single_quiet, quiet)
         self.max_wait = max_wait
         self.bulk = bulk
         self.bulk_quiet = max(bulk_quiet, quiet)
@@ -240,7 +243,8 @@ class Debouncer:
                 while not self._stopped:
                     if self._pending.paths:
                         now = time.monotonic()
-                        quiet = self.bulk_quiet if len(self._pending.paths) >= self.bulk else self.quiet
+                        count = len(self._pending.paths)
+                        quiet = self.bulk_quiet if count >= self.bulk else self.quiet if count > 1 else self.single_quiet
                         due = min(self._last + quiet, self._first + self.max_wait)
                         if now >= due:
                             break
