@@ -227,6 +227,14 @@ def _from_hugo(root: Path, raw: dict[str, Any], path: Path, report: Report) -> S
         values["taxonomies"] = tuple(str(v) for v in declared.values())
     else:
         values["taxonomies"] = ("tags", "categories")
+    disabled = _disabled_kinds(data.get("disablekinds"))
+    if {"taxonomy", "term"} <= disabled:  # no term pages and no lists of them: as if none were declared
+        values["taxonomies"] = ()
+        disabled -= {"taxonomy", "term"}
+    if disabled:
+        report.warn(SiteError(path.name, f"disableKinds: bitopia still writes the pages of kind "
+                              f"{', '.join(sorted(disabled))}; it leaves out taxonomy and term pages only, and only both together",
+                              "remove the key, or delete the pages you do not want after the build"))
     values["permalinks"] = _hugo_permalinks(data.get("permalinks"))
     values["raw_html"] = _lookup(data, "markup", "goldmark", "renderer", "unsafe") is True
     if "mainsections" in lower_params:
@@ -264,6 +272,16 @@ def _flag(data: dict[str, Any], key: str, path: Path) -> bool:
     if str(value) in GO_BOOLS:
         return GO_BOOLS[str(value)]
     raise SiteError(path.name, f"{key} must be true or false, not {value!r}", f"write `{key} = true`")
+
+
+HUGO_KINDS = {"home", "page", "section", "taxonomy", "term", "rss", "sitemap", "robotstxt", "404"}
+
+
+def _disabled_kinds(given: Any) -> set[str]:
+    """The page kinds a Hugo config's disableKinds names, lower-cased; Hugo reads them in any case
+    and passes over a name that is no kind, and so do we."""
+    kinds = {str(kind).lower() for kind in (given if isinstance(given, list) else [given] if given else [])}
+    return kinds & HUGO_KINDS
 
 
 def default_output(root: Path) -> Path:

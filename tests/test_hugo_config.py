@@ -264,3 +264,19 @@ def test_ugly_urls_put_pages_and_aliases_in_html_files_as_hugo_does(tmp_path: Pa
     assert {"posts/a.html", "2020/my-slug.html", "old.html", "custom/path/index.html", "docs/guide/intro.html",
             "posts/index.html"} <= theirs
     assert theirs <= ours(site)
+
+
+def test_disable_kinds_taxonomy_and_term_leave_out_every_term_page_as_hugo_does(tmp_path: Path) -> None:
+    site = make(tmp_path / "site", BASE + 'disableKinds = ["Taxonomy", "term", "nonsense"]\n')
+    written = ours(site)
+    theirs = hugo(site)
+    assert not any(path.startswith(("tags/", "categories/")) for path in theirs | written)
+    assert "posts/kept/index.html" in theirs & written
+    assert 'href="/tags/' not in (site / "ours" / "posts" / "kept" / "index.html").read_text()  # nothing links there
+
+
+def test_disabled_kinds_bitopia_still_writes_are_named_in_a_warning(tmp_path: Path) -> None:
+    site = make(tmp_path / "site", BASE + 'disableKinds = ["RSS", "taxonomy"]\n')
+    summary = build(site, site / "ours", BuildOptions(now=FIXED_NOW))
+    assert any("disableKinds: bitopia still writes the pages of kind rss, taxonomy" in w.format()
+               for w in summary.warnings)
