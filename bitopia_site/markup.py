@@ -10,7 +10,7 @@ import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable
+from typing import Callable, Iterator
 
 from cmarkgfm.cmark import Options
 from pygments import highlight as pygments_highlight
@@ -18,7 +18,7 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
-from bitopia_site import cmark
+from bitopia_site import cmark, goldmark_ids
 from bitopia_site.htmlfix import balance
 from bitopia_site.urls import urlize
 
@@ -27,7 +27,7 @@ WORDS_PER_MINUTE = 213
 EXTENSIONS = ["table", "strikethrough", "autolink"]
 OPTIONS = Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_SMART | Options.CMARK_OPT_FOOTNOTES
 SAFE_OPTIONS = OPTIONS & ~Options.CMARK_OPT_UNSAFE  # a Hugo site's default: goldmark's `unsafe` off
-SETTINGS = f"cmark-gfm:{EXTENSIONS}:{int(OPTIONS)}:ids+pygments+balance:v2"
+SETTINGS = f"cmark-gfm:{EXTENSIONS}:{int(OPTIONS)}:ids+pygments+balance:v3"
 
 _TAG = re.compile(r"<[^>]*>")
 _FOOTNOTE_REF = re.compile(r'<sup class="footnote-ref">.*?</sup>', re.S)
@@ -35,6 +35,7 @@ _RAW_HTML = re.compile(r"<[a-zA-Z!/]")
 _HEADING = re.compile(r"<h([1-6])>(.*?)</h\1>", re.S)
 _CODE = re.compile(r'<pre><code class="language-([^"\s]+)">(.*?)</code></pre>', re.S)
 _PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.S)
+_SMART = re.compile("[‘’“”–—…]")  # what cmark-gfm's smart punctuation makes
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +73,9 @@ def render(text: str, summary_words: int = 70, summary: str | None = None,
     the Markdown's raw HTML is omitted (to_html); with `hugo_ids`, heading ids are Hugo's."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     convert: Callable[[str], str] = (lambda part: to_html(part, raw_html)) if markdown else balance
-    body, toc = _heading_ids(convert(text), hugo_ids) if markdown else (balance(text), ())
+    plain = (lambda: cmark.to_html(text, (OPTIONS if raw_html else SAFE_OPTIONS) & ~Options.CMARK_OPT_SMART,
+                                   EXTENSIONS)) if hugo_ids else None
+    body, toc = _heading_ids(convert(text), plain) if markdown else (balance(text), ())
     if fill is not None:
         body = fill(body)
     word_count = len(plain_text(body).split())
@@ -124,24 +127,25 @@ def _formatter() -> HtmlFormatter:
     return HtmlFormatter(nowrap=True)
 
 
-def hugo_heading_id(text: str) -> str:
-    """A heading's id as Hugo makes it (its default `github` style): each space or dash a dash,
-    letters, digits and `_` kept in lower case, the rest dropped (`Use CI/CD` -> `use-cicd`)."""
-    return "".join("-" if char in " -" else char.lower() for char in text
-                   if char in " -_" or char.isalnum())
-
-
-def _heading_ids(body: str, hugo: bool = False) -> tuple[str, tuple[tuple[int, str, str], ...]]:
-    """Give every Markdown heading a unique id (a urlized slug; as Hugo makes it in a Hugo site)
-    and collect h2-h4 for the TOC."""
+def _heading_ids(body: str, plain: Callable[[], str] | None = None) -> tuple[str, tuple[tuple[int, str, str], ...]]:
+    """Give every Markdown heading a unique id and collect h2-h4 for the TOC. The id is a urlized
+    slug; or, given `plain` (the same Markdown's HTML without smart punctuation: a Hugo site), the
+    id Hugo makes, from the heading's text in that HTML (goldmark_ids)."""
     used: dict[str, int] = {}
     toc: list[tuple[int, str, str]] = []
+    plain_inners: Iterator[str] = iter(())
 
     def name(match: re.Match[str]) -> str:
         level, inner = int(match.group(1)), match.group(2)
         inner, given, extra = _heading_attributes(inner)
         text = " ".join(plain_text(inner).split())
-        base = given or (hugo_heading_id(plain_text(inner).strip()) if hugo else urlize(text)) or "section"
+        plain_inner = next(plain_inners, inner)
+        if plain is not None and not given:
+            base = goldmark_ids.heading_id(_heading_attributes(plain_inner)[0])
+            if base is None:  # an empty heading: Goldmark gives it no id
+                return f"<h{level}{extra}>{inner}</h{level}>"
+        else:
+            base = given or urlize(text) or "section"
         count = used.get(base, 0)
         used[base] = count + 1
         ident = base if count == 0 or given else f"{base}-{count}"
@@ -151,6 +155,8 @@ def _heading_ids(body: str, hugo: bool = False) -> tuple[str, tuple[tuple[int, s
 
     if "<h" not in body:
         return body, ()
+    if plain is not None and any(_SMART.search(m.group(2)) for m in _HEADING.finditer(body)):
+        plain_inners = iter([m.group(2) for m in _HEADING.finditer(plain())])  # rendered only when it differs
     return _HEADING.sub(name, body), tuple(toc)
 
 
