@@ -307,7 +307,8 @@ def check_command(site: Path, strict: bool, jobs: int) -> None:
     except BuildFailed as failed:
         _problems(failed.errors, "the site does not build.")
         return
-    show_warnings(built.report.warnings)
+    found = {problem.format() for problem in result.problems}
+    show_warnings([w for w in built.report.warnings if w.format() not in found])  # a broken link once, as a problem
     if result.problems:
         _problems(result.problems, result.summary() + ".", counted=False)
     click.echo(f"{result.summary()}.")

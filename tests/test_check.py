@@ -8,7 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from bitopia_site.build import render_site
-from bitopia_site.check import broken_in_documents, check_site, production_options
+from bitopia_site.check import check_site, production_options
+from bitopia_site.links import broken_in_documents
 from bitopia_site.cli import main
 from bitopia_site.errors import BuildFailed
 from tests.conftest import FIXED_NOW
