@@ -264,8 +264,9 @@ def test_line_ends_and_bom_build(case: str, url: str, title: str, paragraphs: li
     assert f"<title>{title} · Hostile</title>" in page
     assert re.findall(r'<div class="content">(.*?)</div>', page, re.S) == [
         "".join(f"<p>{p}</p>\n" for p in paragraphs)]
-    for data in tree(out).values():
-        assert b"\r" not in data and "\ufeff".encode() not in data
+    for path, data in tree(out).items():
+        if not path.endswith(".ico"):  # text only: the theme's icon is binary, and may hold the byte 0x0d
+            assert b"\r" not in data and "\ufeff".encode() not in data
     if case == "crlf":
         assert (out / "tags/windows/index.html").is_file()
 
