@@ -334,3 +334,52 @@ def test_links_follow_a_base_path(tmp_path: Path) -> None:
     assert post.find("figure", "featured").find("img").attrs["src"] == "/blog/img/2014/08/live_deployment_bitopia.jpg"
     local = [a.attrs["href"] for a in post.find_all("a") if not a.attrs["href"].startswith(("http", "mailto:", "#"))]
     assert local and all(h.startswith("/blog/") for h in local), local
+
+
+# 3. The reading settings
+
+
+READING = "2014/11/02/headings/index.html"
+
+
+def test_reading_settings_change_what_the_theme_shows(tmp_path: Path, plain: Path) -> None:
+    site = bundled(tmp_path, params={
+        "toc": True, "title_case": "uppercase", "share": ["x", "email"], "disqusShortname": "my-blog",
+        "accent": "#7a3b8f", "style": {"serif": 'Georgia, "Times New Roman", serif'},
+        "style_dark": {"bg": "#000"}, "favicon": "/img/icon.png"})
+    write(site / "content" / "posts" / "2014-11-02-headings.md",
+          "---\ntitle: Headings\ndate: 2014-11-02\ncomments: false\n---\n## One\n\ntext\n\n## Two\n\ntext\n")
+    out = built(site)
+    post = parse(out / READING)
+    assert [a.attrs["href"] for a in post.find("details", "toc").find_all("a")] == ["#one", "#two"]
+    assert post.find("html").attrs["class"] == "titles-uppercase"
+    assert [a.text() for a in post.find("nav", "share").find_all("a")] == ["X", "Email"]
+    assert not post.find_all("section", "comments")  # `comments: false` in its front matter
+    seed = parse(out / SEED_POST)
+    button = seed.find("section", "comments").find("button")
+    assert button.attrs["data-comments-src"] == "https://my-blog.disqus.com/embed.js" and "hidden" in button.attrs
+    style = seed.find("style").text()
+    assert ':root{--accent:#7a3b8f;--serif:Georgia, "Times New Roman", serif;}' in style
+    assert ':root[data-theme="dark"]{--bg:#000;}' in style and "prefers-color-scheme:dark" in style
+    assert [link.attrs["href"] for link in seed.find_all("link", rel="icon")] == ["/img/icon.png"]
+    # by default: no toc, no comments, no style of the site's own, both icons of the theme
+    default = parse(plain / SEED_POST)
+    assert not default.find_all("details", "toc") and not default.find_all("section", "comments")
+    assert not default.find_all("style") and "class" not in default.find("html").attrs
+    assert [link.attrs["href"] for link in default.find_all("link", rel="icon")] == ["/favicon.ico", "/favicon.svg"]
+    assert len(default.find("nav", "share").find_all("a")) == 6
+
+
+def test_share_false_hides_the_links_and_a_sites_favicon_wins(tmp_path: Path) -> None:
+    site = bundled(tmp_path, params={"share": False})
+    write(site / "static" / "favicon.ico", "the site's own icon")
+    out = built(site)
+    assert not parse(out / SEED_POST).find_all("nav", "share")
+    assert (out / "favicon.ico").read_text() == "the site's own icon"
+    assert (out / "favicon.svg").read_bytes() == (REPO / "themes/bitopia/static/favicon.svg").read_bytes()
+
+
+def test_a_style_value_cannot_close_the_style_element(tmp_path: Path) -> None:
+    out = built(bundled(tmp_path, params={"accent": "red;}</style><script>alert(1)</script>"}))
+    text = (out / SEED_POST).read_text(encoding="utf-8")
+    assert "<script>alert(1)" not in text and text.count("</style>") == 1
