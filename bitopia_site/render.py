@@ -63,7 +63,6 @@ def make_environment(config: SiteConfig, theme: Theme, site_globals: dict[str, A
     fragments = Fragments(env)
     env.globals.update(site_globals, url_for=url_for, abs_url=abs_url, pygments_css=pygments_css,
                        once=fragments.once, memo=fragments.memo)
-    env.extend(bitopia_fragments=fragments)
     env.extend(bitopia_fragments=fragments, bitopia_link_style=link_style(config))
     has_file = site_globals.get("site", {}).get("has_file")
     env.plain_calls = frozenset(id(f) for f in (url_for, abs_url, pygments_css, env.globals["once"],
