@@ -24,6 +24,7 @@ from bitopia_site.sources import walk
 from bitopia_site.stages import RenderedSite
 from bitopia_site.theme import load_theme
 from bitopia_site.urls import output_path
+from bitopia_site.wording import plural
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,9 +52,8 @@ class CheckResult:
         return not self.problems
 
     def summary(self) -> str:
-        count = len(self.problems)
-        found = f"{count} problem{'s' if count != 1 else ''}" if count else "no problems"
-        return (f"checked {self.pages} pages and {self.feeds} feeds and sitemaps "
+        found = plural(len(self.problems), "problem") if self.problems else "no problems"
+        return (f"checked {plural(self.pages, 'page')} and {self.feeds} feeds and sitemaps "
                 f"({self.references} internal links and images): {found}")
 
 

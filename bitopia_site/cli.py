@@ -11,6 +11,7 @@ import click
 from bitopia_site import __version__
 from bitopia_site.build import BuildOptions, BuildSummary, run_build
 from bitopia_site.errors import BuildFailed, SiteError
+from bitopia_site.wording import plural
 
 
 def fail(errors: list[SiteError]) -> None:
@@ -24,11 +25,6 @@ def fail(errors: list[SiteError]) -> None:
 def show_warnings(warnings: list[SiteError]) -> None:
     for warning in warnings:
         click.echo(click.style("warning: ", fg="yellow", bold=True) + warning.format(), err=True)
-
-
-def plural(count: int, noun: str) -> str:
-    """`1 page`, `2 pages`, `0 pages`: the count and the noun as English writes them."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def summary(result: BuildSummary) -> str:

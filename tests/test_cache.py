@@ -110,7 +110,7 @@ def test_publish_reads_no_cache_made_elsewhere(hostile_site: tuple[Path, Path, P
     result = run("publish", "-s", str(site), "-j", "1", str(target))
     assert not marker.exists()
     assert result.exit_code == 0, result.output
-    assert "(1 warnings)" in result.output and (target / "index.html").is_file()
+    assert "(1 warning)" in result.output and (target / "index.html").is_file()
 
 
 @pytest.mark.parametrize("kind", ["documents", "output", "templates"])

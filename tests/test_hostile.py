@@ -273,14 +273,14 @@ def test_line_ends_and_bom_build(case: str, url: str, title: str, paragraphs: li
 
 def test_directory_named_like_a_post_is_a_folder_not_a_post(tmp_path: Path) -> None:
     out, result = built(make_site(tmp_path, "directory-named-like-post"), tmp_path)
-    assert "(1 posts," in result.output
+    assert "(1 post," in result.output
     assert "Next to a folder called odd.md." in text(out, "2020/01/05/real/index.html")
     assert not [p for p in tree(out) if "odd" in p]
 
 
 def test_terms_that_slug_alike_are_one_term_page(tmp_path: Path) -> None:
     out, result = built(make_site(tmp_path, "terms-slug-alike"), tmp_path)
-    assert "1 terms" in result.output
+    assert "1 term;" in result.output
     assert sorted(p for p in tree(out) if p.startswith("tags/")) == [
         "tags/code-tech/index.html", "tags/code-tech/index.xml", "tags/code-tech/page/1/index.html",
         "tags/index.html", "tags/index.xml"]

@@ -15,6 +15,7 @@ from bitopia_site.build import render_site
 from bitopia_site.stages import RenderedSite
 from bitopia_site.check import CheckResult, check_build, production_options, unpublished_documents
 from bitopia_site.errors import BuildFailed, SiteError
+from bitopia_site.wording import plural
 
 Log = Callable[[str], None]
 
@@ -47,7 +48,7 @@ def build_checked(root: Path, log: Log, now: datetime | None = None, jobs: int =
                         "this is a bug in bitopia; please report it")
     files: dict[str, bytes | Path] = {**site.static, **{p: d for p, d in site.rendered.items() if d is not None}}
     log(f"built {len(site.rendered)} pages and {len(site.static)} static files for {site.config.base_url} "
-        f"in {time.perf_counter() - started:.2f} s" + (f" ({len(site.report.warnings)} warnings)"
+        f"in {time.perf_counter() - started:.2f} s" + (f" ({plural(len(site.report.warnings), 'warning')})"
                                                         if site.report.warnings else ""))
     assert options.now is not None
     result = check_build(site, unpublished_documents(site, options.now), jobs)
