@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
-from bitopia_site import __version__
+from bitopia_site import __version__, site_folder
 from bitopia_site.build import BuildOptions, BuildSummary, run_build
 from bitopia_site.errors import BuildFailed, SiteError
 from bitopia_site.wording import plural
@@ -59,20 +60,23 @@ site_option = click.option("-s", "--site", "site", type=click.Path(file_okay=Fal
                            default=Path("."), show_default=True, help="The site folder.")
 
 
-def require_site(site: Path) -> None:
+def need_site(site: Path) -> None:
     """Exit 1 with what a site needs unless `site` holds one: a command never builds a guess."""
-    from bitopia_site.site_folder import require_site as check
-
     try:
-        check(site)
+        site_folder.require_site(site)
     except SiteError as err:
         _fail_one(err)
 
 
 class Commands(click.Group):
-    """A group whose list of commands shows each one's first paragraph in full, not cut at 45 characters."""
+    """A group whose list of commands shows each one's first paragraph in full, not cut at 45 characters,
+    and whose callback runs when it is given no command (see `help_when_bare`)."""
 
-    group_class = type  # its subgroups (`new`) list theirs the same way
+    group_class = type  # its subgroups (`new`) work the same way
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("invoke_without_command", True)
+        super().__init__(*args, **kwargs)
 
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:
         if not cmd.short_help and cmd.help:
@@ -80,13 +84,18 @@ class Commands(click.Group):
         super().add_command(cmd, name)
 
 
-@click.group(cls=Commands, invoke_without_command=True)
+def help_when_bare(ctx: click.Context) -> None:
+    """A group's callback given no command: print the group's help (the exit is 0: nothing failed)."""
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
+
+
+@click.group(cls=Commands)
 @click.version_option(__version__, prog_name="bitopia")
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """bitopia: build, preview and publish a blog."""
-    if ctx.invoked_subcommand is None:
-        click.echo(ctx.get_help())
+    help_when_bare(ctx)
 
 
 @main.command("build")
@@ -104,7 +113,7 @@ def main(ctx: click.Context) -> None:
 def build_command(site: Path, output: Path | None, drafts: bool, future: bool, expired: bool,
                   base_url: str | None, strict: bool, jobs: int, no_cache: bool, quiet: bool) -> None:
     """Build the site into its output folder."""
-    require_site(site)
+    need_site(site)
     progress = Progress() if not quiet and sys.stderr.isatty() else None
     options = BuildOptions(drafts=drafts, future=future, expired=expired, base_url=base_url, strict=strict,
                            jobs=jobs, cache=not no_cache, progress=progress)
@@ -190,7 +199,7 @@ def serve_command(site: Path, port: int, host: str, no_drafts: bool, no_future: 
     from bitopia_site.incremental import live_builder
     from bitopia_site.serve import DevServer
 
-    require_site(site)
+    need_site(site)
 
     def log(text: str, error: bool) -> None:
         for label, color in (("error: ", "red"), ("warning: ", "yellow")):
@@ -228,8 +237,10 @@ def serve_command(site: Path, port: int, host: str, no_drafts: bool, no_future: 
 
 
 @main.group("new")
-def new_group() -> None:
+@click.pass_context
+def new_group(ctx: click.Context) -> None:
     """Start a new site, or a new post or page (a draft, dated now)."""
+    help_when_bare(ctx)
 
 
 @new_group.command("site")
@@ -251,7 +262,7 @@ def _new(site: Path, kind: str, title: str, series: str | None) -> None:
     """Write a new draft and print its file, where `serve` shows it, and that it is a draft."""
     from bitopia_site.scaffold import new_content
 
-    require_site(site)
+    need_site(site)
     try:
         made = new_content(site, kind, title, series)
     except SiteError as err:
@@ -297,7 +308,7 @@ def check_command(site: Path, strict: bool, jobs: int) -> None:
     """Build for production in memory and check links, images and drafts; exit 1 on problems."""
     from bitopia_site.check import check_site
 
-    require_site(site)
+    need_site(site)
     try:
         built, result = check_site(site, jobs=jobs, strict=strict)
     except BuildFailed as failed:
@@ -330,7 +341,7 @@ def publish_command(site: Path, target: str | None, dry_run: bool, rollback: boo
     """
     from bitopia_site import publish as publishing
 
-    require_site(site)
+    need_site(site)
     log = click.echo
     try:
         target = target or publishing.default_target(site)

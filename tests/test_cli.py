@@ -70,6 +70,8 @@ def test_bare_bitopia_prints_help_and_exits_0() -> None:
     assert result.exit_code == 0
     assert result.output.startswith("Usage: ") and "Commands:" in result.output
     assert result.output == run("--help").output
+    new = run("new")
+    assert new.exit_code == 0 and new.output == run("new", "--help").output
 
 
 def test_the_help_shows_each_commands_description_in_full() -> None:
