@@ -196,7 +196,7 @@ def _parse(source: Source, settings: ContentSettings) -> Parsed:
     warnings += expanded.warnings
     rendered = markup.render(expanded.text, settings.summary_words, None if summary is None else str(summary),
                              expanded.fill, markdown=not path.lower().endswith(HTML_SUFFIXES),
-                             raw_html=settings.raw_html, hugo_ids=settings.hugo)
+                             raw_html=settings.raw_html, goldmark=settings.hugo)
     summary_html, excerpt = rendered.summary, rendered.summary_is_excerpt
     if settings.hugo and summary is None and markup.MORE not in expanded.text:
         summary_html, excerpt = hugo_summary(rendered.html, settings.summary_words)

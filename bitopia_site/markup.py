@@ -18,7 +18,7 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
-from bitopia_site import cmark, goldmark_ids
+from bitopia_site import cmark, goldmark_ids, goldmark_typographer
 from bitopia_site.htmlfix import balance
 from bitopia_site.urls import urlize
 
@@ -27,7 +27,7 @@ WORDS_PER_MINUTE = 213
 EXTENSIONS = ["table", "strikethrough", "autolink"]
 OPTIONS = Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_SMART | Options.CMARK_OPT_FOOTNOTES
 SAFE_OPTIONS = OPTIONS & ~Options.CMARK_OPT_UNSAFE  # a Hugo site's default: goldmark's `unsafe` off
-SETTINGS = f"cmark-gfm:{EXTENSIONS}:{int(OPTIONS)}:ids+pygments+balance:v3"
+SETTINGS = f"cmark-gfm:{EXTENSIONS}:{int(OPTIONS)}:ids+pygments+balance+goldmark-typographer:v4"
 
 _TAG = re.compile(r"<[^>]*>")
 _FOOTNOTE_REF = re.compile(r'<sup class="footnote-ref">.*?</sup>', re.S)
@@ -53,10 +53,15 @@ class RenderedMarkdown:
         return max(1, math.ceil(self.word_count / WORDS_PER_MINUTE))
 
 
-def to_html(text: str, raw_html: bool = True) -> str:
+def to_html(text: str, raw_html: bool = True, goldmark: bool = False) -> str:
     """CommonMark + GFM to HTML, with raw HTML balanced so it cannot break the page around it;
-    without `raw_html`, each piece of it is `<!-- raw HTML omitted -->`, as Goldmark (Hugo) writes."""
-    body = cmark.to_html(text, OPTIONS if raw_html else SAFE_OPTIONS, EXTENSIONS)
+    without `raw_html`, each piece of it is `<!-- raw HTML omitted -->`, as Goldmark (Hugo) writes;
+    with `goldmark`, quotes and dashes are Goldmark's typographer's (a Hugo site), not cmark-gfm's."""
+    options = OPTIONS if raw_html else SAFE_OPTIONS
+    if goldmark:
+        body = goldmark_typographer.apply(cmark.to_html(text, options & ~Options.CMARK_OPT_SMART, EXTENSIONS))
+    else:
+        body = cmark.to_html(text, options, EXTENSIONS)
     if _RAW_HTML.search(text):
         body = balance(body)
     if "<pre><code class=" in body:
@@ -66,21 +71,22 @@ def to_html(text: str, raw_html: bool = True) -> str:
 
 def render(text: str, summary_words: int = 70, summary: str | None = None,
            fill: Callable[[str], str] | None = None, markdown: bool = True,
-           raw_html: bool = True, hugo_ids: bool = False) -> RenderedMarkdown:
+           raw_html: bool = True, goldmark: bool = False) -> RenderedMarkdown:
     """Render a Markdown body (or, not `markdown`, an HTML one: a Hugo site's .html content, its
     tags balanced); `summary` from front matter wins over the text's own. `fill` puts the HTML of
     shortcodes back in place of their placeholders (shortcodes.Expanded.fill); without `raw_html`,
-    the Markdown's raw HTML is omitted (to_html); with `hugo_ids`, heading ids are Hugo's."""
+    the Markdown's raw HTML is omitted (to_html); with `goldmark` (a Hugo site), quotes, dashes and
+    heading ids are as Hugo's Goldmark makes them."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    convert: Callable[[str], str] = (lambda part: to_html(part, raw_html)) if markdown else balance
+    convert: Callable[[str], str] = (lambda part: to_html(part, raw_html, goldmark)) if markdown else balance
     plain = (lambda: cmark.to_html(text, (OPTIONS if raw_html else SAFE_OPTIONS) & ~Options.CMARK_OPT_SMART,
-                                   EXTENSIONS)) if hugo_ids else None
+                                   EXTENSIONS)) if goldmark else None
     body, toc = _heading_ids(convert(text), plain) if markdown else (balance(text), ())
     if fill is not None:
         body = fill(body)
     word_count = len(plain_text(body).split())
     if summary is not None:
-        summary_html, excerpt = _inline(to_html(summary, raw_html)), True
+        summary_html, excerpt = _inline(to_html(summary, raw_html, goldmark)), True
     elif MORE in text:
         summary_html, excerpt = convert(text.split(MORE, 1)[0]).strip(), True
         if fill is not None:

@@ -41,7 +41,7 @@ def test_heading_ids_are_goldmarks(markdown: str, ident: str | None) -> None:
     # every case after its predecessors, so that duplicates are numbered as in one page
     cases = list(HEADING_IDS)
     text = "\n\n".join(cases[:cases.index(markdown) + 1])
-    body = markup.render(text, hugo_ids=True).html
+    body = markup.render(text, goldmark=True).html
     last = body.split("<h")[-1]
     if ident is None:
         assert last.startswith("4>"), body
@@ -59,3 +59,36 @@ def test_a_hugo_sites_headings_take_goldmarks_ids(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     page = (tmp_path / "out" / "post" / "h" / "index.html").read_text()
     assert '<h2 id="flann-o">' in page and '<h2 id="heading">' in page and "<h4></h4>" in page
+
+
+# Markdown paragraph -> its HTML as Hugo printed it (entities written as the characters they stand for).
+TYPOGRAPHY = {
+    "He said \"Much safer.\"": "<p>He said “Much safer.”</p>",
+    "the end!\"": "<p>the end!&quot;</p>",  # a closing quote with none open stays straight
+    "The \"ideal\"ness of": "<p>The “ideal&quot;ness of</p>",  # between two letters: neither opens nor closes
+    "who needs 'em? and Hold 'Em. and 'twas": "<p>who needs ’em? and Hold ‘Em. and ’twas</p>",
+    "in '66, 1866 and '90s and '91 paper": "<p>in ‘66, 1866 and ’90s and ‘91 paper</p>",
+    "the so-called 'extended' Euclidean": "<p>the so-called ’extended’ Euclidean</p>",
+    "e.g. 'a, and ''a). and '(1 2) into '((1": "<p>e.g. ‘a, and ‘‘a). and ‘(1 2) into ‘((1</p>",
+    "the sum of all $u$'s unmixed": "<p>the sum of all $u$’s unmixed</p>",
+    "E'$ and c''$ x": "<p>E’$ and c’’$ x</p>",
+    "x'y'": "<p>x’y'</p>",  # at the end of the paragraph, with none open: straight
+    'id="" align="alignnone" width="74"': "<p>id=&quot;&quot; align=“alignnone” width=“74”</p>",
+    "a -- b --- c ... d.... e -x- f--g": "<p>a – b — c … d…. e -x- f–g</p>",
+    "\"a 'b' c\"": "<p>“a ‘b’ c”</p>",
+    "*a*'s and `c`'s and `'c'` and [l](x)'s and \"*a*\"":
+        "<p><em>a</em>’s and <code>c</code>’s and <code>'c'</code> and <a href=\"x\">l</a>’s and “<em>a</em>”</p>",
+    "We're 'quoted' here's I've you'll they're I'd": "<p>We’re ‘quoted’ here’s I’ve you’ll they’re I’d</p>",
+    "\"a\n\nb\"": "<p>“a</p>\n<p>b”</p>",  # a quote stays open from one paragraph to the next
+    "x << y >> z": "<p>x « y » z</p>",
+}
+
+
+@pytest.mark.parametrize("markdown, expected", TYPOGRAPHY.items())
+def test_typography_is_goldmarks(markdown: str, expected: str) -> None:
+    assert markup.to_html(markdown, goldmark=True).strip() == expected
+
+
+def test_code_keeps_its_quotes_and_a_site_yaml_site_keeps_cmarks_typography() -> None:
+    assert markup.to_html("```\nit's \"x\" -- y\n```", goldmark=True) == '<pre><code>it\'s &quot;x&quot; -- y\n</code></pre>\n'
+    assert markup.to_html("the end!\"") == "<p>the end!”</p>\n"

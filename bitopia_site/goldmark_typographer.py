@@ -1,0 +1,206 @@
+"""Goldmark's typographer (Hugo's smart punctuation), applied to the text of cmark-gfm's HTML.
+
+cmark-gfm's own smart punctuation pairs quotes by CommonMark's rules; Goldmark's typographer, which
+Hugo uses, has rules of its own: `'em`, `'twas`, `'90s` and `'s`/`'ll`/`'ve` after a quote's opening
+are apostrophes; a closing double or single quote is curled only while one opened before it in the
+document is unclosed; a quote between two letters (`"ideal"ness`) stays straight; `--` is an en dash,
+`---` an em dash, `...` an ellipsis, `<<` and `>>` guillemets. Here that is done on the HTML cmark-gfm
+renders without its smart punctuation, reading each character as Goldmark reads it: with the source
+character before it (a tag stands for the Markdown that made it: `*` for emphasis, `` ` `` for code)
+and the rest of its source line. Code is left as it is. Checked against Hugo 0.168's own output.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import string
+import unicodedata
+from dataclasses import dataclass
+
+_PIECE = re.compile(r"(<!--.*?-->|<[^>]*>)", re.S)
+_TAG_NAME = re.compile(r"</?([a-zA-Z0-9]+)")
+_VERBATIM = {"code", "pre", "script", "style"}  # text the typographer never sees
+_BLOCKS = {"p", "li", "ul", "ol", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "td", "th", "tr", "table",
+           "thead", "tbody", "div", "hr", "dl", "dt", "dd", "pre", "section", "figure", "figcaption"}
+# The Markdown character a tag of cmark-gfm's stands for: before the text that follows it, after the text before it.
+_SOURCE_BEFORE = {"em": "*", "strong": "*", "del": "~", "code": "`", "a": ")", "img": ")", "sup": "]", "br": "\n"}
+_SOURCE_AFTER = {"em": "*", "strong": "*", "del": "~", "code": "`", "a": "[", "img": "!", "sup": "[", "br": "\n"}
+_TRIGGERS = frozenset("'\"-.<>")
+LSQUO, RSQUO, LDQUO, RDQUO = "‘", "’", "“", "”"
+
+
+@dataclass
+class _Unclosed:
+    """Quotes opened and not yet closed, over the whole document (as Goldmark counts them)."""
+
+    single: int = 0
+    double: int = 0
+
+
+def _ascii_punct(char: str) -> bool:
+    return char != "" and char in string.punctuation
+
+
+def _punct_rune(char: str) -> bool:
+    """Goldmark's util.IsPunctRune: ASCII punctuation, or Unicode's (P*)."""
+    return _ascii_punct(char) or (char != "" and unicodedata.category(char).startswith("P"))
+
+
+def _go_punct(char: str) -> bool:
+    """Go's unicode.IsPunct: category P only (`$`, `+`, `<` are symbols)."""
+    return char != "" and unicodedata.category(char).startswith("P")
+
+
+def _space(char: str) -> bool:
+    return char != "" and char.isspace()
+
+
+def _flanking(line: str, before: str) -> tuple[bool, bool]:
+    """Goldmark's ScanDelimiter for a run of the quote at line[0]: can it open, can it close."""
+    end = 1
+    while end < len(line) and line[end] == line[0]:
+        end += 1
+    after = line[end] if end < len(line) else " "
+    before_punct, before_space = _punct_rune(before), _space(before)
+    after_punct, after_space = _punct_rune(after), _space(after)
+    left = not after_space and (not after_punct or before_space or before_punct)
+    right = not before_space and (not before_punct or after_space or after_punct)
+    return left, right
+
+
+def _at(line: str, index: int) -> str:
+    return line[index] if index < len(line) else ""
+
+
+def _closes(line: str, can_open: bool, can_close: bool) -> bool:
+    maybe = (can_close and can_open and len(line) > 1 and _go_punct(line[1])
+             and (len(line) == 2 or _ascii_punct(_at(line, 2)) or _space(_at(line, 2))))
+    return (can_close and not can_open) or maybe
+
+
+def _quote(line: str, before: str, unclosed: _Unclosed) -> str | None:
+    """What Goldmark's typographer makes of the quote at line[0], or None (it stays as typed)."""
+    can_open, can_close = _flanking(line, before)
+    if line[0] == "'":
+        if can_open and not can_close and len(line) > 3 and line[1].isdigit() and line[2].isdigit() and line[3] == "s":
+            after = _at(line, 4) or " "
+            if _space(after) or _punct_rune(after):
+                return RSQUO  # '90s
+        if len(line) > 1 and (_go_punct(before) or _space(before)) and line[1] in "tenl":
+            return RSQUO  # 'twas, 'em, 'net
+        if len(line) > 1 and (before.isdigit() or before.isalpha()) and line[1].isalpha():
+            return RSQUO  # it's
+        if can_open and not can_close:
+            third, fourth = _at(line, 2), _at(line, 3)
+            if (len(line) > 1 and line[1] in "smtd" and (len(line) < 3 or _ascii_punct(third) or _space(third))) or (
+                    len(line) > 2 and line[1:3] in ("ve", "ll", "re")
+                    and (len(line) < 4 or _ascii_punct(fourth) or _space(fourth))):
+                return RSQUO  # 's, 'm, 'll...
+            unclosed.single += 1
+            return LSQUO
+        if len(line) > 2 and not line[1].isdigit():
+            return RSQUO  # Smiths', doin'
+        if unclosed.single > 0 and _closes(line, can_open, can_close):
+            unclosed.single -= 1
+            return RSQUO
+        return None
+    if can_open and not can_close:
+        unclosed.double += 1
+        return LDQUO
+    if unclosed.double > 0 and _closes(line, can_open, can_close):
+        if len(line) > 1 and line[1] == '"' and before.isdigit():
+            return None  # Monitor 21""
+        unclosed.double -= 1
+        return RDQUO
+    return None
+
+
+def _replace(line: str, before: str, unclosed: _Unclosed) -> tuple[str, int] | None:
+    """What the typographer makes at line[0] and how many characters it takes, or None."""
+    char = line[0]
+    if char == "-" and _at(line, 1) == "-":
+        return ("—", 3) if _at(line, 2) == "-" else ("–", 2)
+    if char == "." and line[1:3] == "..":
+        return "…", 3
+    if char in "<>" and _at(line, 1) == char:
+        return ("«" if char == "<" else "»"), 2
+    if char in "'\"":
+        made = _quote(line, before, unclosed)
+        return None if made is None else (made, 1)
+    return None
+
+
+def _typeset(text: str, before: str, rest: str, unclosed: _Unclosed) -> str:
+    """One text node: `before` the source character before it, `rest` what follows it up to the
+    end of its line ('' when its block ends there, "\\n" at a line break)."""
+    out: list[str] = []
+    at = 0
+    while at < len(text):
+        char = text[at]
+        if char in _TRIGGERS:
+            newline = text.find("\n", at)
+            line = text[at:newline + 1] if newline >= 0 else text[at:] + rest
+            made = _replace(line, before, unclosed)
+            if made is not None and at + made[1] <= len(text):  # not across a tag
+                out.append(made[0])
+                at += made[1]
+                before = text[at - 1]
+                continue
+        out.append(char)
+        before = char
+        at += 1
+    return "".join(out)
+
+
+def _escape(text: str) -> str:
+    return html.escape(text, quote=False).replace('"', "&quot;")
+
+
+def _tag(piece: str) -> tuple[str, bool]:
+    """A tag's name (lower case; '' for a comment) and whether it closes."""
+    found = _TAG_NAME.match(piece)
+    return (found.group(1).lower() if found else ""), piece.startswith("</")
+
+
+def apply(body: str) -> str:
+    """cmark-gfm's HTML (rendered without smart punctuation) with Goldmark's typography in its text."""
+    if not any(char in body for char in _TRIGGERS):
+        return body
+    pieces = _PIECE.split(body)
+    unclosed = _Unclosed()
+    verbatim = 0
+    before = "\n"
+    for index in range(0, len(pieces), 2):
+        text = pieces[index]
+        if text and not verbatim:
+            plain = html.unescape(text)
+            pieces[index] = _escape(_typeset(plain, before, _rest(pieces, index + 1), unclosed))
+            before = plain[-1]
+        elif text:
+            before = html.unescape(text)[-1]
+        if index + 1 < len(pieces):
+            name, closing = _tag(pieces[index + 1])
+            if name in _VERBATIM:
+                verbatim = max(0, verbatim + (-1 if closing else 1))
+            before = "\n" if name in _BLOCKS else _SOURCE_BEFORE.get(name, ">")
+    return "".join(pieces)
+
+
+def _rest(pieces: list[str], tag_index: int) -> str:
+    """What follows a text node on its source line, as far as the typographer looks: the Markdown
+    character the next tag stands for (and the text after it), or '' where the block ends."""
+    out = ""
+    while tag_index < len(pieces):
+        name, _ = _tag(pieces[tag_index])
+        if name in _BLOCKS or name == "br":
+            return out + ("\n" if name == "br" else "")
+        out += _SOURCE_AFTER.get(name, "<")
+        following = html.unescape(pieces[tag_index + 1]) if tag_index + 1 < len(pieces) else ""
+        if "\n" in following:
+            return out + following[:following.index("\n") + 1]
+        out += following
+        if len(out) > 4:
+            return out
+        tag_index += 2
+    return out
