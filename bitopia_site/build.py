@@ -20,6 +20,7 @@ from bitopia_site.cache import Cache, DocumentCache
 from bitopia_site.config import default_output
 from bitopia_site.errors import BuildFailed, Report, SiteError
 from bitopia_site.index import build_index
+from bitopia_site.links import broken_in_documents
 from bitopia_site.model import OutputPage
 from bitopia_site.output_folder import check_output_folder, sweep_leftovers
 from bitopia_site.patch import patch_site
@@ -204,6 +205,8 @@ def render_site(root: Path, options: BuildOptions, kept: Mapping[str, str] | Non
     else:
         plan_the_rest()
     pages = planned
+    for warning in broken_in_documents(pages, files.static, documents, config):  # a misspelled image, say
+        report.warn(warning)
     if report.failed(options.strict):
         parsed_cache.save()  # the posts that did parse need not be parsed again
         report.raise_if_failed(options.strict)
