@@ -29,7 +29,7 @@ from bitopia_site.patch import reparse
 from bitopia_site.publication import Visibility, apply_cascades
 from bitopia_site.record import BuildRecord, Counts, drop_record, load_record, save_record
 from bitopia_site.refs import resolve_one
-from bitopia_site.relayout import relayout, why_not
+from bitopia_site.relayout import plan, reindex, why_not
 from bitopia_site.rendering import fingerprints_of, render_chunk
 from bitopia_site.scope import Edit, reach
 from bitopia_site.sources import MARKDOWN_SUFFIXES
@@ -166,30 +166,34 @@ class LiveBuild:
             if (old := site.documents.get(rel)) is not None:
                 fragments.forget(site.views.doc(old))
         self.site = None  # until the update is done: a failure leaves the site to a whole build
-        layout = relayout(site, moved, self.options, now)
-        if layout is None:
+        moves = reindex(site, moved, self.options, now)
+        if moves is None:
             return None
         self._invalidate_saved_record()
-        if site.finger is None or layout.finger.global_key != site.finger.global_key:
+        if site.finger is None or moves.finger.global_key != site.finger.global_key:
             shown = env.globals["site"]  # the templates loaded hold this very dict: changed in place
-            layout.site_globals["site"]["has_file"] = shown["has_file"]
+            moves.site_globals["site"]["has_file"] = shown["has_file"]
             shown.clear()
-            shown.update(layout.site_globals["site"])
+            shown.update(moves.site_globals["site"])
             fragments.clear()
         writer = InPlaceWriter(self.out, set(record.files))
-        by_path = {page.path: page for page in layout.pages}
         done: dict[str, str] = {}
         try:
-            urgent = [by_path[path] for path in first if path in by_path]
+            urgent = plan(site, moves.index, set(first)) or [] if first else []
             for page in urgent:
-                done[page.path] = layout.finger.page(page)
+                done[page.path] = moves.finger.page(page)
                 writer.put(page.path, site.renderer.render(page))
+            pages = plan(site, moves.index)
+            if pages is None:
+                self.record = record.forget(writer.written_paths)  # a whole build must render them again
+                return None
+            by_path = {page.path: page for page in pages}
             if early is not None and urgent:
                 waiting = (by_path.keys() | site.rendered.keys() | {target for target, _ in copies.values()}) - done.keys()
                 early(set(writer.written_paths), waiting)
-            prints = fingerprints_of(layout.pages, (layout.finger, layout.global_uses),
+            prints = fingerprints_of(pages, (moves.finger, moves.global_uses),
                                      self.options.jobs or parallel.default_jobs())
-            todo = [page for page in layout.pages if page.path not in done
+            todo = [page for page in pages if page.path not in done
                     and prints.values[page.path] != site.fingerprints.get(page.path)]
             results = parallel.map_chunks(render_chunk, site.renderer, todo,
                                           self.options.jobs or parallel.default_jobs(), min_items=400)
@@ -198,31 +202,34 @@ class LiveBuild:
                     raise result
                 writer.put(page.path, result)
             rendered = {page.path for page in todo} | done.keys()
-            for page in layout.pages:
+            for page in pages:
                 if page.path not in rendered:
                     writer.put(page.path, None)
             for rel, (target, source) in copies.items():
                 writer.put_file(target, source)
             stats = writer.finish({rel: src for rel, src in site.static.items() if rel not in by_path})
-        except SiteError as err:
-            raise BuildFailed([err]) from None
-        terms = sum(len(t.terms) for t in layout.index.taxonomies)
-        counts = Counts(len(by_path), len(layout.index.posts), terms, len(site.static))
+        except BaseException as exc:
+            self.record = record.forget(writer.written_paths)  # the pages written in place: render them again
+            if isinstance(exc, SiteError):
+                raise BuildFailed([exc]) from None
+            raise
+        terms = sum(len(t.terms) for t in moves.index.taxonomies)
+        counts = Counts(len(by_path), len(moves.index.posts), terms, len(site.static))
         placements = {**site.placements, **{rel: placement_digest(doc) for rel, doc in moved.items() if doc}}
         for rel, doc in moved.items():
             if doc is None:
                 placements.pop(rel, None)
-        shown_on = {source: tuple(layout.pages[n].path for n in numbers) for source, numbers in prints.users.items()}
-        site = replace(site, index=layout.index, rendered=dict.fromkeys(by_path), pages=layout.pages,
-                       fingerprints=prints.values, rendered_count=len(rendered), horizon=layout.horizon,
-                       documents=layout.documents, finger=prints.finger, users=prints.users,
+        shown_on = {source: tuple(pages[n].path for n in numbers) for source, numbers in prints.users.items()}
+        site = replace(site, index=moves.index, rendered=dict.fromkeys(by_path), pages=pages,
+                       fingerprints=prints.values, rendered_count=len(rendered), horizon=moves.horizon,
+                       documents=moves.documents, finger=prints.finger, users=prints.users,
                        global_uses=prints.global_uses, placements=placements, shown_on=shown_on)
         self.site = site
         self.record = replace(record, build_id=stats.build_id, files=frozenset(by_path) | frozenset(site.static),
-                              fingerprints=site.fingerprints, counts=counts, horizon=layout.horizon, state=None,
+                              fingerprints=site.fingerprints, counts=counts, horizon=moves.horizon, state=None,
                               placements=placements, shown_on=shown_on)
         self.updates += 1
-        return BuildSummary(*counts, stats, time.perf_counter() - started, warnings + layout.warnings, len(rendered))
+        return BuildSummary(*counts, stats, time.perf_counter() - started, warnings + moves.warnings, len(rendered))
 
     def url_of(self, rel: str) -> str | None:
         """The URL of the content file `rel` in the site the last build made, when it has a page there."""

@@ -1,4 +1,4 @@
-"""The site planned again from the documents kept in memory, after some moved in it (new, deleted,
+"""The site indexed and planned again from the documents kept in memory, after some moved in it (new, deleted,
 retitled, re-dated, retagged, drafted...): only the moved ones were read; the index, the plan and
 the site's globals are made again from the others as they were parsed, and the views and links
 of the others are kept (`Views.moved`), so the cards lists show of them are not rendered again.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any, Collection, Mapping
 
 from bitopia_site import urls
 from bitopia_site.errors import Report, SiteError
@@ -20,16 +20,16 @@ from bitopia_site.stages import BuildOptions, RenderedSite, check_featured, fing
 
 
 @dataclass(frozen=True)
-class Layout:
-    """The site after the moves: its documents, index and pages; the fingerprinter of its pages and
-    the documents every page shows; the site's globals; when time alone next changes it."""
+class Reindexed:
+    """The site after the moves, not planned yet: its documents and index, the site's globals and
+    the fingerprinter of its pages (with the documents every page shows), when time alone next
+    changes it, and warnings of the moved documents."""
 
     documents: dict[str, Document]
     index: SiteIndex
-    pages: list[OutputPage]
+    site_globals: dict[str, Any]
     finger: Fingerprinter
     global_uses: frozenset[str]
-    site_globals: dict[str, Any]
     horizon: float
     warnings: list[SiteError]
 
@@ -51,11 +51,10 @@ def why_not(site: RenderedSite, moved: Mapping[str, Document | None]) -> str:
     return ""
 
 
-def relayout(site: RenderedSite, moved: Mapping[str, Document | None], options: BuildOptions,
-             now: datetime) -> Layout | None:
+def reindex(site: RenderedSite, moved: Mapping[str, Document | None], options: BuildOptions,
+            now: datetime) -> Reindexed | None:
     """The site with `moved` (source -> its new document, None when gone) applied; the views kept
-    in memory are updated in place. None when the new site has colliding URLs (a whole build
-    reports them); check `why_not` first."""
+    in memory are updated in place. None when pages cannot be fingerprinted; check `why_not` first."""
     assert site.views is not None and site.theme is not None and site.visibility is not None
     config, views = site.config, site.views
     documents = {**site.documents, **{source: doc for source, doc in moved.items() if doc is not None}}
@@ -66,16 +65,24 @@ def relayout(site: RenderedSite, moved: Mapping[str, Document | None], options: 
     index = build_index(ordered, replace(site.visibility, now=now), config.taxonomies, config.main_sections)
     views.moved(index, now, [doc for doc in moved.values() if doc is not None],
                 [source for source, doc in moved.items() if doc is None])
-    lists = plan_lists(index, views, config.paginate, config.feed_limit, static=site.static,
-                       term_title=urls.hugo_title if config.hugo else str)
-    pages = add_sitemap(plan_documents(index, views, layouts_optional=config.hugo) + lists)
-    if check_collisions(pages, site.static):
-        return None
     report = Report()
     check_featured([doc for doc in moved.values() if doc is not None], site.static, report)
     site_globals = template_globals(config, site.theme.params, index, views, now, site.static)
     made = fingerprinter(views, config, site.theme, site_globals, site.static, options)
     if made is None:
         return None
-    return Layout(documents, index, pages, made[0], made[1], site_globals, publish_horizon(ordered, now),
-                  report.warnings)
+    return Reindexed(documents, index, site_globals, made[0], made[1], publish_horizon(ordered, now), report.warnings)
+
+
+def plan(site: RenderedSite, index: SiteIndex, only: Collection[str] | None = None) -> list[OutputPage] | None:
+    """The site's pages (with `only`, just those of these output paths, no sitemap); None when
+    two of them have one URL (a whole build reports it)."""
+    assert site.views is not None
+    config = site.config
+    lists = plan_lists(index, site.views, config.paginate, config.feed_limit, only, static=site.static,
+                       term_title=urls.hugo_title if config.hugo else str)
+    pages = plan_documents(index, site.views, only, layouts_optional=config.hugo) + lists
+    if only is not None:
+        return pages
+    pages = add_sitemap(pages)
+    return None if check_collisions(pages, site.static) else pages

@@ -36,7 +36,7 @@
 
   function onBuild(event) {
     var msg = JSON.parse(event.data);
-    if (msg.build === build) return; /* this page was reloaded early, from this very build */
+    if (msg.build === build && msg.ok) return; /* this page was reloaded early, from this very build */
     var previous = build;
     build = msg.build;
     if (msg.navigate && location.pathname !== msg.navigate) {
