@@ -23,7 +23,9 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import os
 import pstats
+import re
 import shutil
 import signal
 import socket
@@ -33,6 +35,7 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -153,6 +156,168 @@ def measure(site: Path, edits: int, gap: float, jobs: int) -> dict[str, list[flo
     return figures
 
 
+# --- in a real browser, against hugo server (issue #20's table) ---------------------------------------
+
+KINDS = ("append a sentence to a post (its own page open)", "change a post's title (home page open)",
+         "write a new post dated now (home page open)")
+PEERS_HUGO = REPO.parent / "shared" / "bench" / "peers" / "hugo"
+
+
+def newest_post(site: Path) -> tuple[Path, str]:
+    """The newest post of the corpus (the first on the home page) and its URL."""
+    best: tuple[str, Path, str] = ("", site, "")
+    for post in (site / "content" / "posts").glob("*.md"):
+        head = post.read_text(errors="replace")[:600]
+        date = re.search(r"^date:\s*['\"]?([^'\"\n]+)", head, re.M)
+        url = re.search(r"^url:\s*['\"]?([^'\"\n]+)", head, re.M)
+        if date and url and date.group(1) > best[0]:
+            best = (date.group(1), post, url.group(1))
+    return best[1], best[2]
+
+
+def post_url(post: Path) -> str:
+    found = re.search(r"^url:\s*['\"]?([^'\"\n]+)", post.read_text(errors="replace")[:600], re.M)
+    return found.group(1) if found else "/"
+
+
+def wait_visible(page, text: str, timeout: float = 120.0) -> float | None:  # noqa: ANN001 - Playwright's Page
+    """perf_counter() when `text` shows in the page's text (across reloads), None after `timeout`."""
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        try:
+            if page.evaluate("t => !!document.body && document.body.innerText.includes(t)", text):
+                return time.perf_counter()
+        except Exception:  # noqa: BLE001 - the page is reloading
+            pass
+        time.sleep(0.005)
+    return None
+
+
+def edit_kinds(browser, base: str, site: Path, edits: int, idle) -> dict[str, list[float]]:  # noqa: ANN001
+    """Save -> visible, in seconds, for each of KINDS; `idle()` waits until the server is done."""
+    figures: dict[str, list[float]] = {kind: [] for kind in KINDS}
+    page = browser.new_page()
+    body_post = pick_post(site)
+    newest, _ = newest_post(site)
+    originals = {body_post: body_post.read_bytes(), newest: newest.read_bytes()}
+    added: list[Path] = []
+    try:
+        for n in range(1, edits + 1):
+            stamp = f"{os.getpid()}x{n}x{int(time.time())}"
+            page.goto(base + post_url(body_post).lstrip("/"))
+            idle()
+            text = f"Sentence {stamp} appended."
+            with open(body_post, "a") as handle:
+                handle.write(f"\n\n{text}\n")
+            figures[KINDS[0]].append(_seen(page, text, time.perf_counter()))
+            page.goto(base)
+            idle()
+            title = f"Retitled {stamp}"
+            newest.write_text(re.sub(r"^title:.*$", f"title: \"{title}\"", newest.read_text(), count=1, flags=re.M))
+            figures[KINDS[1]].append(_seen(page, title, time.perf_counter()))
+            idle()
+            title = f"Brand new {stamp}"
+            now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            fresh = site / "content" / "posts" / f"brand-new-{stamp}.md"
+            added.append(fresh)
+            fresh.write_text(f"---\ntitle: \"{title}\"\ndate: {now}\ntags: [bench]\n---\nNew words.\n")
+            figures[KINDS[2]].append(_seen(page, title, time.perf_counter()))
+            idle()
+    finally:
+        for path, data in originals.items():
+            path.write_bytes(data)
+        for path in added:
+            path.unlink(missing_ok=True)
+        page.close()
+    return figures
+
+
+def _seen(page, text: str, saved: float) -> float:  # noqa: ANN001
+    shown = wait_visible(page, text)
+    seconds = float("nan") if shown is None else shown - saved
+    print(f"  {text!r} visible after {1000 * seconds:,.0f} ms", flush=True)
+    return seconds
+
+
+def bitopia_in_browser(browser, site: Path, edits: int, jobs: int) -> dict[str, list[float]]:  # noqa: ANN001
+    server = DevServer(site, live_builder(site, BuildOptions(drafts=True, future=True, jobs=jobs)), port=0)
+    server.start()
+
+    def idle() -> None:
+        time.sleep(0.3)
+        server.gate.wait(600)
+        time.sleep(0.5)
+
+    try:
+        return edit_kinds(browser, server.url, site, edits, idle)
+    finally:
+        server.close()
+
+
+def hugo_in_browser(browser, site: Path, edits: int) -> dict[str, list[float]]:  # noqa: ANN001
+    port = free_port()
+    proc = subprocess.Popen(["hugo", "server", "--bind", "127.0.0.1", "--port", str(port), "--source", str(site)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    lines: list[str] = []
+    threading.Thread(target=lambda: [lines.append(line) for line in proc.stdout], daemon=True).start()  # type: ignore[union-attr]
+    try:
+        deadline = time.monotonic() + 900
+        while not any("Web Server is available" in line for line in lines):
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise SystemExit("hugo server did not start: " + "".join(lines[-5:]))
+            time.sleep(0.1)
+
+        def idle() -> None:
+            count = -1
+            while count != len(lines):  # no output for a second: the rebuild is done
+                count = len(lines)
+                time.sleep(1.0)
+
+        return edit_kinds(browser, f"http://127.0.0.1:{port}/", site, edits, idle)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(30)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def browser_table(posts: str, workdir: Path, edits: int, jobs: int) -> None:
+    """Issue #20's table: save -> visible in Chromium, bitopia serve against hugo server, medians."""
+    from playwright.sync_api import sync_playwright
+    sys.path.insert(0, str(REPO / "tests"))
+    from conftest import CHROMIUM, CHROMIUM_ARGS
+    corpus = make_corpus(posts, workdir)
+    sites = {}
+    for tool in ("bitopia", "hugo"):
+        site = sites[tool] = workdir / f"{tool}-{posts}"
+        if not site.exists():
+            shutil.copytree(corpus, site, ignore=shutil.ignore_patterns(".bitopia-cache", ".complete"))
+            shutil.copy(PEERS_HUGO / "hugo.toml", site / "hugo.toml")
+            if tool == "hugo":
+                shutil.copytree(PEERS_HUGO / "layouts", site / "layouts")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        ours = bitopia_in_browser(browser, sites["bitopia"], edits, jobs)
+        theirs = hugo_in_browser(browser, sites["hugo"], edits)
+        browser.close()
+    print(f"\nsave -> visible in Chromium, {posts} posts, medians of {edits}\n")
+    print("| edit | bitopia serve | hugo server | ratio |\n| --- | --- | --- | --- |")
+    for kind in KINDS:
+        mine, peer = _median(ours[kind]), _median(theirs[kind])
+        print(f"| {kind} | {1000 * mine:,.0f} ms | {1000 * peer:,.0f} ms | {mine / peer:.2f}× |")
+    missed = {tool: sum(v != v for vs in f.values() for v in vs) for tool, f in (("bitopia", ours), ("hugo", theirs))}
+    print(f"\nedits never seen within 120 s (left out of the medians): {missed}")
+
+
+def _median(values: list[float]) -> float:
+    seen = [v for v in values if v == v]  # NaN: never seen
+    return statistics.median(seen) if seen else float("nan")
+
+
 def profile_rebuild(site: Path, jobs: int, top: int = 25) -> None:
     """cProfile one build with one edited post into a warm folder (what serve does)."""
     out = Path(tempfile.mkdtemp(prefix="bitopia-bench-"))
@@ -185,9 +350,14 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "bitopia-serve-bench",
                         help="where corpora are generated and kept")
     parser.add_argument("--profile", action="store_true", help="also cProfile one rebuild per corpus")
+    parser.add_argument("--browser", metavar="POSTS", help="instead: issue #20's table for a corpus of POSTS posts, "
+                        "in Chromium, against hugo server")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # restore the edited post on the way out
     args.workdir.mkdir(parents=True, exist_ok=True)
+    if args.browser:
+        browser_table(args.browser, args.workdir, args.edits, args.jobs)
+        return
     results: list[tuple[str, dict[str, list[float]]]] = []
     for size in [s.strip() for s in args.sizes.split(",") if s.strip()]:
         print(f"corpus {size}:", flush=True)

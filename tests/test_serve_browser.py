@@ -131,3 +131,19 @@ def test_navigate_takes_the_browser_to_the_edited_post(live, bundled_site: Path)
     edit(bundled_site, POST, "stray dogs", "stray cats")
     page.wait_for_url("**" + POST_URL, timeout=WAIT_MS)
     expect(page.locator("body")).to_contain_text("stray cats")
+
+
+def test_a_new_post_appears_on_the_open_home_page_without_a_whole_build(live, bundled_site: Path) -> None:
+    """A post written while the home page is open shows there by itself; the server adds it to the
+    site it keeps in memory (only the new file read) and renders the open page first."""
+    server, page = live()
+    open_page(server, page, "/")
+    updates = server.builder.updates
+    post = bundled_site / "content/posts/2099-01-01-fresh-from-the-press.md"
+    post.write_text("---\ntitle: Fresh From The Press\ndate: 2099-01-01\ntags: [press]\n---\nJust written.\n",
+                    encoding="utf-8")
+    expect(page.locator("main")).to_contain_text("Fresh From The Press")
+    assert wait_for(lambda: not server.gate.busy, 30)
+    assert server.builder.updates == updates + 1, "applied in memory, not by a whole build"
+    post.unlink()
+    expect(page.locator("main")).not_to_contain_text("Fresh From The Press")
