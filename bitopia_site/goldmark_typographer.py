@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 _PIECE = re.compile(r"(<!--.*?-->|<[^>]*>)", re.S)
 _TAG_NAME = re.compile(r"</?([a-zA-Z0-9]+)")
+_ALT = re.compile(r'\balt="([^"]*)"')
 _VERBATIM = {"code", "pre", "script", "style"}  # text the typographer never sees
 _BLOCKS = {"p", "li", "ul", "ol", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "td", "th", "tr", "table",
            "thead", "tbody", "div", "hr", "dl", "dt", "dd", "pre", "section", "figure", "figcaption"}
@@ -181,6 +182,9 @@ def apply(body: str) -> str:
             before = html.unescape(text)[-1]
         if index + 1 < len(pieces):
             name, closing = _tag(pieces[index + 1])
+            if name == "img" and not verbatim:  # an image's alt text is Markdown text too: `![alt](src)`
+                pieces[index + 1] = _ALT.sub(lambda m: f'alt="{_escape(_typeset(html.unescape(m.group(1)), "[", "]", unclosed))}"',
+                                             pieces[index + 1], count=1)
             if name in _VERBATIM:
                 verbatim = max(0, verbatim + (-1 if closing else 1))
             before = "\n" if name in _BLOCKS else _SOURCE_BEFORE.get(name, ">")

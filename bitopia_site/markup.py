@@ -18,7 +18,7 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
-from bitopia_site import cmark, goldmark_ids, goldmark_typographer
+from bitopia_site import cmark, goldmark_autolinks, goldmark_ids, goldmark_typographer
 from bitopia_site.htmlfix import balance
 from bitopia_site.urls import urlize
 
@@ -27,7 +27,7 @@ WORDS_PER_MINUTE = 213
 EXTENSIONS = ["table", "strikethrough", "autolink"]
 OPTIONS = Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_SMART | Options.CMARK_OPT_FOOTNOTES
 SAFE_OPTIONS = OPTIONS & ~Options.CMARK_OPT_UNSAFE  # a Hugo site's default: goldmark's `unsafe` off
-SETTINGS = f"cmark-gfm:{EXTENSIONS}:{int(OPTIONS)}:ids+pygments+balance+goldmark-typographer:v4"
+SETTINGS = f"cmark-gfm:{EXTENSIONS}:{int(OPTIONS)}:ids+pygments+balance+goldmark-typographer+linkify:v5"
 
 _TAG = re.compile(r"<[^>]*>")
 _FOOTNOTE_REF = re.compile(r'<sup class="footnote-ref">.*?</sup>', re.S)
@@ -59,7 +59,8 @@ def to_html(text: str, raw_html: bool = True, goldmark: bool = False) -> str:
     with `goldmark`, quotes and dashes are Goldmark's typographer's (a Hugo site), not cmark-gfm's."""
     options = OPTIONS if raw_html else SAFE_OPTIONS
     if goldmark:
-        body = goldmark_typographer.apply(cmark.to_html(text, options & ~Options.CMARK_OPT_SMART, EXTENSIONS))
+        body = cmark.to_html(text, options & ~Options.CMARK_OPT_SMART, EXTENSIONS)
+        body = goldmark_typographer.apply(goldmark_autolinks.unlink(body, text))
     else:
         body = cmark.to_html(text, options, EXTENSIONS)
     if _RAW_HTML.search(text):

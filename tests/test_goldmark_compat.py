@@ -81,6 +81,7 @@ TYPOGRAPHY = {
     "We're 'quoted' here's I've you'll they're I'd": "<p>We’re ‘quoted’ here’s I’ve you’ll they’re I’d</p>",
     "\"a\n\nb\"": "<p>“a</p>\n<p>b”</p>",  # a quote stays open from one paragraph to the next
     "x << y >> z": "<p>x « y » z</p>",
+    "![Picasso's \"Dog,\" here](x.png) and \"q": '<p><img src="x.png" alt="Picasso’s “Dog,” here" /> and “q</p>',
 }
 
 
@@ -92,3 +93,29 @@ def test_typography_is_goldmarks(markdown: str, expected: str) -> None:
 def test_code_keeps_its_quotes_and_a_site_yaml_site_keeps_cmarks_typography() -> None:
     assert markup.to_html("```\nit's \"x\" -- y\n```", goldmark=True) == '<pre><code>it\'s &quot;x&quot; -- y\n</code></pre>\n'
     assert markup.to_html("the end!\"") == "<p>the end!”</p>\n"
+
+
+# Markdown with bare addresses -> its HTML as Hugo printed it: Goldmark links one only at a line's
+# start, after a space, `*`, `_`, `~`, `(` or an inline element.
+AUTOLINKS = {
+    "访问：http://yourappname.appspot.com/ x": "<p>访问：http://yourappname.appspot.com/ x</p>",
+    "[embed]https://www.youtube.com/embed/29atSZKbmS4[/embed]":
+        "<p>[embed]https://www.youtube.com/embed/29atSZKbmS4[/embed]</p>",
+    "他们michael@livecoding.tv。 and mail a@b.org here":
+        '<p>他们michael@livecoding.tv。 and mail <a href="mailto:a@b.org">a@b.org</a> here</p>',
+    "x http://a.com y (http://b.com) *http://c.com* www.d.com\nhttp://e.com":
+        '<p>x <a href="http://a.com">http://a.com</a> y (<a href="http://b.com">http://b.com</a>) '
+        '<em><a href="http://c.com">http://c.com</a></em> <a href="https://www.d.com">www.d.com</a>\n'
+        '<a href="http://e.com">http://e.com</a></p>',
+    "see <http://f.com> and [http://g.com](http://g.com) and x<http://h.com>":
+        '<p>see <a href="http://f.com">http://f.com</a> and <a href="http://g.com">http://g.com</a> and '
+        'x<a href="http://h.com">http://h.com</a></p>',
+    "`code`http://i.com and **b**http://j.com":
+        '<p><code>code</code><a href="http://i.com">http://i.com</a> and '
+        '<strong>b</strong><a href="http://j.com">http://j.com</a></p>',
+}
+
+
+@pytest.mark.parametrize("markdown, expected", AUTOLINKS.items())
+def test_bare_addresses_are_linked_as_goldmark_links_them(markdown: str, expected: str) -> None:
+    assert markup.to_html(markdown, goldmark=True).strip() == expected

@@ -105,5 +105,7 @@ def test_a_difference_the_sites_own_templates_make_is_a_class_of_its_own(tmp_pat
     hugo, ours = normalize.tokens("<div><p>Note</p></div>"), normalize.tokens("<p>Note</p>")
     assert compare.body_reason("", "", hugo, ours, site, ["note"])[0] == site_templates.CLASS
     assert compare.body_reason("", "", hugo, ours, site, [])[0] == "body: markup: Hugo <div>, bitopia <p>"
+    hugo, ours = normalize.tokens("<p>Made by note.</p><p>Ours.</p>"), normalize.tokens("<p>Ours.</p>")
+    assert compare.body_reason("", "", hugo, ours, site, ["note"])[0] == site_templates.CLASS
     hugo, ours = normalize.tokens("<p>it’s</p>"), normalize.tokens("<p>it‘s</p>")
     assert compare.body_reason("", "", hugo, ours, site, ["note"])[0] == "body: typography (quotes, dashes, ellipses)"

@@ -345,8 +345,7 @@ def body_reason(hugo_html: str, our_html: str, hugo: list, ours: list,
     the site's own Go templates make (its render hooks, its shortcodes) is a class of its own: bitopia
     runs neither."""
     i = next((n for n, (a, b) in enumerate(zip(hugo, ours)) if a != b), min(len(hugo), len(ours)))
-    made_by = site_templates.made_by(site, called or [], hugo[i] if i < len(hugo) else None,
-                                     ours[i] if i < len(ours) else None)
+    made_by = site_templates.made_by(site, called or [], hugo, ours, i)
     if made_by is not None:
         where = f"Hugo {_short(report.show_tokens(hugo[i:i + 3]))} · bitopia {_short(report.show_tokens(ours[i:i + 3]))}"
         return site_templates.CLASS, f"{made_by}: {where}"

@@ -64,15 +64,19 @@ def find(source: Path) -> SiteTemplates:
     return SiteTemplates(frozenset(hooks), frozenset(shortcodes))
 
 
-def made_by(site: SiteTemplates, called: list[str], hugo_token: tuple | None, our_token: tuple | None) -> str | None:
-    """Which of the site's own templates made the first difference of a page's bodies (`render hook
-    link`, `shortcode note`), or None: a render hook makes an element of the kind where they part, or
-    the page calls a shortcode of the site (whose output bitopia cannot make) and they part in markup
-    or in length, not in the text of a paragraph."""
+def made_by(site: SiteTemplates, called: list[str], hugo: list, ours: list, at: int) -> str | None:
+    """Which of the site's own templates made the first difference of a page's bodies, at token `at`
+    (`render hook link`, `shortcode note`), or None: a render hook makes an element of the kind where
+    they part; or the page calls a shortcode of the site (whose output bitopia cannot make) and they
+    part in markup or in length, or Hugo has text there that bitopia has not (bitopia's text comes
+    later in Hugo's body), not where a paragraph's text merely differs."""
+    hugo_token, our_token = (hugo[at] if at < len(hugo) else None), (ours[at] if at < len(ours) else None)
     for token in (hugo_token, our_token):
         hook = site.hook_for(token) if token is not None else None
         if hook is not None:
             return f"render hook {hook}"
-    if called and not (hugo_token is not None and our_token is not None and hugo_token[0] == our_token[0] == "t"):
-        return "shortcode " + ", ".join(called[:3])
-    return None
+    if not called:
+        return None
+    if hugo_token is not None and our_token is not None and hugo_token[0] == our_token[0] == "t":
+        return "shortcode " + ", ".join(called[:3]) if our_token in hugo[at + 1:at + 200] else None
+    return "shortcode " + ", ".join(called[:3])

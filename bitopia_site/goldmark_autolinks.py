@@ -1,0 +1,45 @@
+"""Bare URLs and e-mail addresses made links as Goldmark's linkify makes them (Hugo), not cmark-gfm.
+
+GFM makes a bare `http://…`, `www.…` or `a@b.c` a link only at the start of a line, after a space,
+or after `*`, `_`, `~` or `(`; Goldmark keeps to that (and also links right after an inline element,
+`` `code`http://x ``), cmark-gfm's autolink extension does not (`访问：http://x`,
+`[embed]http://x[/embed]`, `name@example.org` after a letter). Here each link cmark-gfm made of bare
+text where Goldmark would not is text again, and a `www.` link goes to `https://`, as Goldmark's
+does. Checked against Hugo 0.168.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from urllib.parse import unquote
+
+# A link whose text is its own address, as cmark-gfm's autolink extension writes it.
+_AUTOLINK = re.compile(r'<a href="([^"]*)">([^<]*)</a>')
+_ALLOWED_BEFORE = set(" \t\n*_~(")
+
+
+def _starts_link(before: str) -> bool:
+    """Whether Goldmark's linkify may start a link after this HTML: at its start, after a tag, or
+    after a space, `*`, `_`, `~` or `(`."""
+    return not before or before.endswith(">") or html.unescape(before[-8:])[-1:] in _ALLOWED_BEFORE
+
+
+def unlink(body: str, source: str) -> str:
+    """`body` (cmark-gfm's HTML of the Markdown `source`) without the links Goldmark would not make."""
+    if "<a href=" not in body:
+        return body
+
+    def keep_or_unlink(match: re.Match[str]) -> str:
+        address, text = unquote(html.unescape(match.group(1))), html.unescape(match.group(2))
+        if address not in (text, f"mailto:{text}", f"http://{text}"):
+            return match.group(0)  # a link of the Markdown's own, not a bare address
+        if f"<{text}>" in source or f"]({text}" in source or f"]({address}" in source:
+            return match.group(0)  # written as a link: `<http://x>`, `[http://x](http://x)`
+        if not _starts_link(body[max(0, match.start() - 8):match.start()]):
+            return match.group(2)
+        if address == f"http://{text}" and text.startswith("www."):
+            return f'<a href="https://{match.group(2)}">{match.group(2)}</a>'
+        return match.group(0)
+
+    return _AUTOLINK.sub(keep_or_unlink, body)
