@@ -191,6 +191,9 @@ def _from_hugo(root: Path, raw: dict[str, Any], path: Path, report: Report) -> S
     data = {k.lower(): v for k, v in raw.items()}
     params = {k: v for k, v in (data.get("params") or {}).items()}
     lower_params = {k.lower(): v for k, v in params.items()}
+    shortname = data.get("disqusshortname") or _lookup(data, "services", "disqus", "shortname")
+    if shortname and "disqusshortname" not in lower_params:  # the theme reads it from params, opt-in comments
+        params["disqusShortname"] = str(shortname)
     values: dict[str, Any] = {"hugo": True, "source_file": path.relative_to(root).as_posix(), "params": params}
     if "baseurl" in data:
         values["base_url"] = str(data["baseurl"]).rstrip("/") + "/"

@@ -14,7 +14,7 @@ import pytest
 from bitopia_site.build import BuildOptions, build, render_site
 from bitopia_site.check import check_site
 from bitopia_site.errors import BuildFailed
-from tests.conftest import FIXED_NOW
+from conftest import FIXED_NOW
 
 BASE = 'baseURL = "https://example.org/"\ntitle = "T"\n'
 POSTS = {
@@ -289,3 +289,15 @@ def test_disabled_kinds_bitopia_still_writes_are_named_in_a_warning(tmp_path: Pa
     summary = build(site, site / "ours", BuildOptions(now=FIXED_NOW))
     assert any("disableKinds: bitopia still writes the pages of kind rss, taxonomy" in w.format()
                for w in summary.warnings)
+
+
+@pytest.mark.parametrize("setting", ['disqusShortname = "bitopia-blog"\n',
+                                     '[services.disqus]\nshortname = "bitopia-blog"\n'])
+def test_a_hugo_disqus_shortname_gives_comments_that_load_on_request(tmp_path: Path, setting: str) -> None:
+    """Hugo's top-level `disqusShortname` (or `services.disqus.shortname`) turns the theme's comments
+    on, as a button: the page itself names no script of the comments host."""
+    site = make(tmp_path / "site", BASE + setting)
+    ours(site)
+    page = (site / "ours/posts/kept/index.html").read_text()
+    assert 'data-comments-src="https://bitopia-blog.disqus.com/embed.js"' in page
+    assert '<script src="https://bitopia-blog' not in page and "disqus.com/embed.js\"></script>" not in page
