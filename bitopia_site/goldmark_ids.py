@@ -5,8 +5,9 @@ Hugo takes the id's text from the heading's inline nodes, and not all of their t
 typographer makes (curly quotes, dashes, ellipses) gives nothing; a link's, an emphasis' or a code
 span's text is only that of its first child, cut where the typographer made something
 (`## [Don't panic](x)` -> `don`); an image gives its alt text so cut; raw HTML tags and footnote
-marks give nothing. A heading with no text has no id, one whose text gives no letter nor digit is
-`heading`. Checked against Hugo 0.168's own output.
+marks give nothing; spaces at its end are dropped. A heading whose text is nothing has no id (an
+empty one, an image with no alt text, raw HTML only), one whose text gives no letter nor digit
+(`!!!`, a no-break space) is `heading`. Checked against Hugo 0.168's own output.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from html.parser import HTMLParser
 CONTAINERS = frozenset({"a", "em", "strong", "del", "code"})
 TYPOGRAPHER = re.compile(r"""['"]|-{2,3}|\.\.\.|<<|>>""")  # what Goldmark's typographer replaces
 EMPTY_ID = "heading"
+MADE = "’"  # what the typographer made: text, though no letter of the id
 
 
 def _upto_typographer(text: str) -> tuple[str, bool]:
@@ -71,10 +73,10 @@ class _HeadingText(HTMLParser):
         if self.footnote:
             return
         if self.depth == 0:
-            self.parts.append(TYPOGRAPHER.sub("", data))
+            self.parts.append(TYPOGRAPHER.sub(MADE, data))
         elif self.collecting:
             text, cut = (data, False) if self.code else _upto_typographer(data)
-            self.parts.append(text)
+            self.parts.append(text + MADE if cut else text)
             self.collected = True
             if cut:
                 self._stop()
@@ -98,7 +100,6 @@ def anchorize(text: str) -> str:
 
 
 def heading_id(inner_html: str) -> str | None:
-    """The id Hugo gives a heading of this inner HTML (without smart punctuation): None for an empty heading."""
-    if not inner_html.strip():
-        return None
-    return anchorize(heading_text(inner_html)) or EMPTY_ID
+    """The id Hugo gives a heading of this inner HTML (without smart punctuation): None when its text is nothing."""
+    text = heading_text(inner_html).rstrip(" \t\n")
+    return (anchorize(text) or EMPTY_ID) if text else None

@@ -7,7 +7,10 @@ document is unclosed; a quote between two letters (`"ideal"ness`) stays straight
 `---` an em dash, `...` an ellipsis, `<<` and `>>` guillemets. Here that is done on the HTML cmark-gfm
 renders without its smart punctuation, reading each character as Goldmark reads it: with the source
 character before it (a tag stands for the Markdown that made it: `*` for emphasis, `` ` `` for code)
-and the rest of its source line. Code is left as it is. Checked against Hugo 0.168's own output.
+and the rest of its source line. Code is left as it is, and so is what the Markdown wrote as an
+entity (`&lt;&lt;`, `&quot;`): Goldmark's typographer never sees it, but cmark-gfm decodes it, so
+`hold_entities` keeps each as a Unicode noncharacter until `apply` is done. Checked against Hugo
+0.168's own output.
 """
 
 from __future__ import annotations
@@ -28,6 +31,14 @@ _BLOCKS = {"p", "li", "ul", "ol", "blockquote", "h1", "h2", "h3", "h4", "h5", "h
 _SOURCE_BEFORE = {"em": "*", "strong": "*", "del": "~", "code": "`", "a": ")", "img": ")", "sup": "]", "br": "\n"}
 _SOURCE_AFTER = {"em": "*", "strong": "*", "del": "~", "code": "`", "a": "[", "img": "!", "sup": "[", "br": "\n"}
 _TRIGGERS = frozenset("'\"-.<>")
+# Entities the typographer would otherwise see as the characters they stand for, each held as a
+# Unicode noncharacter (never in text a person writes), and what it is again in text and in code.
+_ENTITIES = ("&lt;", "&gt;", "&quot;", "&#34;", "&#39;", "&apos;", "&#60;", "&#62;")
+_HOLD = {entity: chr(0xFDD0 + n) for n, entity in enumerate(_ENTITIES)}
+_IN_TEXT = {_HOLD[e]: html.escape(html.unescape(e)).replace("&#x27;", "'") for e in _ENTITIES}
+_IN_CODE = {_HOLD[e]: "&amp;" + e[1:] for e in _ENTITIES}
+_HELD = re.compile("[\uFDD0-\uFDD7]")
+_ENTITY = re.compile("|".join(re.escape(e) for e in _ENTITIES))
 LSQUO, RSQUO, LDQUO, RDQUO = "‘", "’", "“", "”"
 
 
@@ -149,13 +160,19 @@ def _typeset(text: str, before: str, rest: str, unclosed: _Unclosed) -> str:
                 before = text[at - 1]
                 continue
         out.append(char)
-        before = char
+        before = ";" if _HELD.match(char) else char
         at += 1
     return "".join(out)
 
 
-def _escape(text: str) -> str:
-    return html.escape(text, quote=False).replace('"', "&quot;")
+def _escape(text: str, held: dict[str, str] = _IN_TEXT) -> str:
+    escaped = html.escape(text, quote=False).replace('"', "&quot;")
+    return _HELD.sub(lambda m: held[m.group(0)], escaped) if _HELD.search(escaped) else escaped
+
+
+def hold_entities(markdown: str) -> str:
+    """The Markdown with each entity the typographer must not see held for `apply` to give back."""
+    return _ENTITY.sub(lambda m: _HOLD[m.group(0)], markdown) if "&" in markdown else markdown
 
 
 def _tag(piece: str) -> tuple[str, bool]:
@@ -166,7 +183,7 @@ def _tag(piece: str) -> tuple[str, bool]:
 
 def apply(body: str) -> str:
     """cmark-gfm's HTML (rendered without smart punctuation) with Goldmark's typography in its text."""
-    if not any(char in body for char in _TRIGGERS):
+    if not any(char in body for char in _TRIGGERS) and not _HELD.search(body):
         return body
     pieces = _PIECE.split(body)
     unclosed = _Unclosed()
@@ -179,9 +196,12 @@ def apply(body: str) -> str:
             pieces[index] = _escape(_typeset(plain, before, _rest(pieces, index + 1), unclosed))
             before = plain[-1]
         elif text:
+            pieces[index] = _HELD.sub(lambda m: _IN_CODE[m.group(0)], text)
             before = html.unescape(text)[-1]
         if index + 1 < len(pieces):
             name, closing = _tag(pieces[index + 1])
+            if _HELD.search(pieces[index + 1]):
+                pieces[index + 1] = _HELD.sub(lambda m: _IN_TEXT[m.group(0)], pieces[index + 1])
             if name == "img" and not verbatim:  # an image's alt text is Markdown text too: `![alt](src)`
                 pieces[index + 1] = _ALT.sub(lambda m: f'alt="{_escape(_typeset(html.unescape(m.group(1)), "[", "]", unclosed))}"',
                                              pieces[index + 1], count=1)

@@ -27,7 +27,7 @@ WORDS_PER_MINUTE = 213
 EXTENSIONS = ["table", "strikethrough", "autolink"]
 OPTIONS = Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_SMART | Options.CMARK_OPT_FOOTNOTES
 SAFE_OPTIONS = OPTIONS & ~Options.CMARK_OPT_UNSAFE  # a Hugo site's default: goldmark's `unsafe` off
-SETTINGS = f"cmark-gfm:{EXTENSIONS}:{int(OPTIONS)}:ids+pygments+balance+goldmark-typographer+linkify:v5"
+SETTINGS = f"cmark-gfm:{EXTENSIONS}:{int(OPTIONS)}:ids+pygments+balance+goldmark-typographer+linkify:v6"
 
 _TAG = re.compile(r"<[^>]*>")
 _FOOTNOTE_REF = re.compile(r'<sup class="footnote-ref">.*?</sup>', re.S)
@@ -59,7 +59,7 @@ def to_html(text: str, raw_html: bool = True, goldmark: bool = False) -> str:
     with `goldmark`, quotes and dashes are Goldmark's typographer's (a Hugo site), not cmark-gfm's."""
     options = OPTIONS if raw_html else SAFE_OPTIONS
     if goldmark:
-        body = cmark.to_html(text, options & ~Options.CMARK_OPT_SMART, EXTENSIONS)
+        body = cmark.to_html(goldmark_typographer.hold_entities(text), options & ~Options.CMARK_OPT_SMART, EXTENSIONS)
         body = goldmark_typographer.apply(goldmark_autolinks.unlink(body, text))
     else:
         body = cmark.to_html(text, options, EXTENSIONS)
@@ -149,7 +149,7 @@ def _heading_ids(body: str, plain: Callable[[], str] | None = None) -> tuple[str
         plain_inner = next(plain_inners, inner)
         if plain is not None and not given:
             base = goldmark_ids.heading_id(_heading_attributes(plain_inner)[0])
-            if base is None:  # an empty heading: Goldmark gives it no id
+            if base is None:  # a heading whose text is nothing: Goldmark gives it no id
                 return f"<h{level}{extra}>{inner}</h{level}>"
         else:
             base = given or urlize(text) or "section"
