@@ -4,8 +4,8 @@ GFM makes a bare `http://…`, `www.…` or `a@b.c` a link only at the start of 
 or after `*`, `_`, `~` or `(`; Goldmark keeps to that (and also links right after an inline element,
 `` `code`http://x ``), cmark-gfm's autolink extension does not (`访问：http://x`,
 `[embed]http://x[/embed]`, `name@example.org` after a letter). Here each link cmark-gfm made of bare
-text where Goldmark would not is text again, and a `www.` link goes to `https://`, as Goldmark's
-does. Checked against Hugo 0.168.
+text where Goldmark would not is text again (as is one whose host ends in no top-level domain:
+`http://localhost:8080/`), and a `www.` link goes to `https://`, as Goldmark's does. Checked against Hugo 0.168.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from urllib.parse import unquote
 # A link whose text is its own address, as cmark-gfm's autolink extension writes it.
 _AUTOLINK = re.compile(r'<a href="([^"]*)">([^<]*)</a>')
 _ALLOWED_BEFORE = set(" \t\n*_~(")
+# Goldmark links an address only if its host ends in a top-level domain (not `localhost`, `127.0.0.1`).
+_HOST = re.compile(r"(?:mailto:[^@]+@|[a-zA-Z][a-zA-Z0-9+.-]*://)?[^/:?#]*\.[a-zA-Z]+(?:[:/?#]|$)")
 
 
 def _starts_link(before: str) -> bool:
@@ -31,12 +33,12 @@ def unlink(body: str, source: str) -> str:
         return body
 
     def keep_or_unlink(match: re.Match[str]) -> str:
-        address, text = unquote(html.unescape(match.group(1))), html.unescape(match.group(2))
-        if address not in (text, f"mailto:{text}", f"http://{text}"):
+        address, text = html.unescape(match.group(1)), html.unescape(match.group(2))
+        if not {address, unquote(address)} & {text, f"mailto:{text}", f"http://{text}"}:
             return match.group(0)  # a link of the Markdown's own, not a bare address
         if f"<{text}>" in source or f"]({text}" in source or f"]({address}" in source:
             return match.group(0)  # written as a link: `<http://x>`, `[http://x](http://x)`
-        if not _starts_link(body[max(0, match.start() - 8):match.start()]):
+        if not _starts_link(body[max(0, match.start() - 8):match.start()]) or not _HOST.match(address):
             return match.group(2)
         if address == f"http://{text}" and text.startswith("www."):
             return f'<a href="https://{match.group(2)}">{match.group(2)}</a>'

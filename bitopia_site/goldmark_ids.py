@@ -5,7 +5,7 @@ Hugo takes the id's text from the heading's inline nodes, and not all of their t
 typographer makes (curly quotes, dashes, ellipses) gives nothing; a link's, an emphasis' or a code
 span's text is only that of its first child, cut where the typographer made something
 (`## [Don't panic](x)` -> `don`); an image gives its alt text so cut; raw HTML tags and footnote
-marks give nothing; spaces at its end are dropped. A heading whose text is nothing has no id (an
+marks give nothing; spaces (no-break ones too) at its end are dropped. A heading whose text is nothing has no id (an
 empty one, an image with no alt text, raw HTML only), one whose text gives no letter nor digit
 (`!!!`, a no-break space) is `heading`. Checked against Hugo 0.168's own output.
 """
@@ -101,5 +101,5 @@ def anchorize(text: str) -> str:
 
 def heading_id(inner_html: str) -> str | None:
     """The id Hugo gives a heading of this inner HTML (without smart punctuation): None when its text is nothing."""
-    text = heading_text(inner_html).rstrip(" \t\n")
-    return (anchorize(text) or EMPTY_ID) if text else None
+    text = heading_text(inner_html)
+    return (anchorize(text.rstrip()) or EMPTY_ID) if text.strip(" \t\n") else None

@@ -86,7 +86,7 @@ def _at(line: str, index: int) -> str:
 
 
 def _closes(line: str, can_open: bool, can_close: bool) -> bool:
-    maybe = (can_close and can_open and len(line) > 1 and _go_punct(line[1])
+    maybe = (can_close and can_open and len(line) > 1 and _punct_rune(line[1])
              and (len(line) == 2 or _ascii_punct(_at(line, 2)) or _space(_at(line, 2))))
     return (can_close and not can_open) or maybe
 

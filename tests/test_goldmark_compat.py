@@ -36,6 +36,7 @@ HEADING_IDS = {
     "#### ![](x.png)": None,  # an image with no alt text is none
     "#### <span>[1. Y](u) </span>": "1-y",  # raw HTML gives nothing, spaces at the end are dropped
     "## <span>": None,
+    "#### [Python](http://x.org)&nbsp; &nbsp;": "python",
     "####": None,  # an empty heading
 }
 
@@ -89,12 +90,14 @@ TYPOGRAPHY = {
         '<p>答：2&lt;&lt;3. and &gt;&gt;&gt; x and &quot;q&quot; and “r” &amp; <code>a &amp;lt; b</code></p>',
     "    &lt;code&gt; \"x\"": "<pre><code>&amp;lt;code&amp;gt; &quot;x&quot;\n</code></pre>",
     "![a &lt;b&gt;](x.png)": '<p><img src="x.png" alt="a &lt;b&gt;" /></p>',
+    "<span>'Platform Connected!!!'</span> and 'a'<b>":  # Hugo's default: raw HTML omitted
+        "<p><!-- raw HTML omitted -->‘Platform Connected!!!’<!-- raw HTML omitted --> and ‘a’<!-- raw HTML omitted --></p>",
 }
 
 
 @pytest.mark.parametrize("markdown, expected", TYPOGRAPHY.items())
 def test_typography_is_goldmarks(markdown: str, expected: str) -> None:
-    assert markup.to_html(markdown, goldmark=True).strip() == expected
+    assert markup.to_html(markdown, raw_html=False, goldmark=True).strip() == expected
 
 
 def test_code_keeps_its_quotes_and_a_site_yaml_site_keeps_cmarks_typography() -> None:
@@ -117,6 +120,10 @@ AUTOLINKS = {
     "see <http://f.com> and [http://g.com](http://g.com) and x<http://h.com>":
         '<p>see <a href="http://f.com">http://f.com</a> and <a href="http://g.com">http://g.com</a> and '
         'x<a href="http://h.com">http://h.com</a></p>',
+    "x http://localhost:8080/ y http://127.0.0.1:80/ z http://a.com:80/p w https://b.io":
+        '<p>x http://localhost:8080/ y http://127.0.0.1:80/ z <a href="http://a.com:80/p">http://a.com:80/p</a> '
+        'w <a href="https://b.io">https://b.io</a></p>',
+    "PPT：http://o.com/files/A%20B.ppt": "<p>PPT：http://o.com/files/A%20B.ppt</p>",
     "`code`http://i.com and **b**http://j.com":
         '<p><code>code</code><a href="http://i.com">http://i.com</a> and '
         '<strong>b</strong><a href="http://j.com">http://j.com</a></p>',
