@@ -87,7 +87,7 @@ class LiveBuild:
         reach (`scope.reach`); None when they need a whole build (a template or the config
         changed, a broken file). When posts moved, the pages of `first` (output paths: the pages
         browsers show) are rendered before the others, then `early` is told which of them changed
-        and which files are still to be written (every other file is final)."""
+        and which files are final (those pages, and the static files not copied again)."""
         started = time.perf_counter()
         site, record = self.site, self.record
         now = self.options.now or datetime.now(timezone.utc)
@@ -183,14 +183,13 @@ class LiveBuild:
             for page in urgent:
                 done[page.path] = moves.finger.page(page)
                 writer.put(page.path, site.renderer.render(page))
+            if early is not None and urgent:
+                early(set(writer.written_paths), done.keys() | (site.static.keys() - {t for t, _ in copies.values()}))
             pages = plan(site, moves.index)
             if pages is None:
                 self.record = record.forget(writer.written_paths)  # a whole build must render them again
                 return None
             by_path = {page.path: page for page in pages}
-            if early is not None and urgent:
-                waiting = (by_path.keys() | site.rendered.keys() | {target for target, _ in copies.values()}) - done.keys()
-                early(set(writer.written_paths), waiting)
             prints = fingerprints_of(pages, (moves.finger, moves.global_uses),
                                      self.options.jobs or parallel.default_jobs())
             todo = [page for page in pages if page.path not in done

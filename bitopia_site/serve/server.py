@@ -59,7 +59,7 @@ class Builder(Protocol):
                early: Callable[[set[str], set[str]], None] | None = None) -> Summary | None:
         """Apply edits to `files` (site-relative name -> file), or return None: a whole build is
         needed. It may write the pages of `first` (files below the serve folder) before the rest:
-        then it calls `early` with those that changed and the files still to be written."""
+        then it calls `early` with those that changed and the files that are final (may be served)."""
 
     def url_of(self, rel: str) -> str | None:
         """The URL of the page the content file `rel` made in the last build, if it made one."""
@@ -115,7 +115,7 @@ class DevServer:
         self._instance = secrets.token_hex(3)
         self.state = ServeState(token=f"{self._instance}-0")
         self._build_lock = threading.Lock()
-        self._early: tuple[str, frozenset[str]] | None = None  # during an update: its token, the files not final yet
+        self._early: tuple[str, frozenset[str]] | None = None  # during an update: its token, the files final already
         self._lock_file: IO[str] | None = None
         self._temp_out: Path | None = None
         self.out = out.resolve() if out is not None else self._serve_folder()
@@ -182,7 +182,7 @@ class DevServer:
         """Wait (up to `timeout` seconds) while a build is due or running, but for a file the running
         update has made final (the page a browser shows, rendered first); then what requests see."""
         early = self._early
-        if early is not None and page_file(route) not in early[1]:
+        if early is not None and page_file(route) in early[1]:
             return ServeState(early[0])
         self.gate.wait(timeout)
         return self.state
@@ -224,9 +224,9 @@ class DevServer:
                     shown = {page_file(page): page for page in self.hub.pages()}
                     token = f"{self._instance}-{self.builds + 1}"
 
-                    def early(changed: set[str], waiting: set[str]) -> None:
+                    def early(changed: set[str], final: set[str]) -> None:
                         """The pages browsers show are made: serve them, and reload the browsers showing them."""
-                        self._early = (token, frozenset(waiting))
+                        self._early = (token, frozenset(final))
                         pages = {page for file, page in shown.items() if file in changed}
                         self.hub.publish(BuildEvent(token, self.state.token, True), pages)
 
