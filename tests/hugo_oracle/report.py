@@ -27,7 +27,10 @@ NOTES = {
                         "categories) apply, and `Topics` is an ordinary parameter.",
     "zzamboni__zzamboni.org": "Built with `HUGO_SECURITY_ALLOWCONTENT='.*'` (326 `.html` content files); the "
                               "probe stubs its theme's `icon` shortcode and partials; `disableAliases = true`, "
-                              "so the only redirects Hugo writes are the `page/1/` ones.",
+                              "so the only redirects Hugo writes are the `page/1/` ones. Its `languages.en.toml` makes it "
+                              "a multilingual single-host site, for which Hugo turns on its embedded link and image render "
+                              "hooks: a bundle's `images/x.png` becomes `/post/<slug>/images/x.png` and a link to a page "
+                              "its permalink (`/contact` -> `/contact/`); bitopia does not yet.",
 }
 
 _COLUMNS = ("blog", "bitopia builds", "errors", "pages", "lists", "Hugo URLs", "missing", "extra",
