@@ -27,7 +27,7 @@ WORDS_PER_MINUTE = 213
 EXTENSIONS = ["table", "strikethrough", "autolink"]
 OPTIONS = Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_SMART | Options.CMARK_OPT_FOOTNOTES
 SAFE_OPTIONS = OPTIONS & ~Options.CMARK_OPT_UNSAFE  # a Hugo site's default: goldmark's `unsafe` off
-SETTINGS = f"cmark-gfm:{EXTENSIONS}:{int(OPTIONS)}:ids+pygments+balance+goldmark-typographer+linkify:v7"
+SETTINGS = f"cmark-gfm:{EXTENSIONS}:{int(OPTIONS)}:ids+pygments+balance+goldmark-typographer+linkify+cell-style:v8"
 
 _TAG = re.compile(r"<[^>]*>")
 _FOOTNOTE_REF = re.compile(r'<sup class="footnote-ref">.*?</sup>', re.S)
@@ -36,6 +36,7 @@ _HEADING = re.compile(r"<h([1-6])>(.*?)</h\1>", re.S)
 _CODE = re.compile(r'<pre><code class="language-([^"\s]+)">(.*?)</code></pre>', re.S)
 _PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.S)
 _SMART = re.compile("[‘’“”–—…]")  # what cmark-gfm's smart punctuation makes
+_CELL_ALIGN = re.compile(r'<(t[hd]) align="(left|center|right)">')
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +62,8 @@ def to_html(text: str, raw_html: bool = True, goldmark: bool = False) -> str:
     if goldmark:
         body = cmark.to_html(goldmark_typographer.hold_entities(text), options & ~Options.CMARK_OPT_SMART, EXTENSIONS)
         body = goldmark_typographer.apply(goldmark_autolinks.unlink(body, text))
+        if "<table>" in body:
+            body = _CELL_ALIGN.sub(r'<\1 style="text-align: \2">', body)  # Goldmark aligns a cell by its style
     else:
         body = cmark.to_html(text, options, EXTENSIONS)
     if _RAW_HTML.search(text):

@@ -133,3 +133,10 @@ AUTOLINKS = {
 @pytest.mark.parametrize("markdown, expected", AUTOLINKS.items())
 def test_bare_addresses_are_linked_as_goldmark_links_them(markdown: str, expected: str) -> None:
     assert markup.to_html(markdown, goldmark=True).strip() == expected
+
+
+def test_a_table_cells_alignment_is_a_style_as_goldmark_writes_it() -> None:
+    body = markup.to_html("| a | b | c |\n|:--|:-:|--:|\n| 1 | 2 | 3 |\n", goldmark=True)
+    assert '<th style="text-align: left">a</th>' in body and '<td style="text-align: right">3</td>' in body
+    assert "align=" not in body
+    assert '<th align="center">b</th>' in markup.to_html("| a | b |\n|:--|:-:|\n| 1 | 2 |\n")  # not a Hugo site
