@@ -36,7 +36,7 @@ def unlink(body: str, source: str) -> str:
         address, text = html.unescape(match.group(1)), html.unescape(match.group(2))
         if not {address, unquote(address)} & {text, f"mailto:{text}", f"http://{text}"}:
             return match.group(0)  # a link of the Markdown's own, not a bare address
-        if f"<{text}>" in source or f"]({text}" in source or f"]({address}" in source:
+        if f"<{text}>" in source or f"[{text}](" in source:
             return match.group(0)  # written as a link: `<http://x>`, `[http://x](http://x)`
         if not _starts_link(body[max(0, match.start() - 8):match.start()]) or not _HOST.match(address):
             return match.group(2)

@@ -27,7 +27,7 @@ WORDS_PER_MINUTE = 213
 EXTENSIONS = ["table", "strikethrough", "autolink"]
 OPTIONS = Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_SMART | Options.CMARK_OPT_FOOTNOTES
 SAFE_OPTIONS = OPTIONS & ~Options.CMARK_OPT_UNSAFE  # a Hugo site's default: goldmark's `unsafe` off
-SETTINGS = f"cmark-gfm:{EXTENSIONS}:{int(OPTIONS)}:ids+pygments+balance+goldmark-typographer+linkify+cell-style:v8"
+SETTINGS = f"cmark-gfm:{EXTENSIONS}:{int(OPTIONS)}:ids+pygments+balance+goldmark-typographer+linkify+cell-style:v9"
 
 _TAG = re.compile(r"<[^>]*>")
 _FOOTNOTE_REF = re.compile(r'<sup class="footnote-ref">.*?</sup>', re.S)

@@ -124,6 +124,8 @@ AUTOLINKS = {
         '<p>x http://localhost:8080/ y http://127.0.0.1:80/ z <a href="http://a.com:80/p">http://a.com:80/p</a> '
         'w <a href="https://b.io">https://b.io</a></p>',
     "PPT：http://o.com/files/A%20B.ppt": "<p>PPT：http://o.com/files/A%20B.ppt</p>",
+    "Print|http://o.com/p and [it](http://o.com/p)":  # the same address linked elsewhere
+        '<p>Print|http://o.com/p and <a href="http://o.com/p">it</a></p>',
     "`code`http://i.com and **b**http://j.com":
         '<p><code>code</code><a href="http://i.com">http://i.com</a> and '
         '<strong>b</strong><a href="http://j.com">http://j.com</a></p>',
