@@ -5,6 +5,7 @@ is judged. Where Hugo runs here, the URLs are checked against Hugo's own build o
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -281,6 +282,7 @@ def test_heading_attributes_give_ids_and_classes(tmp_path: Path) -> None:
     code, output, _ = build(site)
     assert code == 0, output
     page = (site / "public" / "post" / "h" / "index.html").read_text()
+    page = re.sub(r'<a class="anchor" href="#[^"]*" title="[^"]*">#</a>', "", page)  # the theme's, not the Markdown's
     for part in ('<h2 id="my-id">Custom</h2>', '<h2 id="classy" class="note big">Classy</h2>',
                  '<h2 id="b-id" class="c" data-x="1">Both</h2>', '<h2 id="braces-x">Braces {x}</h2>',
                  "<p>Text {#not-heading}</p>"):
