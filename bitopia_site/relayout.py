@@ -1,7 +1,7 @@
-"""The site indexed and planned again from the documents kept in memory, after some moved in it (new, deleted,
-retitled, re-dated, retagged, drafted...): only the moved ones were read; the index, the plan and
-the site's globals are made again from the others as they were parsed, and the views and links
-of the others are kept (`Views.moved`), so the cards lists show of them are not rendered again.
+"""The site indexed and planned again from the documents kept in memory, after some moved in it
+(new, deleted, retitled, re-dated, retagged, drafted...): only the moved ones were read; the index,
+the plan and the site's globals are made again from the others as they were parsed, and the views
+and links of the others are kept (`Views.moved`), so the cards lists show of them are not made again.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from bitopia_site.fingerprint import Fingerprinter
 from bitopia_site.index import build_index
 from bitopia_site.model import Document, OutputPage, SiteIndex
 from bitopia_site.plan import add_sitemap, check_collisions, plan_documents, plan_lists
-from bitopia_site.stages import BuildOptions, RenderedSite, check_featured, fingerprinter, publish_horizon, template_globals
+from bitopia_site.stages import (BuildOptions, RenderedSite, check_featured, fingerprinter, publish_horizon,
+                                 template_globals)
 
 
 @dataclass(frozen=True)
