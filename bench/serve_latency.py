@@ -259,7 +259,7 @@ def hugo_in_browser(browser, site: Path, edits: int) -> dict[str, list[float]]: 
     proc = subprocess.Popen(["hugo", "server", "--bind", "127.0.0.1", "--port", str(port), "--source", str(site)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     lines: list[str] = []
-    threading.Thread(target=lambda: [lines.append(line) for line in proc.stdout], daemon=True).start()  # type: ignore[union-attr]
+    threading.Thread(target=lambda: lines.extend(proc.stdout or ()), daemon=True).start()  # hugo's log, line by line
     try:
         deadline = time.monotonic() + 900
         while not any("Web Server is available" in line for line in lines):
