@@ -307,7 +307,7 @@ def test_177_kb_post_builds_whole(tmp_path: Path) -> None:
 
 
 def test_5_mb_post_builds_whole(tmp_path: Path) -> None:
-    chunk = "## Section {i}\n\nSome *emphasis*, a [link](https://example.org/{i}) and `code`. " + "Words " * 80 + "\n\n"
+    chunk = "## Section {i}\n\nSome *emphasis*, a [link](https://example.net/{i}) and `code`. " + "Words " * 80 + "\n\n"
     body = "".join(chunk.format(i=i) for i in range(9_000))
     site = make_site(tmp_path, files={f"{POSTS}/huge.md": f"---\ntitle: Huge\ndate: 2020-01-01\n---\n{body}THE END\n"})
     assert (site / POSTS / "huge.md").stat().st_size > 5_000_000
