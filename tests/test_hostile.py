@@ -389,10 +389,13 @@ def test_strict_bundled_site_has_no_warnings(bundled_site: Path, tmp_path: Path)
     assert result.output.startswith("Built ") and "warning" not in result.output
 
 
-def test_strict_real_blog_fails_on_its_one_warning_the_hugo_theme(real_blog: Path, tmp_path: Path) -> None:
+def test_strict_real_blog_fails_on_its_warnings_the_hugo_theme_and_its_broken_links(real_blog: Path,
+                                                                                     tmp_path: Path) -> None:
     result = cli_build(real_blog, tmp_path / "public", "--strict")
     assert result.exit_code == 1
-    assert errors_of(result) == [
+    errors = errors_of(result)
+    assert errors[0] == (
         "config.toml: theme `hugo-future-imperfect-slim` is a Hugo theme, which bitopia cannot run; building with "
-        "the default theme `bitopia` — set `theme:` in a site.yaml to use another bitopia theme"]
+        "the default theme `bitopia` — set `theme:` in a site.yaml to use another bitopia theme")
+    assert len(errors) == 6 and all(": links to " in error for error in errors[1:]), errors  # the blog's own
     assert not (tmp_path / "public").exists()
