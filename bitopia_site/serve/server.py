@@ -27,6 +27,7 @@ except ImportError:  # Windows: no advisory locks; each server then builds into 
     fcntl = None  # type: ignore[assignment]
 
 SERVE_FOLDER = Path(".bitopia-cache") / "serve"
+EARLY_HEAD_START = 0.3  # seconds the rest of an update waits for browsers to fetch the pages reloaded early
 _BODY_END = re.compile(r"</body\s*>", re.IGNORECASE)
 Log = Callable[[str, bool], None]
 
@@ -116,6 +117,8 @@ class DevServer:
         self.state = ServeState(token=f"{self._instance}-0")
         self._build_lock = threading.Lock()
         self._early: tuple[str, frozenset[str]] | None = None  # during an update: its token, the files final already
+        self._fetched = threading.Condition()
+        self._early_fetches: set[str] = set()  # the files served early since the reload was sent
         self._lock_file: IO[str] | None = None
         self._temp_out: Path | None = None
         self.out = out.resolve() if out is not None else self._serve_folder()
@@ -183,6 +186,9 @@ class DevServer:
         update has made final (the page a browser shows, rendered first); then what requests see."""
         early = self._early
         if early is not None and page_file(route) in early[1]:
+            with self._fetched:
+                self._early_fetches.add(page_file(route))
+                self._fetched.notify_all()
             return ServeState(early[0])
         self.gate.wait(timeout)
         return self.state
@@ -226,9 +232,13 @@ class DevServer:
 
                     def early(changed: set[str], final: set[str]) -> None:
                         """The pages browsers show are made: serve them, and reload the browsers showing them."""
+                        with self._fetched:
+                            self._early_fetches.clear()
                         self._early = (token, frozenset(final))
-                        pages = {page for file, page in shown.items() if file in changed}
-                        self.hub.publish(BuildEvent(token, self.state.token, True), pages)
+                        pages = {file: page for file, page in shown.items() if file in changed}
+                        self.hub.publish(BuildEvent(token, self.state.token, True), set(pages.values()))
+                        with self._fetched:  # the rest of the update would slow their loading: let them in first
+                            self._fetched.wait_for(lambda: pages.keys() <= self._early_fetches, EARLY_HEAD_START)
 
                     result = self.builder.update({rel: layout.absolute(rel) for rel in changes.paths}, list(shown),
                                                  early)
