@@ -264,7 +264,7 @@ class LiveBuild:
         options = self.options
         now = options.now or datetime.now(timezone.utc)
         visibility = (replace(site.visibility, now=now) if site.visibility is not None
-                      else Visibility(now, options.drafts, options.future, options.expired))
+                      else Visibility.of_build(now, options.drafts, options.future, options.expired, site.config))
         resolved = resolve_one(new, site.documents.values(), visibility.shows, site.config.base_url)
         return (resolved, list(found[0].warnings)) if resolved is not None else None
 

@@ -56,7 +56,7 @@ def patch_site(root: Path, options: BuildOptions, last: BuildRecord, inputs: dic
     if found is None:
         return None
     documents, only = found
-    visibility = Visibility(now, options.drafts, options.future, options.expired)
+    visibility = Visibility.of_build(now, options.drafts, options.future, options.expired, config)
     ref_errors: list[SiteError] = []
     documents = resolve_refs(documents, visibility.shows, config.base_url, ref_errors)
     if ref_errors:
