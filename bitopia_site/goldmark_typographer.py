@@ -15,6 +15,7 @@ entity (`&lt;&lt;`, `&quot;`): Goldmark's typographer never sees it, but cmark-g
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import string
@@ -31,6 +32,8 @@ _BLOCKS = {"p", "li", "ul", "ol", "blockquote", "h1", "h2", "h3", "h4", "h5", "h
 _SOURCE_BEFORE = {"em": "*", "strong": "*", "del": "~", "code": "`", "a": ")", "img": ")", "sup": "]", "br": "\n"}
 _SOURCE_AFTER = {"em": "*", "strong": "*", "del": "~", "code": "`", "a": "[", "img": "!", "sup": "[", "br": "\n"}
 _TRIGGERS = frozenset("'\"-.<>")
+_TRIGGER = re.compile("['\"\\-.<>]")
+_LOOK_AHEAD = 16  # characters: no rule looks further, but over a run of quotes (the window grows over it)
 # Entities the typographer would otherwise see as the characters they stand for, each held as a
 # Unicode noncharacter (never in text a person writes), and what it is again in text and in code.
 _ENTITIES = ("&lt;", "&gt;", "&quot;", "&#34;", "&#39;", "&apos;", "&#60;", "&#62;")
@@ -145,23 +148,32 @@ def _replace(line: str, before: str, unclosed: _Unclosed) -> tuple[str, int] | N
 
 def _typeset(text: str, before: str, rest: str, unclosed: _Unclosed) -> str:
     """One text node: `before` the source character before it, `rest` what follows it up to the
-    end of its line ('' when its block ends there, "\\n" at a line break)."""
+    end of its line ('' when its block ends there, "\\n" at a line break). The text between two
+    characters the typographer may change is copied as it is; at each of those, it looks a few
+    characters ahead (no rule looks further than _LOOK_AHEAD)."""
     out: list[str] = []
-    at = 0
-    while at < len(text):
-        char = text[at]
-        if char in _TRIGGERS:
-            newline = text.find("\n", at)
-            line = text[at:newline + 1] if newline >= 0 else text[at:] + rest
-            made = _replace(line, before, unclosed)
-            if made is not None and at + made[1] <= len(text):  # not across a tag
-                out.append(made[0])
-                at += made[1]
-                before = text[at - 1]
-                continue
-        out.append(char)
-        before = ";" if _HELD.match(char) else char
-        at += 1
+    at, size = 0, len(text)
+    while (found := _TRIGGER.search(text, at)) is not None:
+        start = found.start()
+        if start > at:
+            out.append(text[at:start])
+            before = ";" if _HELD.match(text[start - 1]) else text[start - 1]
+        end = start + _LOOK_AHEAD
+        while end - 1 <= size and text[end - 2:end - 1] == text[start]:  # a run of quotes, and what follows it
+            end += _LOOK_AHEAD
+        newline = text.find("\n", start, end)
+        line = (text[start:newline + 1] if newline >= 0 else text[start:end] if end <= size
+                else text[start:] + rest[:_LOOK_AHEAD])
+        made = _replace(line, before, unclosed)
+        if made is not None and start + made[1] <= size:  # not across a tag
+            out.append(made[0])
+            at = start + made[1]
+            before = text[at - 1]
+        else:
+            out.append(text[start])
+            before = text[start]
+            at = start + 1
+    out.append(text[at:])
     return "".join(out)
 
 
@@ -175,6 +187,7 @@ def hold_entities(markdown: str) -> str:
     return _ENTITY.sub(lambda m: _HOLD[m.group(0)], markdown) if "&" in markdown else markdown
 
 
+@functools.lru_cache(maxsize=4096)  # a page holds few kinds of tag, many times each
 def _tag(piece: str) -> tuple[str, bool]:
     """A tag's name (lower case; '' for a comment) and whether it closes."""
     found = _TAG_NAME.match(piece)
@@ -193,7 +206,10 @@ def apply(body: str) -> str:
         text = pieces[index]
         if text and not verbatim:
             plain = html.unescape(text)
-            pieces[index] = _escape(_typeset(plain, before, _rest(pieces, index + 1), unclosed))
+            if _TRIGGER.search(plain) or _HELD.search(plain):
+                pieces[index] = _escape(_typeset(plain, before, _rest(pieces, index + 1), unclosed))
+            elif "&" in text:  # nothing to typeset: only escaped again, as the text typeset would be
+                pieces[index] = _escape(plain)
             before = plain[-1]
         elif text:
             pieces[index] = _HELD.sub(lambda m: _IN_CODE[m.group(0)], text)
