@@ -104,7 +104,7 @@ def test_every_page_served_after_each_random_edit_equals_a_full_build(tmp_path: 
     rng = random.Random(20)
     log: list[str] = []
     with DevServer(site, live_builder(site, OPTIONS), port=0, out=tmp_path / "serve") as server:
-        options = BuildOptions(now=FIXED_NOW, jobs=1, drafts=True, future=True, cache=False, base_url=server.url,
+        options = BuildOptions(now=FIXED_NOW, jobs=1, drafts=True, future=True, base_url=server.url,
                                post_process=inject_livereload)
         for step in range(EDITS + 1):
             if step:
