@@ -131,8 +131,7 @@ def _run_locked(root: Path, out: Path, options: BuildOptions, last: BuildRecord 
         if isinstance(exc, SiteError):
             raise BuildFailed([exc]) from None
         raise
-    terms = sum(len(t.terms) for t in site.index.taxonomies)
-    counts = Counts(len(site.rendered), len(site.index.posts), terms, len(site.static))
+    counts = Counts.of(len(site.rendered), site.index, len(site.static))
     site.report.warnings.sort(key=lambda warning: warning.path or "")  # the same order however the build went
     record = None
     if site.fingerprints and stats.build_id:
@@ -244,8 +243,7 @@ def render_site(root: Path, options: BuildOptions, kept: Mapping[str, str] | Non
         for page in pages:
             if page.path not in todo_paths:
                 output.put(page.path, None)
-    shown_on = {source: tuple(pages[n].path for n in numbers) for source, numbers in prints.users.items()} \
-        if prints else {}
+    shown_on = prints.shown_on(pages) if prints else {}
     return RenderedSite(
         config=config, index=index, rendered=rendered, static=files.static, report=report, pages=pages,
         fingerprints=fingerprints, rendered_count=len(todo), horizon=publish_horizon(documents, now),

@@ -164,7 +164,7 @@ def _located(refs: list[Reference], raw: str, texts: dict[str, str], sources: di
         return [SiteError(name, message, hint, line) for name, line in sorted(places.items())]
     first = refs[0]
     others = len({r.file for r in refs}) - 1
-    also = f" (and on {others} other page{'s' if others != 1 else ''})" if others else ""
+    also = f" (and on {plural(others, 'other page')})" if others else ""
     return [SiteError(first.file, f"(a built page) {message}{also}",
                       f"{hint}; the link is made by the theme or a generated page", first.line)]
 

@@ -14,6 +14,7 @@ import yaml
 
 from bitopia_site.errors import Report, SiteError
 
+CONFIG_SUFFIXES = (".toml", ".yaml", ".yml", ".json")  # the files Hugo reads in config/_default/
 HUGO_CONFIGS = ("hugo.toml", "hugo.yaml", "hugo.yml", "hugo.json", "config.toml", "config.yaml", "config.yml",
                 "config.json")
 
@@ -106,7 +107,7 @@ def _read_hugo_config(root: Path) -> tuple[dict[str, Any], Path] | None:
     folder = root / "config" / "_default"
     if folder.is_dir():
         for path in sorted(folder.iterdir()):
-            if path.suffix not in (".toml", ".yaml", ".yml", ".json") or not path.is_file():
+            if path.suffix not in CONFIG_SUFFIXES or not path.is_file():
                 continue
             values = _read_any(path)
             key = path.name.split(".")[0].lower()

@@ -212,13 +212,12 @@ class LiveBuild:
             if isinstance(exc, SiteError):
                 raise BuildFailed([exc]) from None
             raise
-        terms = sum(len(t.terms) for t in moves.index.taxonomies)
-        counts = Counts(len(by_path), len(moves.index.posts), terms, len(site.static))
+        counts = Counts.of(len(by_path), moves.index, len(site.static))
         placements = {**site.placements, **{rel: placement_digest(doc) for rel, doc in moved.items() if doc}}
         for rel, doc in moved.items():
             if doc is None:
                 placements.pop(rel, None)
-        shown_on = {source: tuple(pages[n].path for n in numbers) for source, numbers in prints.users.items()}
+        shown_on = prints.shown_on(pages)
         site = replace(site, index=moves.index, rendered=dict.fromkeys(by_path), pages=pages,
                        fingerprints=prints.values, rendered_count=len(rendered), horizon=moves.horizon,
                        documents=moves.documents, finger=prints.finger, users=prints.users,

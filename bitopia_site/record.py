@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from bitopia_site.cache import Cache, code_version, record_key
 from bitopia_site.errors import SiteError
+from bitopia_site.model import SiteIndex
 from bitopia_site.output_folder import missing_files, output_id
 from bitopia_site.sources import InputState, input_state
 from bitopia_site.spare import Spare
@@ -32,6 +33,10 @@ class Counts(NamedTuple):
     posts: int
     terms: int
     static: int
+
+    @classmethod
+    def of(cls, pages: int, index: SiteIndex, static: int) -> Counts:
+        return cls(pages, len(index.posts), sum(len(t.terms) for t in index.taxonomies), static)
 
 
 @dataclass(frozen=True)

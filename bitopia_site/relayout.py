@@ -15,7 +15,7 @@ from bitopia_site.errors import Report, SiteError
 from bitopia_site.fingerprint import Fingerprinter
 from bitopia_site.index import build_index
 from bitopia_site.model import Document, OutputPage, SiteIndex
-from bitopia_site.plan import add_sitemap, check_collisions, plan_documents, plan_lists
+from bitopia_site.plan import add_sitemap, check_collisions, plan_site
 from bitopia_site.stages import (BuildOptions, RenderedSite, check_featured, fingerprinter, publish_horizon,
                                  template_globals)
 
@@ -80,9 +80,8 @@ def plan(site: RenderedSite, index: SiteIndex, only: Collection[str] | None = No
     two of them have one URL (a whole build reports it)."""
     assert site.views is not None
     config = site.config
-    lists = plan_lists(index, site.views, config.paginate, config.feed_limit, only, static=site.static,
-                       term_title=urls.hugo_title if config.hugo else str)
-    pages = plan_documents(index, site.views, only, layouts_optional=config.hugo) + lists
+    pages = plan_site(index, site.views, config.paginate, config.feed_limit, only, static=site.static,
+                      layouts_optional=config.hugo, term_title=urls.hugo_title if config.hugo else str)
     if only is not None:
         return pages
     pages = add_sitemap(pages)

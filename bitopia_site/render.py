@@ -21,11 +21,11 @@ from bitopia_site.cache import code_version
 from bitopia_site.body import Body
 from bitopia_site.config import SiteConfig
 from bitopia_site.errors import SiteError
+from bitopia_site.link_style import link_style
 from bitopia_site.markup import pygments_css
 from bitopia_site.model import OutputPage
 from bitopia_site.sources import inside
 from bitopia_site.theme import Theme
-from bitopia_site.link_style import link_style
 from bitopia_site.xmltext import xml_text
 
 

@@ -125,6 +125,10 @@ class Prints:
     global_uses: frozenset[str]  # documents whose views are in the site's globals (on every page)
     finger: Fingerprinter
 
+    def shown_on(self, pages: list[OutputPage]) -> dict[str, tuple[str, ...]]:
+        """Document source -> the paths of the pages (of `pages`, as fingerprinted) showing its view."""
+        return {source: tuple(pages[n].path for n in numbers) for source, numbers in self.users.items()}
+
 def fingerprints_of(pages: list[OutputPage], made: tuple[Fingerprinter, frozenset[str]], jobs: int) -> Prints:
     """Each page's fingerprint, and which documents' views each page shows."""
     return prints_of(pages, parallel.map_chunks(_fingerprint_chunk, made[0], pages, jobs, min_items=2000), made)

@@ -21,6 +21,7 @@ from bitopia_site import markup
 from bitopia_site.errors import SiteError
 from bitopia_site.shortcodes import Call, Context, ShortcodeSet, load
 from bitopia_site.theme import load_theme
+from bitopia_site.wording import plural
 
 
 def render(call: Call, context: Context, file: str, source: str) -> str:
@@ -92,7 +93,7 @@ def merge_unknown(warnings: list[SiteError]) -> list[SiteError]:
         files = sorted({w.path or "" for w in found})
         shown = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
         first = found[0]
-        uses = f"{len(found)} time{'s' if len(found) > 1 else ''} in {len(files)} file{'s' if len(files) > 1 else ''}"
+        uses = f"{plural(len(found), 'time')} in {plural(len(files), 'file')}"
         others.append(SiteError(None, f"{first.message} — used {uses}: {shown}", first.hint))
     return others
 

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bitopia_site.config import HUGO_CONFIGS
+from bitopia_site.config import CONFIG_SUFFIXES, HUGO_CONFIGS
 from bitopia_site.errors import SiteError
-
-CONFIG_SUFFIXES = (".toml", ".yaml", ".yml", ".json")  # the files Hugo reads in config/_default/
 
 
 def holds_site(root: Path) -> bool:

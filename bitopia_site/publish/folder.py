@@ -30,6 +30,7 @@ from bitopia_site.errors import SiteError
 from bitopia_site.output_folder import MARKER, check_clear_of_site
 from bitopia_site.publish.production import Changes, Log, Production, compare, files_below, stamp, unstamp
 from bitopia_site.swap import remove, same_copy, swap_in, sync
+from bitopia_site.wording import plural
 
 try:
     import fcntl
@@ -352,7 +353,7 @@ class FolderTarget:
         for name in doomed:
             remove(self.releases / name)
         if doomed:
-            self.log(f"removed {len(doomed)} old release{'s' if len(doomed) != 1 else ''}: {', '.join(doomed)}")
+            self.log(f"removed {plural(len(doomed), 'old release')}: {', '.join(doomed)}")
         if left:
             self.log(f"left {', '.join(left)} in {self.releases.name}/: publish deletes only the releases it wrote")
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bitopia_site.errors import SiteError
+from bitopia_site.wording import plural
 
 CONTEXT_LINES = 3
 MAX_SOURCE_BYTES = 2_000_000
@@ -121,8 +122,7 @@ def _error_html(one: Shown, root: Path) -> str:
     if one.pages:
         listed = ", ".join(f"<code>{html.escape(page)}</code>" for page in one.pages[:5])
         more = f" and {len(one.pages) - 5} more" if len(one.pages) > 5 else ""
-        plural = "s" if len(one.pages) != 1 else ""
-        pages = f'<p class="pages">On {len(one.pages)} page{plural}: {listed}{more}</p>'
+        pages = f'<p class="pages">On {plural(len(one.pages), "page")}: {listed}{more}</p>'
     return (f'<section class="error"><h2 class="where">{where}</h2>'
             f'<p class="message">{html.escape(message)}</p>{pages}{hint}{code}</section>')
 

@@ -20,6 +20,7 @@ from bitopia_site.serve.handler import SCRIPT_TAG, WILDCARDS, DevHTTPServer
 from bitopia_site.serve.live import BuildEvent, BuildGate, EventHub, ServeState
 from bitopia_site.serve.watcher import (Changes, Debouncer, Kind, Signature, SiteLayout, SiteWatcher, signature,
                                         static_url)
+from bitopia_site.wording import plural
 
 try:
     import fcntl
@@ -287,7 +288,7 @@ class DevServer:
         if errors:
             for err in errors:
                 self.log("error: " + err.format(), True)
-            self.log(f"{what} failed with {len(errors)} error{'s' if len(errors) != 1 else ''} "
+            self.log(f"{what} failed with {plural(len(errors), 'error')} "
                      f"in {self.last_seconds:.2f} s; the browser shows them until the next good build", True)
         else:
             self.log(f"{what} {summary} in {self.last_seconds:.2f} s", False)
