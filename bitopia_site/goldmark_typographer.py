@@ -31,8 +31,7 @@ _BLOCKS = {"p", "li", "ul", "ol", "blockquote", "h1", "h2", "h3", "h4", "h5", "h
 # The Markdown character a tag of cmark-gfm's stands for: before the text that follows it, after the text before it.
 _SOURCE_BEFORE = {"em": "*", "strong": "*", "del": "~", "code": "`", "a": ")", "img": ")", "sup": "]", "br": "\n"}
 _SOURCE_AFTER = {"em": "*", "strong": "*", "del": "~", "code": "`", "a": "[", "img": "!", "sup": "[", "br": "\n"}
-_TRIGGERS = frozenset("'\"-.<>")
-_TRIGGER = re.compile("['\"\\-.<>]")
+_TRIGGER = re.compile(r"['\"]|--|\.\.\.|<<|>>")  # what the typographer may change (a lone `-` or `.` it never does)
 _LOOK_AHEAD = 16  # characters: no rule looks further, but over a run of quotes (the window grows over it)
 # Entities the typographer would otherwise see as the characters they stand for, each held as a
 # Unicode noncharacter (never in text a person writes), and what it is again in text and in code.
@@ -187,6 +186,29 @@ def hold_entities(markdown: str) -> str:
     return _ENTITY.sub(lambda m: _HOLD[m.group(0)], markdown) if "&" in markdown else markdown
 
 
+# Text `apply` would change: what the typographer may change, once `&lt;`/`&gt;` are read as the characters they
+# stand for; an entity it would write otherwise (all but `&amp;`, `&lt;`, `&gt;`); a held one.
+# Written as one character class and a look back, so that the search skips ahead at C speed.
+_TYPESET = re.compile(r"""[-'".<>&\uFDD0-\uFDD7](?:(?<=['"\uFDD0-\uFDD7])|(?<=-)-|(?<=\.)\.\.|(?<=<)<|(?<=>)>"""
+                      r"|(?<=&)(?!amp;|lt;|gt;))")
+_ANY_ALT = re.compile(r'alt="([^"]*)"')  # a few more than images' alt texts: enough to know that none changes
+_VERBATIM_NAME = r"(?:code|pre|script|style)\b"
+# From a verbatim tag to the first that closes one: all the text between is verbatim, whatever encloses it.
+_VERBATIM_ELEMENT = re.compile(rf"<{_VERBATIM_NAME}[^>]*>.*?</{_VERBATIM_NAME}[^>]*>", re.I | re.S)
+
+
+def _unchanged(body: str) -> bool:
+    """Whether `apply` would give `body` back as it is: no text outside code (nor an image's alt
+    text) that the typographer may change or that would be written otherwise. Checked with a few
+    passes of C-level regular expressions, so most bodies need no walk of their pieces."""
+    if _HELD.search(body):
+        return False
+    text = _PIECE.sub("\0", _VERBATIM_ELEMENT.sub("", body)).replace("&lt;", "<").replace("&gt;", ">")
+    if "<img" in body:
+        text += "\0" + "\0".join(_ANY_ALT.findall(body))
+    return _TYPESET.search(text) is None
+
+
 @functools.lru_cache(maxsize=4096)  # a page holds few kinds of tag, many times each
 def _tag(piece: str) -> tuple[str, bool]:
     """A tag's name (lower case; '' for a comment) and whether it closes."""
@@ -196,8 +218,11 @@ def _tag(piece: str) -> tuple[str, bool]:
 
 def apply(body: str) -> str:
     """cmark-gfm's HTML (rendered without smart punctuation) with Goldmark's typography in its text."""
-    if not any(char in body for char in _TRIGGERS) and not _HELD.search(body):
-        return body
+    return body if _unchanged(body) else _walk(body)
+
+
+def _walk(body: str) -> str:
+    """`apply`'s work: each text node of the body typeset, each held entity given back."""
     pieces = _PIECE.split(body)
     unclosed = _Unclosed()
     verbatim = 0

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import re
 
-# Words Hugo does not count because they are probably HTML: a bare tag (`<em>`, `</a>`, `<a`) or
-# the start of an attribute (`href="x">link`).
-_HTML_TAG = re.compile(r"</?[A-Za-z]+>?\Z")
-_HTML_ATTRIBUTE = re.compile(r"[A-Za-z]+=[\"']")
+# Words Hugo does not count because they are probably HTML: a bare tag (`<em>`, `</a>`, `<a`), the
+# start of an attribute (`href="x">link`) or a lone `>`; each match is one such word.
+_NOT_A_WORD = re.compile(r"""(?<!\S)(?:</?[A-Za-z]+>?(?!\S)|[A-Za-z]+=["']|>(?!\S))""")
 _CLOSE = "</p>"
 
 
@@ -22,21 +21,10 @@ def hugo_summary(html: str, words: int) -> tuple[str, bool]:
     count = 0
     start = 0
     while (close := html.find(_CLOSE, start)) != -1:
-        text = html[start:close]
-        word_start = 0
-        for at, char in enumerate(text):
-            if char.isspace() or at == len(text) - 1:
-                count += _counts(text[word_start:at])
-                word_start = at
-                if count >= words:
-                    end = close + len(_CLOSE)
-                    return html[:end].strip(), end < len(html)
+        text = html[start:close - 1] if close > start else ""
+        count += len(text.split()) - len(_NOT_A_WORD.findall(text))
+        if count >= words:
+            end = close + len(_CLOSE)
+            return html[:end].strip(), end < len(html)
         start = close + len(_CLOSE) - 1  # as Hugo: the next paragraph's text starts at the `>`
     return html, False
-
-
-def _counts(word: str) -> int:
-    word = word.strip()
-    if not word or word == ">" or _HTML_TAG.match(word) or _HTML_ATTRIBUTE.match(word):
-        return 0
-    return 1
