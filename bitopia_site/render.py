@@ -17,6 +17,7 @@ from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from markupsafe import Markup
 
 from bitopia_site import codegen, fences, urls
+from bitopia_site.content_filters import heading_anchors, scrollable
 from bitopia_site.cache import code_version
 from bitopia_site.body import Body
 from bitopia_site.config import SiteConfig
@@ -72,6 +73,7 @@ def make_environment(config: SiteConfig, theme: Theme, site_globals: dict[str, A
         date=_format_date, iso=lambda d: d.isoformat() if isinstance(d, datetime) else "",
         rfc822=lambda d: format_datetime(d) if isinstance(d, datetime) else "", absolute=abs_url,
         url=url_for, striptags_safe=lambda s: Markup(s).striptags(), xmltext=xml_text,
+        scrollable=scrollable, heading_anchors=heading_anchors,
     )
     return env
 
