@@ -13,6 +13,7 @@ from types import EllipsisType
 from typing import Collection, Iterable, Sequence
 from urllib.parse import unquote, urljoin, urlsplit
 
+from bitopia_site import parallel
 from bitopia_site.config import SiteConfig
 from bitopia_site.errors import SiteError
 from bitopia_site.model import Document, OutputPage
@@ -49,32 +50,43 @@ class Reference:
 
 
 def broken_in_documents(pages: Sequence[OutputPage], static: Collection[str], documents: Iterable[Document],
-                        config: SiteConfig) -> list[SiteError]:
+                        config: SiteConfig, jobs: int = 1) -> list[SiteError]:
     """Warnings for the images and local links written in the posts and pages this build publishes
     that point at nothing it makes (`pages`, `static`), at the document's file and line: the rule of
     `check_build` (the same references, resolved the same way), read from each document's own HTML,
-    so a build can say it before anything is written."""
+    so a build can say it before anything is written. The documents are read on `jobs` processes."""
     files = set(static) | {page.path for page in pages}
-    netloc = urlsplit(config.base_url).netloc.lower()
     by_source = {doc.source: doc for doc in documents}
-    warnings: list[SiteError] = []
-    for path, source in sorted(page_sources(pages).items()):
-        doc = by_source.get(source)
-        if doc is None or output_path(doc.url) != path:  # an alias of it, or not a document's own page
-            continue
-        page_url = urljoin(config.base_url, _page_url(path, config.base_path))
-        body = bytes(doc.html)
-        suspects = _suspects(body, page_url, netloc, config.base_path, files)
-        if not suspects:
-            continue
-        text = body.decode("utf-8", "replace") if suspects is _READ_ALL else _suspect_tags(body, suspects)
-        refs = [ref for ref in references(path, text, config.base_url, netloc, config.base_path)
-                if resolve(ref.target, files) is None]
-        written = read_text(config.root / source) if refs else ""
-        for ref in refs:
-            message, hint = pointing_at_nothing(ref.kind, ref.raw)
-            warnings.append(SiteError(source, message, hint, line_of(written, ref.raw)))
-    return sorted(warnings, key=lambda e: (e.path or "", e.line or 0, e.message))
+    own_pages = [(path, doc) for path, source in sorted(page_sources(pages).items())
+                 if (doc := by_source.get(source)) is not None and output_path(doc.url) == path]  # not an alias
+    found = parallel.map_chunks(_broken_chunk, (files, config), own_pages, jobs, min_items=2000)
+    return sorted((warning for warnings in found for warning in warnings),
+                  key=lambda e: (e.path or "", e.line or 0, e.message))
+
+
+def _broken_chunk(job: tuple[set[str], SiteConfig], chunk: Sequence[tuple[str, Document]]) -> list[list[SiteError]]:
+    """broken_in_documents' warnings for each (output path, document) of `chunk`."""
+    files, config = job
+    netloc = urlsplit(config.base_url).netloc.lower()
+    return [_broken_in(path, doc, files, config, netloc) for path, doc in chunk]
+
+
+def _broken_in(path: str, doc: Document, files: set[str], config: SiteConfig, netloc: str) -> list[SiteError]:
+    """The warnings for one document, published at `path`."""
+    page_url = urljoin(config.base_url, _page_url(path, config.base_path))
+    body = bytes(doc.html)
+    suspects = _suspects(body, page_url, netloc, config.base_path, files)
+    if not suspects:
+        return []
+    text = body.decode("utf-8", "replace") if suspects is _READ_ALL else _suspect_tags(body, suspects)
+    refs = [ref for ref in references(path, text, config.base_url, netloc, config.base_path)
+            if resolve(ref.target, files) is None]
+    written = read_text(config.root / doc.source) if refs else ""
+    warnings = []
+    for ref in refs:
+        message, hint = pointing_at_nothing(ref.kind, ref.raw)
+        warnings.append(SiteError(doc.source, message, hint, line_of(written, ref.raw)))
+    return warnings
 
 
 _READ_ALL: list[int] = [-1]  # the answer for a page to be read whole: it has a <base> tag
