@@ -19,7 +19,8 @@ from html.parser import HTMLParser
 CONTAINERS = frozenset({"a", "em", "strong", "del", "code"})
 TYPOGRAPHER = re.compile(r"""['"]|-{2,3}|\.\.\.|<<|>>""")  # what Goldmark's typographer replaces
 EMPTY_ID = "heading"
-MADE = "’"  # what the typographer made: text, though no letter of the id
+MADE = "’"
+_NOT_KEPT_ASCII = re.compile(r"[^A-Za-z0-9_ -]")  # what the typographer made: text, though no letter of the id
 
 
 def _upto_typographer(text: str) -> tuple[str, bool]:
@@ -87,6 +88,8 @@ class _HeadingText(HTMLParser):
 
 def heading_text(inner_html: str) -> str:
     """The text Hugo makes a heading's id of, from the heading's inner HTML (without smart punctuation)."""
+    if "<" not in inner_html and "&" not in inner_html:  # text alone, as the parser would read it
+        return TYPOGRAPHER.sub(MADE, inner_html)
     parser = _HeadingText()
     parser.feed(inner_html)
     parser.close()
@@ -96,6 +99,8 @@ def heading_text(inner_html: str) -> str:
 def anchorize(text: str) -> str:
     """Hugo's default (`github`) id style: each space or dash a dash, letters, digits and `_` kept in
     lower case, the rest dropped (`Use CI/CD` -> `use-cicd`)."""
+    if text.isascii():  # the same, a string at a time
+        return _NOT_KEPT_ASCII.sub("", text).lower().replace(" ", "-")
     return "".join("-" if char in " -" else char.lower() for char in text if char in " -_" or char.isalnum())
 
 

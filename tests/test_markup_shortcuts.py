@@ -1,5 +1,6 @@
 """The speed tricks of the Hugo-site Markdown path against the plain code they stand for: the
-typographer's check that a body has nothing to typeset, and Hugo's summary counted word by word."""
+typographer's check that a body has nothing to typeset, Hugo's summary counted word by word, and a
+heading id's text and anchor made a string at a time."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bitopia_site import goldmark_typographer, hugo_summary
+from bitopia_site import goldmark_ids, goldmark_typographer, hugo_summary
 
 # Pieces of cmark-gfm's HTML, mostly plain (so that many bodies have nothing to typeset), with
 # every kind of thing the check must see: quotes, dashes, entities, held entities, code, images.
@@ -72,3 +73,19 @@ SUMMARY_PIECES = list("ab \n\t\xa0\x1c\u2028\x85é=\"'<>/") + ["<p>", "</p>", "<
 @given(st.lists(st.sampled_from(SUMMARY_PIECES), max_size=60).map("".join), st.integers(-1, 8))
 def test_hugo_summary_counts_as_the_character_walk_does(html: str, words: int) -> None:
     assert hugo_summary.hugo_summary(html, words) == _summary_by_characters(html, words)
+
+
+HEADING_PIECES = list("aZ9_ -–'\".!?/é\u00a0Σς") + ["--", "...", "<<", ">>", "<em>", "</em>", "<code>", "</code>",
+                                                    "&amp;", "&quot;", "&", '<a href="x">', "</a>", "İ"]
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.sampled_from(HEADING_PIECES), max_size=20).map("".join))
+def test_heading_text_and_anchor_as_the_parser_and_the_character_loop_make_them(inner: str) -> None:
+    parser = goldmark_ids._HeadingText()
+    parser.feed(inner)
+    parser.close()
+    assert goldmark_ids.heading_text(inner) == "".join(parser.parts)
+    text = goldmark_ids.heading_text(inner)
+    assert goldmark_ids.anchorize(text) == "".join(
+        "-" if char in " -" else char.lower() for char in text if char in " -_" or char.isalnum())
