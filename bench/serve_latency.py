@@ -76,7 +76,7 @@ class EventListener:
 
     def __init__(self, port: int, build: str) -> None:
         self.sock = socket.create_connection(("127.0.0.1", port))
-        self.sock.sendall(f"GET /__bitopia/events?build={build} HTTP/1.1\r\nHost: bench\r\n\r\n".encode())
+        self.sock.sendall(f"GET /__bitopia/events?build={build} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
         self.arrivals: list[float] = []
         self.cond = threading.Condition()
         threading.Thread(target=self._read, daemon=True).start()

@@ -108,12 +108,7 @@ def _suspects(body: bytes, page_url: str, netloc: str, base_path: str, files: se
             continue
         value = body[match.start(match.lastindex):match.end(match.lastindex)].decode("utf-8", "replace")
         raw = html.unescape(value).strip()
-        host = _HOST.match(raw)
-        if host and host.group(1).lower() != netloc:
-            continue  # another site, as _target finds
-        target = _rooted_target(raw[host.end():] if host else raw, base_path)
-        if target is ...:
-            target = _target(raw, page_url, netloc, base_path)
+        target = _target(raw, page_url, netloc, base_path)
         if "," in raw or (target is not None and resolve(target, files) is None):
             found.append(match.start())
     if found:
@@ -122,10 +117,20 @@ def _suspects(body: bytes, page_url: str, netloc: str, base_path: str, files: se
     return found
 
 
-def _rooted_target(raw: str, base_path: str) -> str | None | EllipsisType:
-    """`_target` of a path from the site's root (`/img/a.jpg`) without `urljoin`, which costs most
-    of the quick look; ... for anything else (relative, `..`, `//host`), which `_target` reads."""
-    if not raw.startswith("/") or raw.startswith("//") or "/." in raw or "\\" in raw:
+def _quick_target(raw: str, netloc: str, base_path: str) -> str | None | EllipsisType:
+    """`_target` of an address on another host, or of a path from the site's root (`/img/a.jpg`,
+    `https://this.host/img/a.jpg`), without `urljoin`, which costs most of the check; ... for
+    anything else (relative, `..`, `//`, control characters), which `urljoin` reads."""
+    if "\t" in raw or "\n" in raw or "\r" in raw:
+        return ...
+    host = _HOST.match(raw)
+    if host:
+        if not host.group(1):
+            return ...  # `https:///x` is read as `/x` on this page's host
+        if host.group(1).lower() != netloc:
+            return None  # another site
+        raw = raw[host.end():]
+    if not raw.startswith("/") or "//" in raw or "/." in raw or "\\" in raw:
         return ...
     target = unquote(raw.partition("#")[0].partition("?")[0])
     if not target.startswith(base_path):
@@ -231,6 +236,9 @@ def _target(raw: str, page_url: str, netloc: str, base_path: str) -> str | None:
     None when it points elsewhere (another site, a fragment of the page, mailto: and the like)."""
     if not raw or raw.startswith("#") or _SKIP_SCHEMES.match(raw):
         return None
+    quick = _quick_target(raw, netloc, base_path)
+    if quick is not ...:
+        return quick
     parts = urlsplit(urljoin(page_url, raw))
     if parts.scheme not in ("http", "https") or parts.netloc.lower() != netloc:
         return None  # another site
