@@ -17,7 +17,6 @@ from bitopia_site import frontmatter, markup, publication, urls
 from bitopia_site import shortcode_builtins, shortcodes
 from bitopia_site.body import Body
 from bitopia_site.errors import SiteError
-from bitopia_site.hugo_summary import hugo_summary
 from bitopia_site.menus import menu_problem
 from bitopia_site.model import Document, Featured, Source, quick_pickle
 
@@ -197,16 +196,13 @@ def _parse(source: Source, settings: ContentSettings) -> Parsed:
     rendered = markup.render(expanded.text, settings.summary_words, None if summary is None else str(summary),
                              expanded.fill, markdown=not path.lower().endswith(HTML_SUFFIXES),
                              raw_html=settings.raw_html, goldmark=settings.hugo)
-    summary_html, excerpt = rendered.summary, rendered.summary_is_excerpt
-    if settings.hugo and summary is None and markup.MORE not in expanded.text:
-        summary_html, excerpt = hugo_summary(rendered.html, settings.summary_words)
     description = str(get("description") or "")
     doc = Document(
         source=path, section=section, type=doc_type, title=title, date=published,
         lastmod=dates["lastmod"], expiry_date=dates["expirydate"], draft=draft, url=url, slug=slug,
         aliases=tuple(aliases), author=str(get("author") or ""), description=description,
         terms=tuple(terms), weight=weight, featured=featured, html=Body(rendered.html),
-        summary=Markup(summary_html), summary_is_excerpt=excerpt, toc=rendered.toc,
+        summary=Markup(rendered.summary), summary_is_excerpt=rendered.summary_is_excerpt, toc=rendered.toc,
         word_count=rendered.word_count, reading_time=rendered.reading_time,
         is_section_index=is_section_index, params=params, digest=source_digest(source, settings),
         **publication,

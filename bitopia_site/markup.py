@@ -20,6 +20,7 @@ from pygments.util import ClassNotFound
 
 from bitopia_site import cmark, goldmark_autolinks, goldmark_ids, goldmark_typographer
 from bitopia_site.htmlfix import balance
+from bitopia_site.hugo_summary import hugo_summary
 from bitopia_site.urls import urlize
 
 MORE = "<!--more-->"
@@ -79,8 +80,8 @@ def render(text: str, summary_words: int = 70, summary: str | None = None,
     """Render a Markdown body (or, not `markdown`, an HTML one: a Hugo site's .html content, its
     tags balanced); `summary` from front matter wins over the text's own. `fill` puts the HTML of
     shortcodes back in place of their placeholders (shortcodes.Expanded.fill); without `raw_html`,
-    the Markdown's raw HTML is omitted (to_html); with `goldmark` (a Hugo site), quotes, dashes and
-    heading ids are as Hugo's Goldmark makes them."""
+    the Markdown's raw HTML is omitted (to_html); with `goldmark` (a Hugo site), quotes, dashes,
+    heading ids and the summary are as Hugo makes them."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     convert: Callable[[str], str] = (lambda part: to_html(part, raw_html, goldmark)) if markdown else balance
     plain = (lambda: cmark.to_html(text, (OPTIONS if raw_html else SAFE_OPTIONS) & ~Options.CMARK_OPT_SMART,
@@ -95,6 +96,8 @@ def render(text: str, summary_words: int = 70, summary: str | None = None,
         summary_html, excerpt = convert(text.split(MORE, 1)[0]).strip(), True
         if fill is not None:
             summary_html = fill(summary_html)
+    elif goldmark:
+        summary_html, excerpt = hugo_summary(body, summary_words)
     else:
         summary_html, excerpt = _first_paragraphs(body, summary_words, word_count)
     return RenderedMarkdown(body, summary_html, excerpt, toc, word_count)
