@@ -16,6 +16,7 @@ Corpora: the repository's own site, and sites of N posts made by ../shared/bench
     python3 bench/serve_latency.py                       # bundled, 1k, 10k
     python3 bench/serve_latency.py --sizes bundled,1000 --edits 9
     python3 bench/serve_latency.py --sizes 10000 --profile
+    python3 bench/serve_latency.py --memory 10000 --edits 100  # the server's memory after many edits
 """
 
 from __future__ import annotations
@@ -341,6 +342,53 @@ def profile_rebuild(site: Path, jobs: int, top: int = 25) -> None:
         shutil.rmtree(out, ignore_errors=True)
 
 
+def resident_kib() -> int:
+    """This process's resident memory (VmRSS), in KiB: the dev server runs in it."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise SystemExit("no VmRSS in /proc/self/status: --memory needs Linux")
+
+
+def memory_after_edits(posts: str, workdir: Path, edits: int, jobs: int) -> None:
+    """The dev server's resident memory after its first build and after `edits` saves of every kind
+    (a sentence appended, the newest post retitled, a new post), each waited for."""
+    site = workdir / f"memory-{posts}"
+    if site.exists():
+        shutil.rmtree(site)
+    shutil.copytree(make_corpus(posts, workdir), site, ignore=shutil.ignore_patterns(".bitopia-cache", ".complete"))
+    server = DevServer(site, live_builder(site, BuildOptions(drafts=True, future=True, jobs=jobs)), port=0)
+    server.start()
+    try:
+        first = resident_kib()
+        print(f"  after the first build: {first / 1024:,.0f} MiB", flush=True)
+        body_post, (newest, _) = pick_post(site), newest_post(site)
+        for n in range(1, edits + 1):
+            builds = server.builds
+            kind = n % 3
+            if kind == 1:
+                with open(body_post, "a") as handle:
+                    handle.write(f"\n\nSentence {n} appended.\n")
+            elif kind == 2:
+                newest.write_text(re.sub(r"^title:.*$", f'title: "Retitled {n}"', newest.read_text(), count=1, flags=re.M))
+            else:
+                now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+                (site / "content" / "posts" / f"memory-bench-{n}.md").write_text(
+                    f"---\ntitle: \"New post {n}\"\ndate: {now}\ntags: [bench]\n---\nNew words.\n")
+            deadline = time.monotonic() + 300
+            while server.builds == builds and time.monotonic() < deadline:
+                time.sleep(0.02)
+            server.gate.wait(300)
+            if n % 25 == 0:
+                print(f"  after {n} edits: {resident_kib() / 1024:,.0f} MiB", flush=True)
+        last = resident_kib()
+        print(f"  growth after {edits} edits: {100 * (last - first) / first:+.1f}% "
+              f"({first / 1024:,.0f} -> {last / 1024:,.0f} MiB); {server.builds} builds", flush=True)
+    finally:
+        server.close()
+        shutil.rmtree(site, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="bundled,1000,10000", help="comma-separated: bundled and/or post counts")
@@ -352,11 +400,16 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="also cProfile one rebuild per corpus")
     parser.add_argument("--browser", metavar="POSTS", help="instead: issue #20's table for a corpus of POSTS posts, "
                         "in Chromium, against hugo server")
+    parser.add_argument("--memory", metavar="POSTS", help="instead: the dev server's memory after --edits saves "
+                        "of every kind, on a corpus of POSTS posts")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # restore the edited post on the way out
     args.workdir.mkdir(parents=True, exist_ok=True)
     if args.browser:
         browser_table(args.browser, args.workdir, args.edits, args.jobs)
+        return
+    if args.memory:
+        memory_after_edits(args.memory, args.workdir, args.edits, args.jobs)
         return
     results: list[tuple[str, dict[str, list[float]]]] = []
     for size in [s.strip() for s in args.sizes.split(",") if s.strip()]:
