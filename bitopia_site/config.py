@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from bitopia_site import markdown_it_engine
 from bitopia_site.errors import Report, SiteError
 
 CONFIG_SUFFIXES = (".toml", ".yaml", ".yml", ".json")  # the files Hugo reads in config/_default/
@@ -23,7 +24,7 @@ DEFAULT_PERMALINKS = {"post": "/:year/:month/:day/:slug/", "page": "/:slug/"}
 KNOWN_KEYS = {
     "title", "base_url", "author", "description", "language", "timezone", "paginate", "theme",
     "taxonomies", "permalinks", "menus", "params", "main_sections", "summary_words",
-    "feed_limit", "feed_full_content", "publish", "copyright",
+    "feed_limit", "feed_full_content", "publish", "copyright", "markdown_engine",
 }
 
 
@@ -50,6 +51,7 @@ class SiteConfig:
     feed_full_content: bool = False
     publish: str = ""
     copyright: str = ""
+    markdown_engine: str = "cmark-gfm"  # or markdown-it-py (markdown_it_engine.py), in a site.yaml site
     source_file: str = ""
     hugo: bool = False  # read from a Hugo config: Hugo's URLs and rules (DESIGN.md §1b)
     lower_paths: bool = True  # Hugo's disablePathToLower turns this off
@@ -349,4 +351,10 @@ def _checked(config: SiteConfig, path: Path) -> SiteConfig:
     if "://" not in config.base_url:
         raise SiteError(path.name, f"base_url `{config.base_url}` is not an absolute URL",
                         "write e.g. `base_url: https://example.org/`")
+    if config.markdown_engine not in markdown_it_engine.ENGINES:
+        raise SiteError(path.name, f"unknown markdown_engine `{config.markdown_engine}`",
+                        f"write one of: {', '.join(markdown_it_engine.ENGINES)}")
+    if config.markdown_engine == "markdown-it-py" and not markdown_it_engine.available():
+        raise SiteError(path.name, "markdown_engine: markdown-it-py, but the markdown-it-py package is not installed",
+                        markdown_it_engine.PACKAGE_HINT)
     return config

@@ -52,6 +52,7 @@ class ContentSettings:
     shortcodes: shortcodes.ShortcodeSet = shortcodes.NO_SHORTCODES  # the site's own; its repr is a digest
     raw_html: bool = True  # raw HTML in Markdown kept (a Hugo site: its goldmark renderer's `unsafe`)
     ugly_urls: bool = False  # a Hugo site's uglyURLs: pages and aliases at /a.html, not /a/
+    engine: str = "cmark-gfm"  # the Markdown engine of a site.yaml site (markdown_it_engine.ENGINES)
 
     def key(self) -> str:
         return repr(self) + markup.SETTINGS
@@ -195,7 +196,7 @@ def _parse(source: Source, settings: ContentSettings) -> Parsed:
     warnings += expanded.warnings
     rendered = markup.render(expanded.text, settings.summary_words, None if summary is None else str(summary),
                              expanded.fill, markdown=not path.lower().endswith(HTML_SUFFIXES),
-                             raw_html=settings.raw_html, goldmark=settings.hugo)
+                             raw_html=settings.raw_html, goldmark=settings.hugo, engine=settings.engine)
     description = str(get("description") or "")
     doc = Document(
         source=path, section=section, type=doc_type, title=title, date=published,

@@ -18,7 +18,7 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
-from bitopia_site import cmark, goldmark_autolinks, goldmark_ids, goldmark_typographer
+from bitopia_site import cmark, goldmark_autolinks, goldmark_ids, goldmark_typographer, markdown_it_engine
 from bitopia_site.htmlfix import balance
 from bitopia_site.hugo_summary import hugo_summary
 from bitopia_site.urls import urlize
@@ -55,12 +55,15 @@ class RenderedMarkdown:
         return max(1, math.ceil(self.word_count / WORDS_PER_MINUTE))
 
 
-def to_html(text: str, raw_html: bool = True, goldmark: bool = False) -> str:
+def to_html(text: str, raw_html: bool = True, goldmark: bool = False, engine: str = "cmark-gfm") -> str:
     """CommonMark + GFM to HTML, with raw HTML balanced so it cannot break the page around it;
     without `raw_html`, each piece of it is `<!-- raw HTML omitted -->`, as Goldmark (Hugo) writes;
-    with `goldmark`, quotes and dashes are Goldmark's typographer's (a Hugo site), not cmark-gfm's."""
+    with `goldmark`, quotes and dashes are Goldmark's typographer's (a Hugo site), not cmark-gfm's;
+    `engine` markdown-it-py renders with markdown-it-py instead (markdown_it_engine.py; not in a Hugo site)."""
     options = OPTIONS if raw_html else SAFE_OPTIONS
-    if goldmark:
+    if engine == "markdown-it-py" and not goldmark:
+        body = markdown_it_engine.to_html(text, raw_html)
+    elif goldmark:
         body = cmark.to_html(goldmark_typographer.hold_entities(text), options & ~Options.CMARK_OPT_SMART, EXTENSIONS)
         body = goldmark_typographer.apply(goldmark_autolinks.unlink(body, text))
         if "<table>" in body:
@@ -76,14 +79,14 @@ def to_html(text: str, raw_html: bool = True, goldmark: bool = False) -> str:
 
 def render(text: str, summary_words: int = 70, summary: str | None = None,
            fill: Callable[[str], str] | None = None, markdown: bool = True,
-           raw_html: bool = True, goldmark: bool = False) -> RenderedMarkdown:
+           raw_html: bool = True, goldmark: bool = False, engine: str = "cmark-gfm") -> RenderedMarkdown:
     """Render a Markdown body (or, not `markdown`, an HTML one: a Hugo site's .html content, its
     tags balanced); `summary` from front matter wins over the text's own. `fill` puts the HTML of
     shortcodes back in place of their placeholders (shortcodes.Expanded.fill); without `raw_html`,
     the Markdown's raw HTML is omitted (to_html); with `goldmark` (a Hugo site), quotes, dashes,
-    heading ids and the summary are as Hugo makes them."""
+    heading ids and the summary are as Hugo makes them; `engine` is the Markdown engine (to_html)."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    convert: Callable[[str], str] = (lambda part: to_html(part, raw_html, goldmark)) if markdown else balance
+    convert: Callable[[str], str] = (lambda part: to_html(part, raw_html, goldmark, engine)) if markdown else balance
     plain = (lambda: cmark.to_html(text, (OPTIONS if raw_html else SAFE_OPTIONS) & ~Options.CMARK_OPT_SMART,
                                    EXTENSIONS)) if goldmark else None
     body, toc = _heading_ids(convert(text), plain) if markdown else (balance(text), ())
@@ -91,7 +94,7 @@ def render(text: str, summary_words: int = 70, summary: str | None = None,
         body = fill(body)
     word_count = len(plain_text(body).split())
     if summary is not None:
-        summary_html, excerpt = _inline(to_html(summary, raw_html, goldmark)), True
+        summary_html, excerpt = _inline(to_html(summary, raw_html, goldmark, engine)), True
     elif MORE in text:
         summary_html, excerpt = convert(text.split(MORE, 1)[0]).strip(), True
         if fill is not None:

@@ -91,7 +91,8 @@ def page_suffixes(config: SiteConfig) -> tuple[str, ...]:
 def content_settings(config: SiteConfig) -> ContentSettings:
     return ContentSettings(config.timezone, config.taxonomies, tuple(sorted(config.permalinks.items())),
                            config.summary_words, config.hugo, config.lower_paths,
-                           shortcodes=site_shortcodes(config), raw_html=config.raw_html, ugly_urls=config.ugly_urls)
+                           shortcodes=site_shortcodes(config), raw_html=config.raw_html, ugly_urls=config.ugly_urls,
+                           engine=config.markdown_engine)
 
 
 def parse_all(root: Path, files: SiteFiles, settings: ContentSettings, report: Report, jobs: int,
