@@ -194,8 +194,9 @@ class LiveBuild:
                                      self.options.jobs or parallel.default_jobs())
             todo = [page for page in pages if page.path not in done
                     and prints.values[page.path] != site.fingerprints.get(page.path)]
-            results = parallel.map_chunks(render_chunk, site.renderer, todo,
-                                          self.options.jobs or parallel.default_jobs(), min_items=400)
+            # written as they come, not gathered first: a new post can change most of the pages
+            results = parallel.iter_chunks(render_chunk, site.renderer, todo,
+                                           self.options.jobs or parallel.default_jobs(), min_items=400)
             for page, result in zip(todo, results):
                 if isinstance(result, SiteError):
                     raise result
