@@ -19,8 +19,8 @@ from html.parser import HTMLParser
 CONTAINERS = frozenset({"a", "em", "strong", "del", "code"})
 TYPOGRAPHER = re.compile(r"""['"]|-{2,3}|\.\.\.|<<|>>""")  # what Goldmark's typographer replaces
 EMPTY_ID = "heading"
-MADE = "’"
-_NOT_KEPT_ASCII = re.compile(r"[^A-Za-z0-9_ -]")  # what the typographer made: text, though no letter of the id
+MADE = "’"  # what the typographer made: text, though no letter of the id
+_NOT_KEPT_ASCII = re.compile(r"[^A-Za-z0-9_ -]")  # what anchorize drops from ASCII text
 
 
 def _upto_typographer(text: str) -> tuple[str, bool]:
