@@ -58,8 +58,16 @@ def code_version() -> str:
     h = hashlib.blake2b(digest_size=12)
     for path in sorted(Path(__file__).resolve().parent.rglob("*.py")):
         h.update(path.read_bytes())
-    libraries = [f"{name}={metadata.version(name)}" for name in ("cmarkgfm", "pygments", "jinja2", "pyyaml")]
+    libraries = [f"{name}={_version(name)}" for name in ("cmarkgfm", "pygments", "jinja2", "pyyaml", "markdown-it-py")]
     return f"{__version__}:{','.join(libraries)}:{h.hexdigest()}"
+
+
+def _version(name: str) -> str:
+    """The installed version of a library, or "none" (markdown-it-py, an optional engine)."""
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "none"
 
 
 def key_folder() -> Path | None:
