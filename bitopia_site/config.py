@@ -14,6 +14,7 @@ import yaml
 
 from bitopia_site import markdown_it_engine
 from bitopia_site.errors import Report, SiteError
+from bitopia_site.related import RelatedSettings, settings_from_hugo, settings_from_site_yaml
 
 CONFIG_SUFFIXES = (".toml", ".yaml", ".yml", ".json")  # the files Hugo reads in config/_default/
 HUGO_CONFIGS = ("hugo.toml", "hugo.yaml", "hugo.yml", "hugo.json", "config.toml", "config.yaml", "config.yml",
@@ -24,7 +25,7 @@ DEFAULT_PERMALINKS = {"post": "/:year/:month/:day/:slug/", "page": "/:slug/"}
 KNOWN_KEYS = {
     "title", "base_url", "author", "description", "language", "timezone", "paginate", "theme",
     "taxonomies", "permalinks", "menus", "params", "main_sections", "summary_words",
-    "feed_limit", "feed_full_content", "publish", "copyright", "markdown_engine",
+    "feed_limit", "feed_full_content", "publish", "copyright", "markdown_engine", "related",
 }
 
 
@@ -52,6 +53,7 @@ class SiteConfig:
     publish: str = ""
     copyright: str = ""
     markdown_engine: str = "cmark-gfm"  # or markdown-it-py (markdown_it_engine.py), in a site.yaml site
+    related: RelatedSettings = RelatedSettings()  # how each post's related posts are found (related.py)
     source_file: str = ""
     hugo: bool = False  # read from a Hugo config: Hugo's URLs and rules (DESIGN.md §1b)
     lower_paths: bool = True  # Hugo's disablePathToLower turns this off
@@ -181,6 +183,8 @@ def _from_site_yaml(root: Path, data: dict[str, Any], path: Path, report: Report
         values["permalinks"] = {**DEFAULT_PERMALINKS, **{str(k): str(v) for k, v in values["permalinks"].items()}}
     if "menus" in values:
         values["menus"] = _checked_menus(values["menus"], path)
+    if "related" in values:
+        values["related"] = settings_from_site_yaml(values["related"], path)
     if "base_url" in values and not str(values["base_url"]).endswith("/"):
         values["base_url"] = str(values["base_url"]) + "/"
     try:
@@ -242,6 +246,7 @@ def _from_hugo(root: Path, raw: dict[str, Any], path: Path, report: Report) -> S
                               f"{', '.join(sorted(disabled))}; it leaves out taxonomy and term pages only, and only both together",
                               "remove the key, or delete the pages you do not want after the build"))
     values["permalinks"] = _hugo_permalinks(data.get("permalinks"))
+    values["related"] = settings_from_hugo(data.get("related"), path)
     values["raw_html"] = _lookup(data, "markup", "goldmark", "renderer", "unsafe") is True
     if "mainsections" in lower_params:
         values["main_sections"] = tuple(str(s) for s in lower_params["mainsections"])

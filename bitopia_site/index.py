@@ -6,6 +6,7 @@ from collections import defaultdict
 
 from bitopia_site.model import Document, Section, SiteIndex
 from bitopia_site.publication import Visibility
+from bitopia_site.related import RelatedIndex, RelatedSettings
 from bitopia_site.taxonomy import build_taxonomies
 
 
@@ -30,8 +31,9 @@ def _nested_folders(doc: Document) -> list[str]:
 
 
 def build_index(documents: list[Document], visibility: Visibility, taxonomies: tuple[str, ...],
-                main_sections: tuple[str, ...]) -> SiteIndex:
-    """Sort and group the published documents; every list, feed and sitemap reads this."""
+                main_sections: tuple[str, ...], related: RelatedSettings | None = None) -> SiteIndex:
+    """Sort and group the published documents; every list, feed and sitemap reads this (and, with
+    `related`, each post's related posts)."""
     # Each folder with an _index.md is a section (nested ones too), and so is each top folder; a
     # taxonomy's own _index.md (content/tags/_index.md) is no section: its page is the taxonomy's.
     indexes = {_folder(d): d for d in documents if d.is_section_index and _folder(d).split("/")[0] not in taxonomies}
@@ -77,4 +79,5 @@ def build_index(documents: list[Document], visibility: Visibility, taxonomies: t
     )
     return SiteIndex(posts=posts, documents=rendered, pages=tuple(d for d in rendered if d.is_page),
                      sections=tuple(sections), taxonomies=taxonomy_set, archives=archives,
-                     neighbours=neighbours, series=series)
+                     neighbours=neighbours, series=series,
+                     related=RelatedIndex(posts, related) if related and related.count else None)

@@ -157,6 +157,7 @@ class SiteIndex:
     archives: tuple[tuple[int, tuple[tuple[int, tuple[Document, ...]], ...]], ...]  # year -> month -> posts
     neighbours: dict[str, tuple[Document | None, Document | None]] = field(compare=False, hash=False)
     series: dict[str, tuple[Document, ...]] = field(compare=False, hash=False)
+    related: Any = field(default=None, compare=False, hash=False)  # related.RelatedIndex of the posts, or None
 
 
 @dataclass(frozen=True, slots=True)

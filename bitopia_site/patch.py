@@ -61,7 +61,7 @@ def patch_site(root: Path, options: BuildOptions, last: BuildRecord, inputs: dic
     documents = resolve_refs(documents, visibility.shows, config.base_url, ref_errors)
     if ref_errors:
         return None  # a whole build reports them
-    index = build_index(documents, visibility, config.taxonomies, config.main_sections)
+    index = build_index(documents, visibility, config.taxonomies, config.main_sections, config.related)
     static = {rel: Path(path) for rel, path in last.static.items()}
     check_featured([doc for doc in index.documents if doc.source in changed], static, report)
     views = Views(index, now, config.base_path)

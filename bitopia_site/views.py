@@ -25,7 +25,7 @@ def placement(doc: Document) -> tuple:
     return (doc.section, doc.type, doc.title, iso(doc.date), iso(doc.lastmod), iso(doc.expiry_date), doc.draft,
             doc.url, doc.slug, doc.aliases, doc.terms, doc.weight, doc.featured, doc.is_section_index,
             layout if isinstance(layout, str) else None, iso(doc.publish_date), doc.render, doc.listed,
-            doc.publish_resources, doc.cascade)
+            doc.publish_resources, doc.cascade, doc.params.get("keywords"))  # keywords: a related-posts index
 
 
 def placement_digest(doc: Document) -> str:
@@ -131,10 +131,11 @@ class Views:
         return Body(rebased) if isinstance(html, Body) else Markup(rebased)
 
     def post_extras(self, doc: Document) -> dict[str, Any]:
-        """Previous/next and series navigation for one post page."""
+        """Previous/next, series navigation and related posts for one post page."""
         older, newer = self.index.neighbours.get(doc.source, (None, None))
+        related = self.index.related.of(doc) if self.index.related is not None else ()
         extras: dict[str, Any] = {
-            "prev": self.link(older), "next": self.link(newer), "series": None,
+            "prev": self.link(older), "next": self.link(newer), "series": None, "related": self.links(related),
         }
         for name in doc.terms_of("series")[:1]:
             parts = self.index.series.get(urlize(name), ())

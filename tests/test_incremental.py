@@ -113,6 +113,8 @@ CONFIG_EDITS: tuple[tuple[str, Any], ...] = (
     ("params.show_full_first_post", True), ("params.show_full_first_post", None),
     ("params.avatar", "/img/avatar.jpg"), ("params.avatar", None),
     ("theme", "night"), ("theme", None),
+    ("related", {"count": 2, "include_newer": False}), ("related", {"indices": {"categories": 100}, "threshold": 0}),
+    ("related", False), ("related", None),
 )
 STATIC_EDITS: tuple[tuple[str, str | None], ...] = (
     ("img/avatar.jpg", "not really a jpeg\n"), ("img/avatar.jpg", None),
@@ -487,6 +489,9 @@ FIXED_SEQUENCE: list[tuple] = [
     ("config", ("main_sections", ["posts", "notes"])),
     ("config", ("permalinks", {"posts": "/p/:slug/"})),
     ("config", ("feed_limit", 3)),
+    ("config", ("related", {"count": 2, "include_newer": False})),
+    ("config", ("related", False)),
+    ("config", ("related", None)),
     ("config", ("params.terms_style", "list")),
     ("config", ("params.show_full_first_post", True)),
     ("config", ("params.avatar", "/img/avatar.jpg")),

@@ -329,6 +329,19 @@ def test_series_box_links_every_part(browser: Any, sites: dict[str, Site]) -> No
         context.close()
 
 
+def test_seed_post_shows_related_stories_of_the_series(browser: Any, sites: dict[str, Site]) -> None:
+    site = sites["bundled"]
+    context, page, _ = _open(browser, site, SEED_POST)
+    try:
+        block = page.locator("section.related")
+        assert block.get_by_role("heading").inner_text() == "Related posts"
+        assert block.locator("a").evaluate_all("links => links.map(a => a.getAttribute('href'))") == [
+            "/2014/10/21/the-pager-stories-from-bitopia/", "/2014/09/14/the-cache-review-stories-from-bitopia/"]
+        assert block.is_visible()
+    finally:
+        context.close()
+
+
 def test_home_pagination_and_sidebar_of_the_real_blog(browser: Any, sites: dict[str, Site]) -> None:
     site = _site(sites, "real")
     context, page, _ = _open(browser, site, "/page/3/")
