@@ -204,7 +204,8 @@ def render_site(root: Path, options: BuildOptions, kept: Mapping[str, str] | Non
     else:
         plan_the_rest()
     pages = planned
-    for warning in broken_in_documents(pages, files.static, documents, config, jobs):  # a misspelled image, say
+    outputs = files.static.keys() | {page.path for page in pages}
+    for warning in broken_in_documents(pages, outputs, documents, config, jobs):  # a misspelled image, say
         report.warn(warning)
     if report.failed(options.strict):
         parsed_cache.save()  # the posts that did parse need not be parsed again

@@ -23,6 +23,7 @@ from bitopia_site import parallel
 from bitopia_site.build import BuildOptions, BuildSummary, run_build
 from bitopia_site.cache import Cache
 from bitopia_site.errors import BuildFailed, Report, SiteError
+from bitopia_site.links import broken_in_documents
 from bitopia_site.model import Document, OutputPage
 from bitopia_site.output_folder import output_id
 from bitopia_site.patch import reparse
@@ -130,6 +131,9 @@ class LiveBuild:
             if view is not None:
                 fragments.forget(view)
             warnings += doc_warnings
+        warnings += broken_in_documents([site.pages[number] for number in scope.pages],
+                                        site.rendered.keys() | site.static.keys(),
+                                        [doc for doc, _ in documents.values()], site.config)
         self._invalidate_saved_record()
         writer = InPlaceWriter(self.out)
         try:
@@ -190,6 +194,8 @@ class LiveBuild:
                 self.record = record.forget(writer.written_paths)  # a whole build must render them again
                 return None
             by_path = {page.path: page for page in pages}
+            warnings = warnings + broken_in_documents(pages, by_path.keys() | site.static.keys(),
+                                                      [doc for doc in moved.values() if doc], site.config)
             prints = fingerprints_of(pages, (moves.finger, moves.global_uses),
                                      self.options.jobs or parallel.default_jobs())
             todo = [page for page in pages if page.path not in done

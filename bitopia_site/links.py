@@ -49,13 +49,14 @@ class Reference:
     kind: str  # "link" | "image" | "resource"
 
 
-def broken_in_documents(pages: Sequence[OutputPage], static: Collection[str], documents: Iterable[Document],
+def broken_in_documents(pages: Sequence[OutputPage], files: Collection[str], documents: Iterable[Document],
                         config: SiteConfig, jobs: int = 1) -> list[SiteError]:
-    """Warnings for the images and local links written in the posts and pages this build publishes
-    that point at nothing it makes (`pages`, `static`), at the document's file and line: the rule of
-    `check_build` (the same references, resolved the same way), read from each document's own HTML,
-    so a build can say it before anything is written. The documents are read on `jobs` processes."""
-    files = set(static) | {page.path for page in pages}
+    """Warnings for the images and local links written in `documents` (each published as one of
+    `pages`) that point at none of `files`, every output path the build makes, at the document's
+    file and line: the rule of `check_build` (the same references, resolved the same way), read from
+    each document's own HTML, so a build can say it before anything is written. The documents are
+    read on `jobs` processes."""
+    files = set(files)
     by_source = {doc.source: doc for doc in documents}
     own_pages = [(path, doc) for path, source in sorted(page_sources(pages).items())
                  if (doc := by_source.get(source)) is not None and output_path(doc.url) == path]  # not an alias

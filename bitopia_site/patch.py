@@ -19,6 +19,7 @@ from bitopia_site.cache import Cache, DocumentCache
 from bitopia_site.content import ContentSettings, Parsed, parse, source_digest
 from bitopia_site.errors import Report, SiteError
 from bitopia_site.index import build_index
+from bitopia_site.links import broken_in_documents
 from bitopia_site.model import Document, Source
 from bitopia_site.plan import plan_site
 from bitopia_site.publication import Visibility, apply_cascades
@@ -71,6 +72,9 @@ def patch_site(root: Path, options: BuildOptions, last: BuildRecord, inputs: dic
     made = fingerprinter(views, config, theme, site_globals, static, options)
     if made is None or made[0].global_key != last.global_key:
         return None
+    edited = [doc for doc in documents if doc.source in changed]  # the others' warnings are the last build's
+    for warning in broken_in_documents(pages, set(last.fingerprints) | static.keys(), edited, config):
+        report.warn(warning)
     finger, global_uses = made
     fingerprints = dict(last.fingerprints)
     todo = []

@@ -53,3 +53,48 @@ def test_a_url_read_without_urljoin_points_where_urljoin_says(raw: str, base_pat
         elif target + "/" == base_path:
             expected = ""
     assert links._target(raw, page_url, "example.com", base_path) == expected
+
+
+def _link_warnings(summary) -> list[str]:
+    return [w.format() for w in summary.warnings if "which is not on the site" in w.message]
+
+
+def test_a_rebuild_after_a_body_edit_warns_of_the_edited_posts_links(bundled_site: Path, tmp_path: Path) -> None:
+    """The short way of `build` (patch.py) finds the links of an edited post as a whole build does,
+    and keeps the warnings of the posts it did not read again."""
+    out = tmp_path / "out"
+    options = BuildOptions(now=FIXED_NOW, jobs=1)
+    write_post(bundled_site, "typo", "Text.\n\n![cat](/img/2014/08/live_deployment_bitopa.jpg)")
+    write_post(bundled_site, "other", "Fine.")
+    first = _link_warnings(build(bundled_site, out, options))
+    assert first == ["content/posts/typo.md:8: shows the image /img/2014/08/live_deployment_bitopa.jpg, which is "
+                     "not on the site — add the file under static/ or content/, or fix the path"]
+    write_post(bundled_site, "other", "Now with [a broken link](/nowhere/).")
+    summary = build(bundled_site, out, options)
+    assert summary.rendered < summary.pages / 2  # the short way, not a whole build
+    assert _link_warnings(summary) == [
+        "content/posts/other.md:6: links to /nowhere/, which is not on the site — fix the link, or add the page "
+        "it points to", *first]
+    write_post(bundled_site, "typo", "Fixed.\n\n![cat](/img/2014/08/live_deployment_bitopia.jpg)")
+    assert _link_warnings(build(bundled_site, out, options)) == _link_warnings(summary)[:1]
+
+
+def test_a_live_update_warns_of_the_edited_posts_links(bundled_site: Path, tmp_path: Path) -> None:
+    """`serve`'s updates in memory (a body edit, a new post) warn of the edited post's broken links."""
+    from bitopia_site.incremental import LiveBuild
+    live = LiveBuild(bundled_site, tmp_path / "out", BuildOptions(now=FIXED_NOW, jobs=1, in_place=True))
+    try:
+        assert _link_warnings(live.build()) == []
+        seed = next((bundled_site / "content" / "posts").glob("2014-08-06-*.md"))
+        seed.write_text(seed.read_text() + "\n![oops](/img/nothing-here.png)\n")
+        body_edit = live.update({seed.relative_to(bundled_site).as_posix(): seed})
+        assert body_edit is not None and live.updates == 1
+        assert [w.split(": ", 1)[1] for w in _link_warnings(body_edit)] == [
+            "shows the image /img/nothing-here.png, which is not on the site — add the file under static/ or "
+            "content/, or fix the path"]
+        new = write_post(bundled_site, "brand-new", "See [this](/2099/01/01/missing/).")
+        moved = live.update({"content/posts/brand-new.md": new})
+        assert moved is not None and live.updates == 2
+        assert [w.split(":", 1)[0] for w in _link_warnings(moved)] == ["content/posts/brand-new.md"]
+    finally:
+        live.close()

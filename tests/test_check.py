@@ -160,7 +160,8 @@ def test_the_real_blog(real_blog: Path) -> None:
 def build_warnings(site: Path) -> list[str]:
     """What `broken_in_documents` says of the production build of `site`."""
     built = render_site(site, production_options(FIXED_NOW, jobs=1))
-    return [w.format() for w in broken_in_documents(built.pages, built.static, built.documents.values(), built.config)]
+    return [w.format() for w in broken_in_documents(built.pages, built.static.keys() | built.rendered.keys(),
+                                                      built.documents.values(), built.config)]
 
 
 def test_the_build_warns_of_what_check_finds_in_posts(bundled_site: Path) -> None:
