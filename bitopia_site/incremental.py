@@ -166,10 +166,12 @@ class LiveBuild:
         assert site.views is not None and site.renderer is not None
         env = site.renderer.env
         fragments = env.bitopia_fragments  # type: ignore[attr-defined]
-        for rel in moved:  # their cards go before their views change or go
+        for rel in moved:  # their cards (and the lines of related posts) go before their views and links change or go
             if (old := site.documents.get(rel)) is not None:
                 fragments.forget(site.views.doc(old))
+                fragments.forget(site.views.link(old))
         self.site = None  # until the update is done: a failure leaves the site to a whole build
+        site.pages, site.users, site.shown_on = [], {}, {}  # made again below: the new ones take their memory
         moves = reindex(site, moved, self.options, now)
         if moves is None:
             return None

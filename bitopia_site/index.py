@@ -80,4 +80,4 @@ def build_index(documents: list[Document], visibility: Visibility, taxonomies: t
     return SiteIndex(posts=posts, documents=rendered, pages=tuple(d for d in rendered if d.is_page),
                      sections=tuple(sections), taxonomies=taxonomy_set, archives=archives,
                      neighbours=neighbours, series=series,
-                     related=RelatedIndex(posts, related) if related and related.count else None)
+                     related=RelatedIndex(posts, related, taxonomy_set) if related and related.count else None)

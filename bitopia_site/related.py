@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bitopia_site.errors import SiteError
-from bitopia_site.model import Document
+from bitopia_site.model import Document, Taxonomy
 from bitopia_site.urls import urlize
 
 PARAM_INDEX = "keywords"  # the one front-matter field (not a taxonomy) an index may name: see views.placement
@@ -131,57 +131,73 @@ def _checked(settings: RelatedSettings, path: Path) -> RelatedSettings:
 class RelatedIndex:
     """The related posts of each of `posts` (newest first, as the site lists them)."""
 
-    def __init__(self, posts: tuple[Document, ...], settings: RelatedSettings) -> None:
+    def __init__(self, posts: tuple[Document, ...], settings: RelatedSettings, taxonomies: tuple[Taxonomy, ...]) -> None:
+        """`taxonomies`: the site's, whose terms list their posts (the posting lists of those indices)."""
         self.posts = posts
         self.settings = settings
-        weights = {name: weight for name, weight in settings.indices if weight > 0}
+        self.weights = {name: weight for name, weight in settings.indices if weight > 0}
         self.max_weight = max((weight for _, weight in settings.indices), default=0)
         self.position = {doc.source: number for number, doc in enumerate(posts)}
         self._slugs: dict[str, str] = {}  # term -> its slug, made once
-        self.keywords = [self._words(doc, weights) for doc in posts]  # per post: ((index, word), its weight)
         having: dict[tuple[str, str], bytearray] = {}  # keyword -> bitmap of the posts that have it (bit n: posts[n])
         size = len(posts) // 8 + 1
-        for number, words in enumerate(self.keywords):
-            for key, _ in words:
-                bitmap = having.get(key)
-                if bitmap is None:
-                    bitmap = having[key] = bytearray(size)
-                bitmap[number >> 3] |= 1 << (number & 7)
+
+        def have(key: tuple[str, str], number: int) -> None:
+            bitmap = having.get(key)
+            if bitmap is None:
+                bitmap = having[key] = bytearray(size)
+            bitmap[number >> 3] |= 1 << (number & 7)
+
+        for taxonomy in taxonomies:
+            if self.weights.get(taxonomy.name):
+                for term in taxonomy.terms:
+                    for doc in term.posts:
+                        if (number := self.position.get(doc.source)) is not None:
+                            have((taxonomy.name, term.slug), number)
+        if DATE_INDEX in self.weights or PARAM_INDEX in self.weights:
+            for number, doc in enumerate(posts):
+                for key in self._own_words(doc):
+                    have(key, number)
         self.postings = {key: int.from_bytes(bitmap, "little") for key, bitmap in having.items()}
         self._stamps = [-(doc.date.timestamp()) if doc.date else float("inf") for doc in posts]
         self._orders: dict[tuple[int, ...], list[tuple[int, list[tuple[int, ...]]]]] = {}
 
-    def _words(self, doc: Document, weights: dict[str, int]) -> list[tuple[tuple[str, str], int]]:
+    def _words(self, doc: Document) -> list[tuple[tuple[str, str], int]]:
         """The keywords of `doc` in each index (a term's slug, the worded date, a front-matter
         keyword), each once, with the index's weight."""
         words: dict[tuple[str, str], int] = {}
         for taxonomy, names in doc.terms:
-            weight = weights.get(taxonomy)
+            weight = self.weights.get(taxonomy)
             if weight:
                 for name in names:
                     slug = self._slugs.get(name)
                     if slug is None:
                         slug = self._slugs[name] = urlize(name)
-                    if slug:
-                        words[(taxonomy, slug)] = weight
-        if DATE_INDEX in weights and doc.date is not None:
-            words[(DATE_INDEX, doc.date.strftime(self.settings.date_pattern))] = weights[DATE_INDEX]
-        if PARAM_INDEX in weights:
+                    words[(taxonomy, slug)] = weight
+        for key in self._own_words(doc):
+            words[key] = self.weights[key[0]]
+        return [(key, weight) for key, weight in words.items() if key in self.postings]
+
+    def _own_words(self, doc: Document) -> list[tuple[str, str]]:
+        """`doc`'s keywords of the indices that are no taxonomy: its worded date, its `keywords`."""
+        words = []
+        if DATE_INDEX in self.weights and doc.date is not None:
+            words.append((DATE_INDEX, doc.date.strftime(self.settings.date_pattern)))
+        if PARAM_INDEX in self.weights:
             given = doc.params.get(PARAM_INDEX)
             for value in given if isinstance(given, list) else [given] if isinstance(given, str) else []:
-                word = str(value).lower() if self.settings.to_lower else str(value)
-                words[(PARAM_INDEX, word)] = weights[PARAM_INDEX]
-        return list(words.items())
+                words.append((PARAM_INDEX, str(value).lower() if self.settings.to_lower else str(value)))
+        return words
 
     def of(self, doc: Document) -> tuple[Document, ...]:
         """`doc`'s related posts, best first: at most `count`, never itself."""
         number = self.position.get(doc.source)
-        if number is None or self.settings.count == 0 or not self.keywords[number]:
+        words = self._words(doc) if number is not None and self.settings.count else []
+        if not words:
             return ()
         # Bit n of a posting, shifted by `first`, is posts[first + n]: posts dated after this one
         # (as Hugo, unless include_newer) are shifted out, and the numbers stay small.
         first = 0 if self.settings.include_newer else bisect.bisect_left(self._stamps, self._stamps[number])
-        words = self.keywords[number]
         bits = [self.postings[key] >> first for key, _ in words]
         weights = tuple(weight for _, weight in words)
         found = (self._counted if len(words) > _SUBSETS_UP_TO else self._by_subsets)(weights, bits, number - first)

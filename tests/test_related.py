@@ -15,6 +15,7 @@ from hypothesis import given, settings, strategies as st
 from bitopia_site.cli import main
 from bitopia_site.content import ContentSettings, parse
 from bitopia_site.index import sort_key
+from bitopia_site.taxonomy import build_taxonomies
 from bitopia_site.model import Document, Source
 from bitopia_site.related import RelatedIndex, RelatedSettings, go_layout
 from bitopia_site.urls import urlize
@@ -40,6 +41,10 @@ def post(number: int, day: int, tags: list[str], categories: list[str] = [], ser
     return replace(BASE, source=f"content/posts/p{number}.md", title=f"Post {number}", url=f"/p{number}/",
                    date=datetime(year, 1, 1 + day, tzinfo=timezone.utc), terms=terms,
                    params={"keywords": keywords} if keywords is not None else {})
+
+
+def related_index(posts: tuple[Document, ...], given: RelatedSettings) -> RelatedIndex:
+    return RelatedIndex(posts, given, build_taxonomies(posts, TAXONOMIES))
 
 
 def hugo_related(doc: Document, posts: tuple[Document, ...], given: RelatedSettings) -> list[Document]:
@@ -89,7 +94,7 @@ _SETTINGS = st.builds(
 def test_ranking_is_hugos(specs: list[tuple], given_settings: RelatedSettings) -> None:
     posts = tuple(sorted((post(n, day, tags, cats, series, keywords, year)
                           for n, (day, tags, cats, series, keywords, year) in enumerate(specs)), key=sort_key))
-    index = RelatedIndex(posts, given_settings)
+    index = related_index(posts, given_settings)
     for doc in posts:
         assert [d.source for d in index.of(doc)] == [d.source for d in hugo_related(doc, posts, given_settings)]
 
@@ -103,20 +108,20 @@ def test_series_tags_and_categories_weigh_as_configured() -> None:
         post(5, 1, ["go"], ["code"]),  # a tag and a category
         post(6, 6, ["rust"], []),  # nothing shared
     ], key=sort_key))
-    index = RelatedIndex(posts, RelatedSettings())
+    index = related_index(posts, RelatedSettings())
     first = next(d for d in posts if d.source.endswith("p1.md"))
     assert [d.title for d in index.of(first)] == ["Post 2", "Post 5", "Post 3"]
-    assert [d.title for d in RelatedIndex(posts, RelatedSettings(count=1)).of(first)] == ["Post 2"]
-    assert RelatedIndex(posts, RelatedSettings(count=0)).of(first) == ()
+    assert [d.title for d in related_index(posts, RelatedSettings(count=1)).of(first)] == ["Post 2"]
+    assert related_index(posts, RelatedSettings(count=0)).of(first) == ()
 
 
 def test_newer_posts_left_out_as_hugo_does_by_default() -> None:
     posts = tuple(sorted([post(1, 1, ["go"]), post(2, 2, ["go"]), post(3, 3, ["go"]), post(4, 2, ["go"])],
                          key=sort_key))
     middle = next(d for d in posts if d.source.endswith("p2.md"))
-    older_only = RelatedIndex(posts, RelatedSettings.hugo_default())
+    older_only = related_index(posts, RelatedSettings.hugo_default())
     assert [d.title for d in older_only.of(middle)] == ["Post 4", "Post 1"]  # the same date counts as not newer
-    assert [d.title for d in RelatedIndex(posts, RelatedSettings()).of(middle)] == ["Post 3", "Post 4", "Post 1"]
+    assert [d.title for d in related_index(posts, RelatedSettings()).of(middle)] == ["Post 3", "Post 4", "Post 1"]
 
 
 def test_go_date_layouts() -> None:
