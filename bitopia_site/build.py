@@ -187,7 +187,7 @@ def render_site(root: Path, options: BuildOptions, kept: Mapping[str, str] | Non
     views = Views(index, now, config.base_path)
     failed = report.failed(options.strict)
     lists = plan_lists(index, views, config.paginate, config.feed_limit, static=files.static,
-                       term_title=urls.hugo_title if config.hugo else str)
+                       term_title=urls.hugo_title if config.hugo else str, off=config.kinds_off)
     site_globals = template_globals(config, theme.params, index, views, now, files.static)
     made = fingerprinter(views, config, theme, site_globals, files.static, options)
     env = make_environment(config, theme, site_globals, cache.folder / "templates" if options.cache else None)
@@ -195,7 +195,8 @@ def render_site(root: Path, options: BuildOptions, kept: Mapping[str, str] | Non
     planned: list[OutputPage] = []
 
     def plan_the_rest() -> None:
-        planned.extend(add_sitemap(plan_documents(index, views, layouts_optional=config.hugo) + lists))
+        planned.extend(add_sitemap(plan_documents(index, views, layouts_optional=config.hugo) + lists,
+                                    config.kinds_off))
         for err in check_collisions(planned, files.static):
             report.error(err)
 

@@ -66,6 +66,7 @@ class SiteConfig:
     ugly_urls: bool = False  # Hugo's uglyURLs: a page at /posts/a.html, not /posts/a/
     canonify_urls: bool = False  # Hugo's canonifyURLs: root-relative links in HTML and XML made absolute
     relative_urls: bool = False  # Hugo's relativeURLs: root-relative links made relative to the page (wins)
+    kinds_off: frozenset[str] = frozenset()  # Hugo's disableKinds that bitopia follows (config.LEFT_OUT_KINDS)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -241,9 +242,11 @@ def _from_hugo(root: Path, raw: dict[str, Any], path: Path, report: Report) -> S
     if {"taxonomy", "term"} <= disabled:  # no term pages and no lists of them: as if none were declared
         values["taxonomies"] = ()
         disabled -= {"taxonomy", "term"}
-    if disabled:
+    values["kinds_off"] = frozenset(disabled & LEFT_OUT_KINDS)
+    if disabled - LEFT_OUT_KINDS:
         report.warn(SiteError(path.name, f"disableKinds: bitopia still writes the pages of kind "
-                              f"{', '.join(sorted(disabled))}; it leaves out taxonomy and term pages only, and only both together",
+                              f"{', '.join(sorted(disabled - LEFT_OUT_KINDS))}; it leaves out those of kind "
+                              f"{', '.join(sorted(LEFT_OUT_KINDS))}, and term pages with taxonomy pages only",
                               "remove the key, or delete the pages you do not want after the build"))
     values["permalinks"] = _hugo_permalinks(data.get("permalinks"))
     values["related"] = settings_from_hugo(data.get("related"), path)
@@ -286,6 +289,9 @@ def _flag(data: dict[str, Any], key: str, path: Path) -> bool:
 
 
 HUGO_KINDS = {"home", "page", "section", "taxonomy", "term", "rss", "sitemap", "robotstxt", "404"}
+# The kinds whose pages a Hugo config's disableKinds leaves out (taxonomy: the page listing a taxonomy's terms).
+# Not home, page, rss or term alone: the theme links to those pages from every page.
+LEFT_OUT_KINDS = frozenset({"section", "sitemap", "robotstxt", "404", "taxonomy"})
 
 
 def _disabled_kinds(given: Any) -> set[str]:

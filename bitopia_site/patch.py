@@ -67,7 +67,8 @@ def patch_site(root: Path, options: BuildOptions, last: BuildRecord, inputs: dic
     check_featured([doc for doc in index.documents if doc.source in changed], static, report)
     views = Views(index, now, config.base_path)
     pages = plan_site(index, views, config.paginate, config.feed_limit, only=only, static=static,
-                      layouts_optional=config.hugo, term_title=urls.hugo_title if config.hugo else str)
+                      layouts_optional=config.hugo, term_title=urls.hugo_title if config.hugo else str,
+                      off=config.kinds_off)
     site_globals = template_globals(config, theme.params, index, views, now, static)
     made = fingerprinter(views, config, theme, site_globals, static, options)
     if made is None or made[0].global_key != last.global_key:

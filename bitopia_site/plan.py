@@ -15,11 +15,12 @@ FEED_LIMIT_DEFAULT = 20
 
 def plan_site(index: SiteIndex, views: Views, paginate: int, feed_limit: int,
               only: Collection[str] | None = None, static: Collection[str] = (),
-              layouts_optional: bool = False, term_title: Callable[[str], str] = str) -> list[OutputPage]:
+              layouts_optional: bool = False, term_title: Callable[[str], str] = str,
+              off: Collection[str] = ()) -> list[OutputPage]:
     """Every output file the site needs, in a stable order; with `only`, just the pages whose
     output paths it holds (the others are not even made: a rebuild after one edit needs a few)."""
     return (plan_documents(index, views, only, layouts_optional)
-            + plan_lists(index, views, paginate, feed_limit, only, static, term_title))
+            + plan_lists(index, views, paginate, feed_limit, only, static, term_title, off))
 
 
 def plan_documents(index: SiteIndex, views: Views, only: Collection[str] | None = None,
@@ -39,17 +40,18 @@ def plan_documents(index: SiteIndex, views: Views, only: Collection[str] | None 
 
 def plan_lists(index: SiteIndex, views: Views, paginate: int, feed_limit: int,
                only: Collection[str] | None = None, static: Collection[str] = (),
-               term_title: Callable[[str], str] = str) -> list[OutputPage]:
+               term_title: Callable[[str], str] = str, off: Collection[str] = ()) -> list[OutputPage]:
     """The rest of plan_site: lists, feeds, archives, 404 and robots.txt (these two only where the
     site's `static` files have none of their own: as in Hugo, the site's own file wins). A term's
-    page is titled `term_title(name)` (a Hugo site's: urls.hugo_title)."""
+    page is titled `term_title(name)` (a Hugo site's: urls.hugo_title). The pages of the Hugo kinds
+    in `off` (section, taxonomy, 404, robotstxt: a Hugo config's disableKinds) are left out."""
     want = (lambda path: True) if only is None else only.__contains__  # noqa: E731
     pages: list[OutputPage] = []
     pages += _paginated("/", ("home.html", "list.html"), index.posts, views, paginate, want, sitemap=True,
                         kind="home", title="", feed_url="/index.xml")
     if want("index.xml"):
         pages.append(_feed("/index.xml", "", views.docs(index.posts[:feed_limit]), "/"))
-    for section in index.sections:
+    for section in index.sections if "section" not in off else ():
         pages += _paginated(section.url, (f"section-{section.name}.html", "section.html", "list.html"),
                             section.posts, views, paginate, want, sitemap=True, kind="section",
                             title=section.title, feed_url=f"{section.url}index.xml", content=section.html)
@@ -59,12 +61,12 @@ def plan_lists(index: SiteIndex, views: Views, paginate: int, feed_limit: int,
     for taxonomy in index.taxonomies:
         if not taxonomy.terms:
             continue
-        if want(urls.output_path(taxonomy.url)):
+        if "taxonomy" not in off and want(urls.output_path(taxonomy.url)):
             terms = [views.term(t) for t in taxonomy.terms]
             pages.append(OutputPage(urls.output_path(taxonomy.url), taxonomy.url, ("terms.html",),
                                     {"kind": "terms", "title": taxonomy.name.title(), "taxonomy": taxonomy.name,
                                      "terms": terms}, in_sitemap=True))
-        if want(urls.output_path(f"{taxonomy.url}index.xml")):
+        if "taxonomy" not in off and want(urls.output_path(f"{taxonomy.url}index.xml")):
             newest_first = sorted(taxonomy.terms, key=lambda t: sort_key(t.posts[0]))[:feed_limit]
             term_items = [{"title": t.name, "url": t.url, "date": t.posts[0].date, "author": "", "categories": [],
                            "summary": _count(len(t.posts)), "content": _count(len(t.posts))}
@@ -79,17 +81,21 @@ def plan_lists(index: SiteIndex, views: Views, paginate: int, feed_limit: int,
             if want(urls.output_path(feed)):
                 pages.append(_feed(feed, term.name, views.docs(term.posts[:feed_limit]), term.url))
     pages += [page for page in _archives(index, views, want) if want(page.path)]
-    if want("404.html") and "404.html" not in static:
+    if want("404.html") and "404.html" not in static and "404" not in off:
         pages.append(OutputPage("404.html", "/404.html", ("404.html",),
                                 {"kind": "404", "title": "Page not found", "recent": views.links(index.posts[:5])}))
-    if want("robots.txt") and "robots.txt" not in static:
-        pages.append(OutputPage("robots.txt", "/robots.txt", ("robots.txt",), {"kind": "robots"}))
+    if want("robots.txt") and "robots.txt" not in static and "robotstxt" not in off:
+        pages.append(OutputPage("robots.txt", "/robots.txt", ("robots.txt",),
+                                {"kind": "robots", "sitemap": "sitemap" not in off}))
     return pages
 
 
-def add_sitemap(pages: list[OutputPage]) -> list[OutputPage]:
-    """Add sitemap.xml, listing every page marked for it (published pages only). It comes first: the
-    largest page of a big site, it is rendered while the workers are still small, not at their peak."""
+def add_sitemap(pages: list[OutputPage], off: Collection[str] = ()) -> list[OutputPage]:
+    """Add sitemap.xml, listing every page marked for it (published pages only), unless the Hugo kind
+    `sitemap` is `off`. It comes first: the largest page of a big site, it is rendered while the
+    workers are still small, not at their peak."""
+    if "sitemap" in off:
+        return pages
     entries = [{"url": p.url, "lastmod": p.context.get("lastmod")} for p in pages if p.in_sitemap]
     entries.sort(key=lambda e: e["url"])
     return [OutputPage("sitemap.xml", "/sitemap.xml", ("sitemap.xml",), {"kind": "sitemap", "entries": entries}),

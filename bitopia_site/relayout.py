@@ -82,8 +82,9 @@ def plan(site: RenderedSite, index: SiteIndex, only: Collection[str] | None = No
     assert site.views is not None
     config = site.config
     pages = plan_site(index, site.views, config.paginate, config.feed_limit, only, static=site.static,
-                      layouts_optional=config.hugo, term_title=urls.hugo_title if config.hugo else str)
+                      layouts_optional=config.hugo, term_title=urls.hugo_title if config.hugo else str,
+                      off=config.kinds_off)
     if only is not None:
         return pages
-    pages = add_sitemap(pages)
+    pages = add_sitemap(pages, config.kinds_off)
     return None if check_collisions(pages, site.static) else pages

@@ -285,10 +285,27 @@ def test_disable_kinds_taxonomy_and_term_leave_out_every_term_page_as_hugo_does(
 
 
 def test_disabled_kinds_bitopia_still_writes_are_named_in_a_warning(tmp_path: Path) -> None:
-    site = make(tmp_path / "site", BASE + 'disableKinds = ["RSS", "taxonomy"]\n')
+    site = make(tmp_path / "site", BASE + 'disableKinds = ["RSS", "term", "section"]\n')
     summary = build(site, site / "ours", BuildOptions(now=FIXED_NOW))
-    assert any("disableKinds: bitopia still writes the pages of kind rss, taxonomy" in w.format()
-               for w in summary.warnings)
+    assert [w.format() for w in summary.warnings if "disableKinds" in w.message] == [
+        "hugo.toml: disableKinds: bitopia still writes the pages of kind rss, term; it leaves out those of kind "
+        "404, robotstxt, section, sitemap, taxonomy, and term pages with taxonomy pages only — remove the key, "
+        "or delete the pages you do not want after the build"]
+
+
+def test_disabled_kinds_leave_out_section_sitemap_robots_404_and_taxonomy_pages_as_hugo_does(tmp_path: Path) -> None:
+    site = make(tmp_path / "site", BASE + 'disableKinds = ["section", "sitemap", "robotsTXT", "404", "taxonomy"]\n'
+                'enableRobotsTXT = true\n')
+    written, theirs = ours(site), hugo(site)
+    for gone in ("posts/index.html", "posts/index.xml", "sitemap.xml", "robots.txt", "404.html", "tags/index.html"):
+        assert gone not in theirs | written, gone
+    assert {"posts/kept/index.html", "tags/go/index.html", "index.html", "index.xml"} <= theirs & written
+    site_b = make(tmp_path / "b", BASE + 'disableKinds = ["sitemap"]\n')
+    assert "sitemap.xml" not in ours(site_b)
+    assert "Sitemap:" not in (site_b / "ours" / "robots.txt").read_text()  # robots.txt names no sitemap that is not there
+    site_c = make(tmp_path / "c", BASE)
+    ours(site_c)
+    assert "Sitemap: https://example.org/sitemap.xml" in (site_c / "ours" / "robots.txt").read_text()
 
 
 @pytest.mark.parametrize("setting", ['disqusShortname = "bitopia-blog"\n',
