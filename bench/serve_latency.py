@@ -350,6 +350,10 @@ def resident_kib() -> int:
     raise SystemExit("no VmRSS in /proc/self/status: --memory needs Linux")
 
 
+AT_REST = 2.0  # seconds the server is left alone before a reading: a person pauses between saves, and
+# the server hands back the memory a build freed a moment after it (serve/server.py, TIDY_AFTER)
+
+
 def memory_after_edits(posts: str, workdir: Path, edits: int, jobs: int) -> None:
     """The dev server's resident memory after its first build and after `edits` saves of every kind
     (a sentence appended, the newest post retitled, a new post), each waited for."""
@@ -360,6 +364,7 @@ def memory_after_edits(posts: str, workdir: Path, edits: int, jobs: int) -> None
     server = DevServer(site, live_builder(site, BuildOptions(drafts=True, future=True, jobs=jobs)), port=0)
     server.start()
     try:
+        time.sleep(AT_REST)
         first = resident_kib()
         print(f"  after the first build: {first / 1024:,.0f} MiB", flush=True)
         body_post, (newest, _) = pick_post(site), newest_post(site)
@@ -380,7 +385,9 @@ def memory_after_edits(posts: str, workdir: Path, edits: int, jobs: int) -> None
                 time.sleep(0.02)
             server.gate.wait(300)
             if n % 25 == 0:
+                time.sleep(AT_REST)
                 print(f"  after {n} edits: {resident_kib() / 1024:,.0f} MiB", flush=True)
+        time.sleep(AT_REST)
         last = resident_kib()
         print(f"  growth after {edits} edits: {100 * (last - first) / first:+.1f}% "
               f"({first / 1024:,.0f} -> {last / 1024:,.0f} MiB); {server.builds} builds", flush=True)

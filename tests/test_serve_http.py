@@ -390,3 +390,27 @@ def test_cli_serve_reports_a_busy_port(bundled_site: Path) -> None:
         result = CliRunner().invoke(main, ["serve", "-s", str(bundled_site), "-p", str(port)])
     assert result.exit_code == 1
     assert f"127.0.0.1:{port}: cannot listen there" in result.output and "Traceback" not in result.output
+
+
+def test_an_edit_that_breaks_an_image_is_warned_of_in_the_terminal(serve, bundled_site: Path) -> None:
+    """The warnings of an edit applied in memory are the edited post's own: each is printed, with its line."""
+    logged: list[tuple[str, bool]] = []
+    server = serve(log=lambda text, error=False: logged.append((text, error)))
+    builds = server.builds
+    edit(bundled_site, POST, "It was a dark rainy night.", "It was a dark rainy night.\n\n![x](/img/nothing-here.png)")
+    assert wait_for(lambda: server.builds > builds and not server.gate.busy, 30)
+    assert server.builder.updates == 1
+    warned = [text for text, _ in logged if text.startswith("warning: ")]
+    assert len(warned) == 1 and "shows the image /img/nothing-here.png, which is not on the site" in warned[0]
+    assert warned[0].startswith(f"warning: {POST}:")
+
+
+def test_memory_is_handed_back_a_moment_after_a_build(serve, bundled_site: Path, monkeypatch) -> None:
+    """A moment after a build, when no other has begun, the server collects and trims its heap."""
+    import bitopia_site.serve.server as server_module
+    tidied: list[int] = []
+    monkeypatch.setattr(server_module, "TIDY_AFTER", 0.05)
+    monkeypatch.setattr(server_module, "_trim_heap", lambda: tidied.append(1))
+    server = serve()
+    assert wait_for(lambda: tidied, 5)
+    assert server.builds == 1 and not server.gate.busy

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import gc
 import ipaddress
 import queue
 import re
@@ -243,12 +246,13 @@ class DevServer:
 
                     result = self.builder.update({rel: layout.absolute(rel) for rel in changes.paths}, list(shown),
                                                  early)
+                updated = result is not None  # its warnings are the edited files' own: worth saying each time
                 if result is None:
                     result = self.builder.build()
                 stats = result.stats
                 summary = (f"{result.pages} pages, {stats.written} written, {stats.removed} removed"
-                           + (f", {len(result.warnings)} warnings" if result.warnings else ""))
-                for warning in result.warnings if changes is None else []:
+                           + (f", {plural(len(result.warnings), 'warning')}" if result.warnings else ""))
+                for warning in result.warnings if changes is None or updated else []:
                     self.log("warning: " + warning.format(), False)
             except BuildFailed as failed:
                 errors = failed.errors
@@ -273,6 +277,20 @@ class DevServer:
             self._report(changes, errors, summary)
             if changes is not None and Kind.CONFIG in changes.kinds:
                 self._refresh_watch()
+        self._tidy_later(self.builds)
+
+    def _tidy_later(self, builds: int) -> None:
+        """A moment after build number `builds`, if no other has begun, hand the memory builds freed
+        back to the system (a cycle collection, then the C heap trimmed): a long session of edits
+        does not keep the memory of every peak. Never during a build, never delaying a reload."""
+        def tidy() -> None:
+            with self._build_lock:
+                if self.builds == builds and not self.gate.busy:
+                    gc.collect()
+                    _trim_heap()
+        timer = threading.Timer(TIDY_AFTER, tidy)
+        timer.daemon = True
+        timer.start()
 
     def _changed_since_last_build(self, changes: Changes) -> bool:
         """False when every file named is as the last build read it: a late or repeated event
@@ -346,6 +364,18 @@ class DevServer:
                 self.watcher.watch(folder)
             except OSError as exc:
                 self.log(f"warning: {folder}: cannot watch: {exc.strerror or exc}", True)
+
+
+TIDY_AFTER = 1.0  # seconds after a build before its freed memory is handed back
+
+
+def _trim_heap() -> None:
+    """Give the C heap's free pages back to the system (glibc's malloc_trim; nothing elsewhere)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def page_file(route: str) -> str:
