@@ -4,7 +4,7 @@ a site configures), best first, ranked as Hugo's related content ranks them.
 A candidate's weight is the sum of the weights of the keywords (terms, a date, front-matter
 `keywords`) it shares with the post; it is shown when that weight averaged over its matches,
 scaled to 0..100, reaches `threshold / matches`; heavier first, then newer. Computed through the
-posts' keyword sets (one bitset of posts per keyword), not by comparing every pair of posts.
+term index (one bitset of posts per keyword), not by comparing every pair of posts.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from bitopia_site.urls import urlize
 
 PARAM_INDEX = "keywords"  # the one front-matter field (not a taxonomy) an index may name: see views.placement
 DATE_INDEX = "date"
-_SUBSETS_UP_TO = 10
-DEFAULT_INDICES = (("series", 100), ("tags", 80), ("categories", 60))  # a post with more keywords is ranked by counting, not by its keyword subsets
+_SUBSETS_UP_TO = 10  # a post with more keywords is ranked by counting, not by its keyword subsets
+DEFAULT_INDICES = (("series", 100), ("tags", 80), ("categories", 60))
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +92,8 @@ def settings_from_hugo(given: Any, path: Path) -> RelatedSettings:
     return _checked(RelatedSettings(
         indices=indices, threshold=_whole(data.get("threshold", base.threshold), "related.threshold", path),
         include_newer=_yes_no(data.get("includenewer", False), "related.includeNewer", path),
-        to_lower=_yes_no(data.get("tolower", False), "related.toLower", path), date_pattern=pattern), path)
+        to_lower=_yes_no(data.get("tolower", False), "related.toLower", path), date_pattern=pattern), path,
+        negative_weights=True)
 
 
 def go_layout(layout: str) -> str:
@@ -115,13 +116,15 @@ def _yes_no(value: Any, name: str, path: Path) -> bool:
     return value
 
 
-def _checked(settings: RelatedSettings, path: Path) -> RelatedSettings:
+def _checked(settings: RelatedSettings, path: Path, negative_weights: bool = False) -> RelatedSettings:
+    """`settings`, or the error of the first value out of range; a Hugo config may give an index a
+    negative weight (Hugo scales by it), which here leaves the index out as a weight of 0 does."""
     if not 0 <= settings.threshold <= 100:
         raise SiteError(path.name, f"related threshold must be between 0 and 100, not {settings.threshold}",
                         "80 (Hugo's default) shows posts that share a tag; lower shows more")
     if settings.count < 0:
         raise SiteError(path.name, "related count cannot be negative", "write 0 to show none")
-    for name, weight in settings.indices:
+    for name, weight in settings.indices if not negative_weights else ():
         if weight < 0:
             raise SiteError(path.name, f"related index `{name}` has a negative weight",
                             "give it a weight of 0 to leave it out, or more to count it")
