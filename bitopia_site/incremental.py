@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections import ChainMap
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -132,7 +133,7 @@ class LiveBuild:
                 fragments.forget(view)
             warnings += doc_warnings
         warnings += broken_in_documents([site.pages[number] for number in scope.pages],
-                                        site.rendered.keys() | site.static.keys(),
+                                        ChainMap(site.rendered, site.static),  # asked, not copied: a save is quick
                                         [doc for doc, _ in documents.values()], site.config)
         self._invalidate_saved_record()
         writer = InPlaceWriter(self.out)
@@ -196,7 +197,7 @@ class LiveBuild:
                 self.record = record.forget(writer.written_paths)  # a whole build must render them again
                 return None
             by_path = {page.path: page for page in pages}
-            warnings = warnings + broken_in_documents(pages, by_path.keys() | site.static.keys(),
+            warnings = warnings + broken_in_documents(pages, ChainMap(by_path, site.static),
                                                       [doc for doc in moved.values() if doc], site.config)
             prints = fingerprints_of(pages, (moves.finger, moves.global_uses),
                                      self.options.jobs or parallel.default_jobs())

@@ -52,11 +52,10 @@ class Reference:
 def broken_in_documents(pages: Sequence[OutputPage], files: Collection[str], documents: Iterable[Document],
                         config: SiteConfig, jobs: int = 1) -> list[SiteError]:
     """Warnings for the images and local links written in `documents` (each published as one of
-    `pages`) that point at none of `files`, every output path the build makes, at the document's
-    file and line: the rule of `check_build` (the same references, resolved the same way), read from
-    each document's own HTML, so a build can say it before anything is written. The documents are
-    read on `jobs` processes."""
-    files = set(files)
+    `pages`) that point at none of `files`, every output path the build makes (a set, or the maps
+    whose keys they are: only asked what it holds), at the document's file and line: the rule of
+    `check_build` (the same references, resolved the same way), read from each document's own HTML,
+    so a build can say it before anything is written. The documents are read on `jobs` processes."""
     by_source = {doc.source: doc for doc in documents}
     own_pages = [(path, doc) for path, source in sorted(page_sources(pages).items())
                  if (doc := by_source.get(source)) is not None and output_path(doc.url) == path]  # not an alias
@@ -65,14 +64,14 @@ def broken_in_documents(pages: Sequence[OutputPage], files: Collection[str], doc
                   key=lambda e: (e.path or "", e.line or 0, e.message))
 
 
-def _broken_chunk(job: tuple[set[str], SiteConfig], chunk: Sequence[tuple[str, Document]]) -> list[list[SiteError]]:
+def _broken_chunk(job: tuple[Collection[str], SiteConfig], chunk: Sequence[tuple[str, Document]]) -> list[list[SiteError]]:
     """broken_in_documents' warnings for each (output path, document) of `chunk`."""
     files, config = job
     netloc = urlsplit(config.base_url).netloc.lower()
     return [_broken_in(path, doc, files, config, netloc) for path, doc in chunk]
 
 
-def _broken_in(path: str, doc: Document, files: set[str], config: SiteConfig, netloc: str) -> list[SiteError]:
+def _broken_in(path: str, doc: Document, files: Collection[str], config: SiteConfig, netloc: str) -> list[SiteError]:
     """The warnings for one document, published at `path`."""
     page_url = urljoin(config.base_url, _page_url(path, config.base_path))
     body = bytes(doc.html)
@@ -94,7 +93,7 @@ _READ_ALL: list[int] = [-1]  # the answer for a page to be read whole: it has a 
 _HIDDEN = re.compile(rb"<!--.*?-->|<(script|style)\b.*?</\1\s*>", re.S)
 
 
-def _suspects(body: bytes, page_url: str, netloc: str, base_path: str, files: set[str]) -> list[int]:
+def _suspects(body: bytes, page_url: str, netloc: str, base_path: str, files: Collection[str]) -> list[int]:
     """Where in a document's HTML a URL-like attribute value may point at nothing: the offsets of
     such values (a superset of what _LinkParser reads, found in the HTML lower-cased, which keeps
     every offset; a value with a comma, a srcset perhaps, is left to the parser), outside comments,
@@ -192,7 +191,7 @@ def page_sources(pages: Iterable[OutputPage]) -> dict[str, str]:
     return found
 
 
-def resolve(target: str, files: set[str]) -> str | None:
+def resolve(target: str, files: Collection[str]) -> str | None:
     """The output file a site path is served from, or None if there is none."""
     if target == "" or target.endswith("/"):
         candidate = target + "index.html"

@@ -10,6 +10,7 @@ None, and the caller makes a whole build, which reports every problem.
 from __future__ import annotations
 
 import os
+from collections import ChainMap
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -74,7 +75,7 @@ def patch_site(root: Path, options: BuildOptions, last: BuildRecord, inputs: dic
     if made is None or made[0].global_key != last.global_key:
         return None
     edited = [doc for doc in documents if doc.source in changed]  # the others' warnings are the last build's
-    for warning in broken_in_documents(pages, set(last.fingerprints) | static.keys(), edited, config):
+    for warning in broken_in_documents(pages, ChainMap(last.fingerprints, static), edited, config):
         report.warn(warning)
     finger, global_uses = made
     fingerprints = dict(last.fingerprints)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import gc
 import ipaddress
 import queue
@@ -371,11 +370,15 @@ TIDY_AFTER = 1.0  # seconds after a build before its freed memory is handed back
 
 def _trim_heap() -> None:
     """Give the C heap's free pages back to the system (glibc's malloc_trim; nothing elsewhere)."""
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
+    trim = getattr(_C_LIBRARY, "malloc_trim", None)
+    if trim is not None:
+        trim(0)
+
+
+try:
+    _C_LIBRARY: ctypes.CDLL | None = ctypes.CDLL(None)  # the process's own symbols, the C library's among them
+except OSError:
+    _C_LIBRARY = None
 
 
 def page_file(route: str) -> str:
