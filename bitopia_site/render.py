@@ -70,7 +70,7 @@ def make_environment(config: SiteConfig, theme: Theme, site_globals: dict[str, A
                                                 env.globals["memo"], has_file) if f is not None)
     read_bodies_as_text(env)
     env.filters.update(
-        date=_format_date, iso=lambda d: d.isoformat() if isinstance(d, datetime) else "",
+        date=_DateTexts(_format_date), iso=_DateTexts(datetime.isoformat),
         rfc822=lambda d: format_datetime(d) if isinstance(d, datetime) else "", absolute=abs_url,
         url=url_for, striptags_safe=lambda s: Markup(s).striptags(), xmltext=xml_text,
         scrollable=scrollable, heading_anchors=heading_anchors,
@@ -272,9 +272,26 @@ class Fragments:
         self._keys.clear()
 
 
-def _format_date(value: Any, fmt: str = "%B %-d, %Y") -> str:
-    if not isinstance(value, datetime):
-        return ""
+class _DateTexts:
+    """A date filter that remembers its texts for the build: a post's date is written on its page,
+    its card, each archive and feed that lists it, as often as ten times. Keyed by the date object
+    itself (kept alive here, so its id is never another's): equal instants in other offsets differ."""
+
+    def __init__(self, text: Callable[..., str]) -> None:
+        self.text = text
+        self.made: dict[tuple[int, tuple[Any, ...]], tuple[datetime, str]] = {}
+
+    def __call__(self, value: Any, *args: Any) -> str:
+        if type(value) is not datetime or any(type(arg) is not str for arg in args):
+            return self.text(value, *args) if isinstance(value, datetime) else ""
+        key = (id(value), args)
+        known = self.made.get(key)
+        if known is None:
+            known = self.made[key] = (value, self.text(value, *args))
+        return known[1]
+
+
+def _format_date(value: datetime, fmt: str = "%B %-d, %Y") -> str:
     return value.strftime(fmt.replace("%-d", str(value.day)).replace("%-m", str(value.month)))
 
 
