@@ -9,14 +9,15 @@ in place (patch.py), else read, plan and render the whole site (`render_site`), 
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Mapping
 
-from bitopia_site import parallel, urls
-from bitopia_site.cache import Cache, DocumentCache
+from bitopia_site import parallel, search, urls
+from bitopia_site.cache import Cache, DocumentCache, machine_key
 from bitopia_site.config import default_output
 from bitopia_site.errors import BuildFailed, Report, SiteError
 from bitopia_site.index import build_index
@@ -39,7 +40,7 @@ from bitopia_site.stages import (BuildOptions, RenderedSite, add_resources, chec
 from bitopia_site.views import Views, placement_digest
 from bitopia_site.writer import SiteWriter, WriteStats, open_writer
 
-__all__ = ["BuildOptions", "BuildOutcome", "BuildSummary", "build", "render_site", "run_build"]
+__all__ = ["BuildOptions", "BuildOutcome", "BuildSummary", "add_search_index", "build", "render_site", "run_build"]
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,8 @@ def _run_locked(root: Path, out: Path, options: BuildOptions, last: BuildRecord 
         summary = BuildSummary(*last.counts, stats, time.perf_counter() - started, list(last.warnings), 0)
         return BuildOutcome(summary, None, last)
     writer = None
+    scratch = None if options.cache else tempfile.TemporaryDirectory(prefix="bitopia-search-")
+    search_home = Path(scratch.name) if scratch is not None else cache.folder / "search"
     try:
         writer = open_writer(out, set(last.files) if last else None, last.spare if last else None,
                              options.in_place, make_spare=options.cache)
@@ -121,8 +124,11 @@ def _run_locked(root: Path, out: Path, options: BuildOptions, last: BuildRecord 
             site = patch_site(root, options, last, state.files, writer.put)
         if site is None:
             site = render_site(root, options, last.fingerprints if last else None, writer)
+        search_files = add_search_index(site, options, search_home)
+        index_kept = search_files == {rel: Path(path) for rel, path in (last.static.items() if last else ())
+                               if rel.startswith(f"{search.FOLDER}/")}
         stats = writer.finish({rel: src for rel, src in site.static.items() if rel not in site.rendered},
-                              static_unchanged=site.patched)
+                              static_unchanged=site.patched and index_kept)
     except BaseException as exc:
         if writer is not None:
             writer.abort()
@@ -131,6 +137,9 @@ def _run_locked(root: Path, out: Path, options: BuildOptions, last: BuildRecord 
         if isinstance(exc, SiteError):
             raise BuildFailed([exc]) from None
         raise
+    finally:
+        if scratch is not None:
+            scratch.cleanup()
     counts = Counts.of(len(site.rendered), site.index, len(site.static))
     site.report.warnings.sort(key=lambda warning: warning.path or "")  # the same order however the build went
     record = None
@@ -146,6 +155,19 @@ def _run_locked(root: Path, out: Path, options: BuildOptions, last: BuildRecord 
     summary = BuildSummary(*counts, stats, time.perf_counter() - started,
                            site.report.warnings + cache.report.warnings, site.rendered_count)
     return BuildOutcome(summary, site, record)
+
+
+def add_search_index(site: RenderedSite, options: BuildOptions, home: Path) -> dict[str, Path]:
+    """With `search` on, add the files of the site's search index (search.py), kept in `home`, to
+    its static files, and return them ({} with search off)."""
+    config = site.config
+    if not (config.search and options.search):
+        return {}
+    records = search.records_of(site.index.documents, config.base_path, config.language)
+    key = machine_key() if options.cache else None
+    files = search.site_index(records, home, key, config.source_file or "site.yaml")
+    site.static.update(files)
+    return files
 
 
 @parallel.no_cycle_collection()
@@ -187,7 +209,8 @@ def render_site(root: Path, options: BuildOptions, kept: Mapping[str, str] | Non
     views = Views(index, now, config.base_path)
     failed = report.failed(options.strict)
     lists = plan_lists(index, views, config.paginate, config.feed_limit, static=files.static,
-                       term_title=urls.hugo_title if config.hugo else str, off=config.kinds_off)
+                       term_title=urls.hugo_title if config.hugo else str, off=config.kinds_off,
+                       search=config.search)
     site_globals = template_globals(config, theme.params, index, views, now, files.static)
     made = fingerprinter(views, config, theme, site_globals, files.static, options)
     env = make_environment(config, theme, site_globals, cache.folder / "templates" if options.cache else None)

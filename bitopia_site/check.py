@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Sequence
 from urllib.parse import urlsplit
 
-from bitopia_site import parallel
+from bitopia_site import parallel, search
 from bitopia_site.build import BuildOptions, render_site
 from bitopia_site.errors import SiteError
 from bitopia_site.links import (Reference, line_of, page_sources, pointing_at_nothing, read_text, references,
@@ -91,6 +91,8 @@ def check_build(site: RenderedSite, unpublished: Sequence[Unpublished] = (), job
     base = config.base_url
     origin = urlsplit(base)
     files = set(site.rendered) | set(site.static)
+    if config.search:  # a build adds the index after rendering (build.py); check renders without one
+        files |= set(search.INTERFACE)
     result = CheckResult()
     texts = _fixable_texts(site)
     sources = page_sources(site.pages)

@@ -26,6 +26,7 @@ KNOWN_KEYS = {
     "title", "base_url", "author", "description", "language", "timezone", "paginate", "theme",
     "taxonomies", "permalinks", "menus", "params", "main_sections", "summary_words",
     "feed_limit", "feed_full_content", "publish", "copyright", "markdown_engine", "related",
+    "search",
 }
 
 
@@ -54,6 +55,7 @@ class SiteConfig:
     copyright: str = ""
     markdown_engine: str = "cmark-gfm"  # or markdown-it-py (markdown_it_engine.py), in a site.yaml site
     related: RelatedSettings = RelatedSettings()  # how each post's related posts are found (related.py)
+    search: bool = False  # a Pagefind index of the posts and pages, and a search page (search.py)
     source_file: str = ""
     hugo: bool = False  # read from a Hugo config: Hugo's URLs and rules (DESIGN.md §1b)
     lower_paths: bool = True  # Hugo's disablePathToLower turns this off
@@ -187,6 +189,9 @@ def _from_site_yaml(root: Path, data: dict[str, Any], path: Path, report: Report
         values["menus"] = _checked_menus(values["menus"], path)
     if "related" in values:
         values["related"] = settings_from_site_yaml(values["related"], path)
+    if "search" in values and not isinstance(values["search"], bool):
+        raise SiteError(path.name, f"search must be true or false, not {values['search']!r}",
+                        "write `search: true` for a search page and its index, or `search: false`")
     if "base_url" in values and not str(values["base_url"]).endswith("/"):
         values["base_url"] = str(values["base_url"]) + "/"
     try:
@@ -251,6 +256,8 @@ def _from_hugo(root: Path, raw: dict[str, Any], path: Path, report: Report) -> S
                               "remove the key, or delete the pages you do not want after the build"))
     values["permalinks"] = _hugo_permalinks(data.get("permalinks"))
     values["related"] = settings_from_hugo(data.get("related"), path)
+    if isinstance(lower_params.get("search"), bool):  # not a Hugo setting: a site's params say it
+        values["search"] = lower_params["search"]
     values["raw_html"] = _lookup(data, "markup", "goldmark", "renderer", "unsafe") is True
     if "mainsections" in lower_params:
         values["main_sections"] = tuple(str(s) for s in lower_params["mainsections"])

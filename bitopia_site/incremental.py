@@ -25,6 +25,7 @@ from bitopia_site.build import BuildOptions, BuildSummary, run_build
 from bitopia_site.cache import Cache
 from bitopia_site.errors import BuildFailed, Report, SiteError
 from bitopia_site.links import broken_in_documents
+from bitopia_site.live_search import LiveSearch
 from bitopia_site.model import Document, OutputPage
 from bitopia_site.output_folder import output_id
 from bitopia_site.patch import reparse
@@ -41,7 +42,7 @@ from bitopia_site.views import placement_digest
 from bitopia_site.writer import InPlaceWriter, WriteStats
 
 PostProcess = Callable[[OutputPage, str], str]
-SERVE_OPTIONS = BuildOptions(drafts=True, future=True)  # a preview shows drafts and posts dated later
+SERVE_OPTIONS = BuildOptions(drafts=True, future=True, search=False)  # a preview shows drafts and later posts
 
 
 def live_builder(root: Path, options: BuildOptions = SERVE_OPTIONS) -> Callable[[Path, str, PostProcess], LiveBuild]:
@@ -65,10 +66,12 @@ class LiveBuild:
         self._unsaved = False  # the record changed since it was saved
         self.updates = 0  # edits applied in memory, without a whole build
         self._static_sources: dict[str, str] = {}  # real path of a static file -> its output path
+        self.search = LiveSearch(self.out, self.cache.folder / "search-preview")
 
     def build(self) -> BuildSummary:
         """A whole build (unchanged pages are kept), remembered for `update`."""
         self.site = None
+        self.search.forget()
         try:
             built = run_build(self.root, self.out, self.options, self.record, skip_unchanged=False)
         except BaseException:
@@ -238,6 +241,10 @@ class LiveBuild:
                               placements=placements, shown_on=shown_on)
         self.updates += 1
         return BuildSummary(*counts, stats, time.perf_counter() - started, warnings + moves.warnings, len(rendered))
+
+    def background(self) -> Callable[[], Callable[[], None]] | None:
+        """The search index's work for the site as it is now (see `LiveSearch.job`)."""
+        return self.search.job(self.site)
 
     def url_of(self, rel: str) -> str | None:
         """The URL of the content file `rel` in the site the last build made, when it has a page there."""

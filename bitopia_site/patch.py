@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from bitopia_site import parallel, urls
+from bitopia_site import parallel, search, urls
 from bitopia_site.cache import Cache, DocumentCache
 from bitopia_site.content import ContentSettings, Parsed, parse, source_digest
 from bitopia_site.errors import Report, SiteError
@@ -64,12 +64,13 @@ def patch_site(root: Path, options: BuildOptions, last: BuildRecord, inputs: dic
     if ref_errors:
         return None  # a whole build reports them
     index = build_index(documents, visibility, config.taxonomies, config.main_sections, config.related)
-    static = {rel: Path(path) for rel, path in last.static.items()}
+    static = {rel: Path(path) for rel, path in last.static.items()
+              if not rel.startswith(f"{search.FOLDER}/")}  # the build adds the search index after (build.py)
     check_featured([doc for doc in index.documents if doc.source in changed], static, report)
     views = Views(index, now, config.base_path)
     pages = plan_site(index, views, config.paginate, config.feed_limit, only=only, static=static,
                       layouts_optional=config.hugo, term_title=urls.hugo_title if config.hugo else str,
-                      off=config.kinds_off)
+                      off=config.kinds_off, search=config.search)
     site_globals = template_globals(config, theme.params, index, views, now, static)
     made = fingerprinter(views, config, theme, site_globals, static, options)
     if made is None or made[0].global_key != last.global_key:

@@ -16,11 +16,11 @@ FEED_LIMIT_DEFAULT = 20
 def plan_site(index: SiteIndex, views: Views, paginate: int, feed_limit: int,
               only: Collection[str] | None = None, static: Collection[str] = (),
               layouts_optional: bool = False, term_title: Callable[[str], str] = str,
-              off: Collection[str] = ()) -> list[OutputPage]:
+              off: Collection[str] = (), search: bool = False) -> list[OutputPage]:
     """Every output file the site needs, in a stable order; with `only`, just the pages whose
     output paths it holds (the others are not even made: a rebuild after one edit needs a few)."""
     return (plan_documents(index, views, only, layouts_optional)
-            + plan_lists(index, views, paginate, feed_limit, only, static, term_title, off))
+            + plan_lists(index, views, paginate, feed_limit, only, static, term_title, off, search))
 
 
 def plan_documents(index: SiteIndex, views: Views, only: Collection[str] | None = None,
@@ -40,8 +40,10 @@ def plan_documents(index: SiteIndex, views: Views, only: Collection[str] | None 
 
 def plan_lists(index: SiteIndex, views: Views, paginate: int, feed_limit: int,
                only: Collection[str] | None = None, static: Collection[str] = (),
-               term_title: Callable[[str], str] = str, off: Collection[str] = ()) -> list[OutputPage]:
-    """The rest of plan_site: lists, feeds, archives, 404 and robots.txt (these two only where the
+               term_title: Callable[[str], str] = str, off: Collection[str] = (),
+               search: bool = False) -> list[OutputPage]:
+    """The rest of plan_site: lists, feeds, archives, 404, robots.txt and, with `search`, the search
+    page (these three only where the
     site's `static` files have none of their own: as in Hugo, the site's own file wins). A term's
     page is titled `term_title(name)` (a Hugo site's: urls.hugo_title). The pages of the Hugo kinds
     in `off` (section, taxonomy, 404, robotstxt: a Hugo config's disableKinds) are left out."""
@@ -87,6 +89,9 @@ def plan_lists(index: SiteIndex, views: Views, paginate: int, feed_limit: int,
     if want("robots.txt") and "robots.txt" not in static and "robotstxt" not in off:
         pages.append(OutputPage("robots.txt", "/robots.txt", ("robots.txt",),
                                 {"kind": "robots", "sitemap": "sitemap" not in off}))
+    if search and want("search/index.html") and "search/index.html" not in static:
+        pages.append(OutputPage("search/index.html", "/search/", ("search.html",),
+                                {"kind": "search", "title": "Search"}, in_sitemap=True))
     return pages
 
 

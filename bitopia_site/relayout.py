@@ -83,7 +83,7 @@ def plan(site: RenderedSite, index: SiteIndex, only: Collection[str] | None = No
     config = site.config
     pages = plan_site(index, site.views, config.paginate, config.feed_limit, only, static=site.static,
                       layouts_optional=config.hugo, term_title=urls.hugo_title if config.hugo else str,
-                      off=config.kinds_off)
+                      off=config.kinds_off, search=config.search)
     if only is not None:
         return pages
     pages = add_sitemap(pages, config.kinds_off)

@@ -157,7 +157,8 @@ def new_site(folder: Path) -> Path:
     config = folder / "site.yaml"
     text = (f"title: {yaml_scalar(name[:1].upper() + name[1:])}\n"
             "base_url: http://localhost/  # where the site will live, e.g. https://example.org/\n"
-            "author: \"\"\ntimezone: UTC  # dates written without an offset are read here\n")
+            "author: \"\"\ntimezone: UTC  # dates written without an offset are read here\n"
+            "search: true  # a search page and its index (Pagefind); false leaves them out\n")
     try:
         (folder / "content" / KINDS["post"]).mkdir(parents=True, exist_ok=True)
         with open(config, "x", encoding="utf-8") as handle:

@@ -42,6 +42,7 @@ class BuildOptions:
     cache: bool = True
     in_place: bool = False  # update the output file by file instead of swapping it (a dev server's own folder)
     progress: Callable[[str, int, int], None] | None = None  # (stage, done, total), for a terminal
+    search: bool = True  # make the search index where the site asks for one (serve does not, yet)
 
 
 @dataclass
@@ -206,6 +207,7 @@ def template_globals(config: SiteConfig, theme_params: dict[str, Any], index: Si
             "pages": views.links(index.pages), "post_count": len(index.posts),
             "generator": f"bitopia {__version__}", "build_year": now.year,
             "feed_full_content": config.feed_full_content, "has_file": has_file,
+            "search": config.search,
         },
     }
 

@@ -217,8 +217,8 @@ class Reader:
         if build != release and self.by_release:
             self._error(f"GET {path}: build id {build} served from release {release}")
             return
-        sheets = stylesheets(page)
-        if not sheets:
+        sheets = [sheet for sheet in stylesheets(page) if not sheet.startswith("/pagefind/")]  # Pagefind's own
+        if not sheets:  # carries no site version (versioned_site marks the theme's)
             self._error(f"GET {path}: no stylesheet")
             return
         css_path = rng.choice(sheets)

@@ -142,7 +142,7 @@ def test_new_site_makes_a_site_that_builds_and_refuses_an_existing_one(tmp_path:
     config = new_site(tmp_path / "my-notes")
     assert config == tmp_path / "my-notes" / "site.yaml"
     assert yaml.safe_load(config.read_text()) == {"title": "My notes", "base_url": "http://localhost/", "author": "",
-                                                  "timezone": "UTC"}
+                                                  "timezone": "UTC", "search": True}
     made = new_content(tmp_path / "my-notes", "post", "First", now=FIXED_NOW)
     assert made.path == tmp_path / "my-notes" / "content" / "posts" / "first.md"
     summary = build(tmp_path / "my-notes", tmp_path / "out", BuildOptions(drafts=True, now=FIXED_NOW))

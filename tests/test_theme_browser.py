@@ -72,7 +72,7 @@ PAGES: dict[str, dict[str, str]] = {
         "home": "/", "post": SEED_POST, "series-post": SERIES_POST, "page": "/about/",
         "term": "/tags/bitopia/", "terms": "/tags/", "terms-categories": "/categories/",
         "archive": "/archives/", "archive-month": "/archives/2014/09/", "404": "/404.html",
-        "404-anywhere": MISSING,
+        "404-anywhere": MISSING, "search": "/search/?q=cache",
     },
     "reading": {"post": READING_POST},
     "real": {
@@ -234,7 +234,8 @@ def test_page_type_in_the_browser(browser: Any, sites: dict[str, Site], site_nam
         assert visit.foreign == [], f"requests left the site: {visit.foreign}"
         assert visit.errors == []
         css = [u for u in visit.local if u.endswith(".css")]
-        assert len(css) == 2, css  # the theme and the code colours, nothing else
+        # the theme and the code colours, nothing else (and Pagefind's own on the search page)
+        assert len(css) == (3 if kind == "search" else 2), css
         # the stylesheet applied (relative links would break it on the 404 page at any depth)
         assert page.eval_on_selector(".site-header", "e => getComputedStyle(e).borderBottomStyle") == "solid"
         assert page.locator("html").get_attribute("lang")
@@ -342,6 +343,26 @@ def test_seed_post_shows_related_stories_of_the_series(browser: Any, sites: dict
         context.close()
 
 
+def test_a_word_typed_in_the_search_box_finds_its_post(browser: Any, sites: dict[str, Site]) -> None:
+    """The header's search box (a plain form) sends its words to /search/, where Pagefind's
+    interface lists the posts holding them: found with the keyboard alone, from this site alone."""
+    site = sites["bundled"]
+    context, page, visit = _open(browser, site, "/about/")
+    try:
+        page.get_by_role("searchbox", name="Search this site").fill("pager")
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/search/?q=pager")
+        results = page.locator(".pagefind-ui__result-link")
+        results.first.wait_for(timeout=10_000)
+        links = results.evaluate_all("links => links.map(a => a.getAttribute('href'))")
+        assert "/2014/10/21/the-pager-stories-from-bitopia/" in links
+        assert all(link.startswith("/20") for link in links), links  # posts and pages, never a list
+        assert page.locator(".pagefind-ui__search-input").input_value() == "pager"
+        assert visit.foreign == [] and visit.errors == []
+    finally:
+        context.close()
+
+
 def test_home_pagination_and_sidebar_of_the_real_blog(browser: Any, sites: dict[str, Site]) -> None:
     site = _site(sites, "real")
     context, page, _ = _open(browser, site, "/page/3/")
@@ -390,13 +411,16 @@ def test_terms_page_is_a_cloud_with_counts(browser: Any, sites: dict[str, Site])
 
 
 def test_works_without_javascript_and_its_script_is_small(browser: Any, sites: dict[str, Site]) -> None:
-    """The one script is the theme's own, small and loaded from the site; without it the phone menu
-    (a <details>) opens and its links work."""
+    """The one script is the theme's own, small and loaded from the site (the search page adds
+    Pagefind's, from the site too); without it the phone menu (a <details>) opens and its links work."""
     site = sites["bundled"]
-    scripts = sorted(p.relative_to(site.out).as_posix() for p in site.out.rglob("*.js"))
+    scripts = sorted(p.relative_to(site.out).as_posix() for p in site.out.rglob("*.js")
+                     if not p.relative_to(site.out).as_posix().startswith("pagefind/"))
     assert scripts == ["js/bitopia.js"] and (site.out / scripts[0]).stat().st_size < 4096
-    sources = {m for p in site.out.rglob("*.html") for m in re.findall(r'<script[^>]* src="([^"]*)"', p.read_text())}
-    assert sources == {"/js/bitopia.js"}
+    sources = {(p.relative_to(site.out).as_posix(), m) for p in site.out.rglob("*.html")
+               for m in re.findall(r'<script[^>]* src="([^"]*)"', p.read_text())}
+    assert {source for _, source in sources} == {"/js/bitopia.js", "/pagefind/pagefind-ui.js"}
+    assert {page for page, source in sources if source.startswith("/pagefind/")} == {"search/index.html"}
     context, page, visit = _open(browser, site, "/", java_script_enabled=False, viewport={"width": 390, "height": 800})
     try:
         assert not page.locator(".menu-wide").is_visible()
@@ -464,6 +488,7 @@ def _nu_pages(site: Site) -> list[Path]:
     for kind, url in PAGES[site.name].items():
         if url == MISSING:
             continue
+        url = url.split("?")[0]
         paths.append(site.out / (url.lstrip("/") if url.endswith(".html") else url.lstrip("/") + "index.html"))
     return paths
 

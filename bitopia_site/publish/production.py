@@ -11,7 +11,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
-from bitopia_site.build import render_site
+from bitopia_site.build import add_search_index, render_site
+from bitopia_site.cache import CACHE_DIR
 from bitopia_site.stages import RenderedSite
 from bitopia_site.check import CheckResult, check_build, production_options, unpublished_documents
 from bitopia_site.errors import BuildFailed, SiteError
@@ -42,6 +43,7 @@ def build_checked(root: Path, log: Log, now: datetime | None = None, jobs: int =
     log(f"building {root} for production: no drafts, no future or expired posts")
     started = time.perf_counter()
     site = render_site(root, options)  # no reuse: every page comes back rendered
+    add_search_index(site, options, root.resolve() / CACHE_DIR / "search")
     missing = sorted(path for path, data in site.rendered.items() if data is None)
     if missing:
         raise SiteError(root, f"the build did not return {len(missing)} pages (e.g. {missing[0]})",

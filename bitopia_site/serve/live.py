@@ -1,4 +1,5 @@
-"""Shared state of the dev server: what requests see, the build gate and the Server-Sent Events hub."""
+"""Shared state of the dev server: what requests see, the build gate, the Server-Sent Events hub
+and the work done after a build."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import queue
 import threading
 import time
 from dataclasses import dataclass, field, replace
-from typing import Collection
+from typing import Callable, Collection
 
 from bitopia_site.errors import SiteError
 
@@ -115,3 +116,38 @@ class EventHub:
             self.closed = True
             for q in self._clients:
                 q.put(None)
+
+
+class Background:
+    """The builder's slow work after a build (a search index), on a thread of its own, one job at
+    a time and always for the newest build: builds asked for while a job runs are folded into one."""
+
+    def __init__(self, work: Callable[[int], None]) -> None:
+        self._work = work
+        self._wanted: int | None = None
+        self._closed = False
+        self._changed = threading.Condition()
+        self._thread = threading.Thread(target=self._loop, name="bitopia-background", daemon=True)
+        self._thread.start()
+
+    def ask(self, builds: int) -> None:
+        """Do the work of build number `builds` (unless a newer one is asked for first)."""
+        with self._changed:
+            self._wanted = builds
+            self._changed.notify()
+
+    def close(self) -> None:
+        """Take no more work; a job running ends on its own (its results are dropped: see DevServer)."""
+        with self._changed:
+            self._closed = True
+            self._changed.notify()
+
+    def _loop(self) -> None:
+        while True:
+            with self._changed:
+                self._changed.wait_for(lambda: self._closed or self._wanted is not None)
+                if self._closed:
+                    return
+                builds, self._wanted = self._wanted, None
+            assert builds is not None
+            self._work(builds)

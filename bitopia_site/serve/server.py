@@ -19,7 +19,7 @@ from typing import IO, Callable, Collection, Mapping, Protocol, Sequence
 from bitopia_site.errors import BuildFailed, SiteError
 from bitopia_site.serve.errorpage import render_error_page
 from bitopia_site.serve.handler import SCRIPT_TAG, WILDCARDS, DevHTTPServer
-from bitopia_site.serve.live import BuildEvent, BuildGate, EventHub, ServeState
+from bitopia_site.serve.live import Background, BuildEvent, BuildGate, EventHub, ServeState
 from bitopia_site.serve.watcher import (Changes, Debouncer, Kind, Signature, SiteLayout, SiteWatcher, signature,
                                         static_url)
 from bitopia_site.wording import plural
@@ -70,6 +70,11 @@ class Builder(Protocol):
 
     def theme_folders(self) -> list[tuple[Path, str]]:
         """The theme folders outside the site to watch too, with the themes' names."""
+
+    def background(self) -> Callable[[], Callable[[], None]] | None:
+        """Slow work for the site as built now, to run off the build lock (a search index), which
+        returns the step that puts its result in the serve folder (run under the lock, and only if
+        no build came since); None when there is none."""
 
     def close(self) -> None:
         """The server stops: keep what the next server can start from."""
@@ -138,6 +143,7 @@ class DevServer:
         self.builder = builder(self.out, self.url, inject_livereload)
         self.changed_at = 0.0  # perf_counter() when the latest burst of changes was first seen
         self.debouncer = Debouncer(self._rebuild, quiet=debounce, on_first=self._changes_began)
+        self.background = Background(self._background_work)
         self.watcher = SiteWatcher(self._layout(), self.debouncer, poll=poll)
         self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="bitopia-http", daemon=True)
@@ -157,6 +163,7 @@ class DevServer:
         """Stop watching and serving; end every event stream; release the serve folder."""
         self.watcher.stop()
         self.debouncer.stop()
+        self.background.close()
         self.hub.close()
         if self._started:
             self.httpd.shutdown()
@@ -277,6 +284,25 @@ class DevServer:
             if changes is not None and Kind.CONFIG in changes.kinds:
                 self._refresh_watch()
         self._tidy_later(self.builds)
+        self.background.ask(self.builds)
+
+    def _background_work(self, builds: int) -> None:
+        """The builder's slow work after build number `builds`, off the build lock: a save is
+        never kept waiting by it; its result is dropped if another build came meanwhile (that
+        build asked for its own). A failure is logged: the pages themselves are fine."""
+        with self._build_lock:
+            job = self.builder.background() if self.builds == builds else None
+        if job is None:
+            return
+        try:
+            place = job()
+            with self._build_lock:
+                if self.builds == builds:
+                    place()
+        except SiteError as err:
+            self.log("warning: " + err.format(), False)
+        except Exception as exc:  # noqa: BLE001 - a bug in bitopia must not stop the preview
+            self.log(f"warning: bitopia failed after a build: {type(exc).__name__}: {exc}", False)
 
     def _tidy_later(self, builds: int) -> None:
         """A moment after build number `builds`, if no other has begun, hand the memory builds freed
