@@ -280,7 +280,8 @@ class Tool:
     env: dict[str, str] | None = None
 
 
-def bitopia_tool(workdir: Path, posts: int, corpus: Path, jobs: int, prefix: list[str], search: bool = False) -> Tool:
+def bitopia_tool(workdir: Path, posts: int, corpus: Path, jobs: int, prefix: list[str], search: bool = False,
+                 peer_templates: bool = False) -> Tool:
     base = workdir / f"bitopia-{posts}"
     bury(base)
     # The same hugo.toml as Hugo's site: bitopia reads a Hugo config (pager size, taxonomies, base URL).
@@ -288,6 +289,9 @@ def bitopia_tool(workdir: Path, posts: int, corpus: Path, jobs: int, prefix: lis
     if search:  # the search index too (params.search; the peers' hugo.toml has no [params] table)
         with (site / "hugo.toml").open("a", encoding="utf-8") as config:
             config.write("\n[params]\n  search = true\n")
+    if peer_templates:  # the peers' small layouts, in Jinja (bench/peer_templates/README.md)
+        shutil.copytree(Path(__file__).resolve().parent / "peer_templates", site / "templates",
+                        ignore=shutil.ignore_patterns("README.md"))
     out = base / "out"
     cmd = [*prefix, sys.executable, "-m", "bitopia_site", "build", "-s", str(site), "-o", str(out), "-j", str(jobs)]
     # `.out.staging`, `.out.spare`, `.out.old`: the writer's siblings of the output folder (see cold_reset).
@@ -400,7 +404,7 @@ class SizeResult:
 def bench_size(args: argparse.Namespace, posts: int, prefix: list[str]) -> SizeResult:
     workdir: Path = args.workdir
     hugo_corpus = ensure_corpus(workdir, posts, "hugo")
-    bitopia = bitopia_tool(workdir, posts, hugo_corpus, args.jobs, prefix, args.search)
+    bitopia = bitopia_tool(workdir, posts, hugo_corpus, args.jobs, prefix, args.search, args.peer_templates)
     hugo = pelican = None
     if not args.skip_peers:
         hugo = hugo_tool(workdir, posts, hugo_corpus, prefix)
@@ -584,6 +588,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--skip-peers", action="store_true", help="bitopia only: no Hugo, no Pelican")
     parser.add_argument("--skip-serve", action="store_true", help="no serve save -> reload measurement")
     parser.add_argument("--search", action="store_true", help="bitopia makes the search index too (Pagefind)")
+    parser.add_argument("--peer-templates", action="store_true",
+                        help="bitopia builds with the peers' small layouts in Jinja, not its theme (bench/peer_templates)")
     parser.add_argument("--jobs", "-j", type=int, default=0, help="bitopia's -j (0: every core; default)")
     parser.add_argument("--cpus", default="", help="pin every tool to these CPUs with taskset, e.g. 0,1")
     parser.add_argument("--serve-edits", type=int, default=7, help="edits for the serve latency (default: 7)")

@@ -271,7 +271,9 @@ def _from_hugo(root: Path, raw: dict[str, Any], path: Path, report: Report) -> S
     if "copyright" in data:
         values["copyright"] = str(data["copyright"])
     theme = data.get("theme")
-    if theme and not (root / "themes" / str(theme) / "theme.yaml").is_file():
+    if isinstance(theme, str) and (root / "themes" / theme / "theme.yaml").is_file():
+        values["theme"] = theme  # a bitopia theme the site holds: used as a site.yaml's `theme:` is
+    elif theme:
         report.warn(SiteError(path.name, f"theme `{theme}` is a Hugo theme, which bitopia cannot run; "
                               "building with the default theme `bitopia`",
                               "set `theme:` in a site.yaml to use another bitopia theme"))

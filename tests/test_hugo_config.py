@@ -331,3 +331,15 @@ def test_a_hugo_configs_settings_give_the_same_key_in_every_process(tmp_path: Pa
     keys = {subprocess.run([sys.executable, "-c", script, str(site)], env={**os.environ, "PYTHONHASHSEED": seed},
                            capture_output=True, text=True, check=True).stdout for seed in ("1", "2", "3", "4")}
     assert len(keys) == 1, keys
+
+
+def test_a_bitopia_theme_named_in_a_hugo_config_is_used(tmp_path: Path) -> None:
+    """`theme = "x"` with themes/x/theme.yaml is a bitopia theme: the site is built with it (a Hugo
+    theme, without theme.yaml, gets the default theme and a warning)."""
+    site = make(tmp_path / "site", BASE + 'theme = "plain"\n')
+    (site / "themes" / "plain" / "templates").mkdir(parents=True)
+    (site / "themes" / "plain" / "theme.yaml").write_text("parent: bitopia\n")
+    (site / "themes" / "plain" / "templates" / "post.html").write_text("plain {{ page.title }}\n")
+    summary = build(site, site / "ours", BuildOptions(now=FIXED_NOW))
+    assert (site / "ours" / "posts" / "kept" / "index.html").read_text() == "plain Kept\n"
+    assert not [w for w in summary.warnings if "theme" in w.message]
