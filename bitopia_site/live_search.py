@@ -41,7 +41,8 @@ class LiveSearch:
             return None
 
         def make() -> Callable[[], None]:
-            files = search.site_index(records, self.home, machine_key(), config.source_file or "site.yaml")
+            files = search.site_index(records, self.home, machine_key(), config.source_file or "site.yaml",
+                                      background=True)
 
             def place() -> None:
                 search.place_index(files, self.out)

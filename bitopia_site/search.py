@@ -77,12 +77,14 @@ def pagefind_version() -> str:
         return "unknown"
 
 
-def site_index(records: list[Record], home: Path, key: bytes | None, source: str) -> dict[str, Path]:
+def site_index(records: list[Record], home: Path, key: bytes | None, source: str,
+               background: bool = False) -> dict[str, Path]:
     """The index files of `records` by output path (pagefind/…), kept in `home`. They are made
     by Pagefind unless `home` holds them already, signed with this machine's `key` (an index that
     came with a site's repository is never published); with no key they are made anew. Older
     indexes in `home` are removed: the output holds its own copies. `source` names the file an
-    error is reported against."""
+    error is reported against. `background`: Pagefind runs at a low priority (a dev server's index:
+    a save's rebuild comes first)."""
     name = digest(records)
     done = home / name
     files = _files(done) if key is not None and done.is_dir() else {}
@@ -90,7 +92,7 @@ def site_index(records: list[Record], home: Path, key: bytes | None, source: str
         home.mkdir(parents=True, exist_ok=True)
         scratch = Path(tempfile.mkdtemp(prefix=".making-", dir=home))
         try:
-            _make_or_fail(records, scratch, source)
+            _make_or_fail(records, scratch, source, background)
             if key is not None:
                 (scratch / SIGNATURE).write_text(_signature(_files(scratch), key))
             shutil.rmtree(done, ignore_errors=True)
@@ -107,9 +109,9 @@ def site_index(records: list[Record], home: Path, key: bytes | None, source: str
 SIGNATURE = ".signature"
 
 
-def _make_or_fail(records: list[Record], folder: Path, source: str) -> None:
+def _make_or_fail(records: list[Record], folder: Path, source: str, background: bool = False) -> None:
     try:
-        _make(records, folder)
+        _make(records, folder, background)
     except Exception as exc:  # noqa: BLE001 - the binary missing, failing or killed
         raise SiteError(source, f"the search index could not be made: {exc or type(exc).__name__}",
                         "install Pagefind (pip install 'pagefind[bin]'), or set `search: false`") from None
@@ -140,7 +142,7 @@ def _read(path: Path) -> str | None:
         return None
 
 
-def _make(records: list[Record], folder: Path) -> None:
+def _make(records: list[Record], folder: Path, background: bool = False) -> None:
     """Index `records` into `folder` with `pagefind --service`: the service reads base64 JSON
     messages ended by commas on its stdin and answers each the same way on its stdout. We speak
     it ourselves: the `pagefind` package's asyncio client polls for each answer after a 0.1 s
@@ -157,6 +159,8 @@ def _make(records: list[Record], folder: Path) -> None:
     with subprocess.Popen([str(binary), "--service"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                           stderr=subprocess.DEVNULL, cwd=folder) as service:
         assert service.stdin is not None and service.stdout is not None
+        if background:
+            os.setpriority(os.PRIO_PROCESS, service.pid, 10)  # not preexec_fn: a dev server has threads
         answers = _Answers(service.stdout)
         # The first answer names the index the others go to; after that the requests are written
         # by a thread while this one reads, so that neither side's pipe fills and stops the other.

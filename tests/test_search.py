@@ -79,7 +79,8 @@ def test_the_index_is_made_again_only_when_its_pages_changed(site: Path, tmp_pat
     before = _indexed(out)
     made: list[int] = []
     real_make = search._make
-    monkeypatch.setattr(search, "_make", lambda records, folder: (made.append(len(records)), real_make(records, folder)))
+    monkeypatch.setattr(search, "_make", lambda records, folder, background=False: (
+        made.append(len(records)), real_make(records, folder, background)))
     template = site / "themes" / "bitopia" / "templates" / "partials" / "share.html"
     template.write_text(template.read_text(encoding="utf-8") + "\n", encoding="utf-8")
     build(site, out)  # every page rendered again: the same records, the same index
