@@ -198,6 +198,7 @@ def edit_kinds(browser, base: str, site: Path, edits: int, idle) -> dict[str, li
     """Save -> visible, in seconds, for each of KINDS; `idle()` waits until the server is done."""
     figures: dict[str, list[float]] = {kind: [] for kind in KINDS}
     page = browser.new_page()
+    page.set_default_timeout(600_000)  # at 100k posts, hugo server took more than 30 s to answer during a rebuild
     body_post = pick_post(site)
     newest, _ = newest_post(site)
     originals = {body_post: body_post.read_bytes(), newest: newest.read_bytes()}

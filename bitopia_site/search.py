@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -159,20 +160,24 @@ def _make(records: list[Record], folder: Path, background: bool = False) -> None
     with subprocess.Popen([str(binary), "--service"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                           stderr=subprocess.DEVNULL, cwd=folder) as service:
         assert service.stdin is not None and service.stdout is not None
-        if background:
+        if background and sys.platform != "win32":
             os.setpriority(os.PRIO_PROCESS, service.pid, 10)  # not preexec_fn: a dev server has threads
-        answers = _Answers(service.stdout)
-        # The first answer names the index the others go to; after that the requests are written
-        # by a thread while this one reads, so that neither side's pipe fills and stops the other.
-        _send(service.stdin, 1, messages[0])
-        index_id = answers.next(1, "NewIndex")["index_id"]
-        for message in messages[1:]:
-            message["index_id"] = index_id
-        sender = threading.Thread(target=_send_all, args=(service.stdin, messages[1:]), daemon=True)
-        sender.start()
-        for number, message in enumerate(messages[1:], start=2):
-            answers.next(number, "WriteFiles" if message["type"] == "WriteFiles" else "IndexedFile")
-        sender.join()
+        try:
+            answers = _Answers(service.stdout)
+            # The first answer names the index the others go to; after that the requests are written
+            # by a thread while this one reads, so that neither side's pipe fills and stops the other.
+            _send(service.stdin, 1, messages[0])
+            index_id = answers.next(1, "NewIndex")["index_id"]
+            for message in messages[1:]:
+                message["index_id"] = index_id
+            sender = threading.Thread(target=_send_all, args=(service.stdin, messages[1:]), daemon=True)
+            sender.start()
+            for number, message in enumerate(messages[1:], start=2):
+                answers.next(number, "WriteFiles" if message["type"] == "WriteFiles" else "IndexedFile")
+            sender.join()
+        except BaseException:
+            service.kill()  # a wrong answer or an interrupt: the sender's writes then fail, and it ends
+            raise
 
 
 def _send(stream: IO[bytes], number: int, payload: dict[str, Any]) -> None:

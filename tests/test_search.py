@@ -167,3 +167,15 @@ def test_the_dev_server_indexes_after_the_reload_and_again_after_an_edit(site: P
             assert answer.status == 200
     finally:
         server.close()
+
+
+def test_a_pagefind_that_stops_without_answering_fails_the_build(site: Path, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A binary that exits at once (or answers nothing we asked) is an error naming site.yaml; the
+    build neither hangs nor publishes."""
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", "/bin/true")
+    out = tmp_path / "out"
+    with pytest.raises(BuildFailed) as failed:
+        build(site, out)
+    assert "site.yaml: the search index could not be made: Pagefind stopped before it answered" in str(failed.value)
+    assert not out.exists()
