@@ -363,6 +363,23 @@ def test_a_word_typed_in_the_search_box_finds_its_post(browser: Any, sites: dict
         context.close()
 
 
+def test_on_a_phone_the_header_is_one_row_and_the_menu_links_to_search(browser: Any, sites: dict[str, Site]) -> None:
+    """At 390 px the header's search box gives way (the title, the theme toggle and the menu
+    button stay on one row); the phone menu links to the search page instead."""
+    site = sites["bundled"]
+    context, page, _ = _open(browser, site, "/about/", viewport={"width": 390, "height": 800})
+    try:
+        assert not page.locator(".search-form").is_visible()
+        tops = [page.locator(selector).bounding_box()["y"]
+                for selector in (".site-title", ".menu-phone summary")]
+        assert abs(tops[0] - tops[1]) < 12, tops
+        page.locator(".menu-phone summary").click()
+        search = page.locator(".menu-phone").get_by_role("link", name="Search")
+        assert search.is_visible() and search.get_attribute("href") == "/search/"
+    finally:
+        context.close()
+
+
 def test_home_pagination_and_sidebar_of_the_real_blog(browser: Any, sites: dict[str, Site]) -> None:
     site = _site(sites, "real")
     context, page, _ = _open(browser, site, "/page/3/")
@@ -428,7 +445,7 @@ def test_works_without_javascript_and_its_script_is_small(browser: Any, sites: d
         menu = page.locator(".menu-phone nav.menu a")
         assert not menu.first.is_visible()
         page.locator(".menu-phone summary").click()
-        assert menu.all_inner_texts() == ["Home", "Archives", "Categories", "About"]
+        assert menu.all_inner_texts() == ["Home", "Archives", "Categories", "About", "Search"]
         assert all(link.is_visible() for link in menu.all())
         # the opened menu sits under the bar as a column, within the screen
         boxes = [link.bounding_box() for link in menu.all()]
