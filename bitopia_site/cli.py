@@ -207,8 +207,7 @@ def serve_command(site: Path, port: int, host: str, no_drafts: bool, no_future: 
                 text = click.style(label, fg=color, bold=True) + text[len(label):]
         click.echo(text, err=error)
 
-    # No search index in a preview yet: Pagefind makes it whole (seconds for a big site), after every edit.
-    options = BuildOptions(drafts=not no_drafts, future=not no_future, expired=expired, jobs=jobs, search=False)
+    options = BuildOptions(drafts=not no_drafts, future=not no_future, expired=expired, jobs=jobs)
     try:
         server = DevServer(site, live_builder(site, options), host=host, port=port, poll=poll, navigate=navigate,
                            log=log)

@@ -42,14 +42,16 @@ from bitopia_site.views import placement_digest
 from bitopia_site.writer import InPlaceWriter, WriteStats
 
 PostProcess = Callable[[OutputPage, str], str]
-SERVE_OPTIONS = BuildOptions(drafts=True, future=True, search=False)  # a preview shows drafts and later posts
+SERVE_OPTIONS = BuildOptions(drafts=True, future=True)  # a preview shows drafts and posts dated later
 
 
 def live_builder(root: Path, options: BuildOptions = SERVE_OPTIONS) -> Callable[[Path, str, PostProcess], LiveBuild]:
     """What the dev server (`serve.DevServer`) takes: given its folder, its URL and what it adds
     to each page (the live-reload script), the LiveBuild of `root` that serves there."""
     def make(out: Path, base_url: str, post_process: PostProcess) -> LiveBuild:
-        return LiveBuild(root, out, replace(options, base_url=base_url, post_process=post_process, in_place=True))
+        # search off in its builds: a preview's index is LiveSearch's, made after the reload
+        return LiveBuild(root, out, replace(options, base_url=base_url, post_process=post_process, in_place=True,
+                                            search=False))
     return make
 
 
@@ -242,7 +244,7 @@ class LiveBuild:
         self.updates += 1
         return BuildSummary(*counts, stats, time.perf_counter() - started, warnings + moves.warnings, len(rendered))
 
-    def background(self) -> Callable[[], Callable[[], None]] | None:
+    def background(self) -> Callable[[], Callable[[], None] | None] | None:
         """The search index's work for the site as it is now (see `LiveSearch.job`)."""
         return self.search.job(self.site)
 

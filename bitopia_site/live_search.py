@@ -11,6 +11,10 @@ from typing import Callable
 from bitopia_site import search
 from bitopia_site.cache import machine_key
 from bitopia_site.stages import RenderedSite
+from bitopia_site.swap import prune, same_copy
+from bitopia_site.writer import InPlaceWriter
+
+ENTRY = f"{search.FOLDER}/pagefind-entry.json"  # names the index's other files: Pagefind's script reads it first
 
 
 class LiveSearch:
@@ -21,31 +25,45 @@ class LiveSearch:
         self.out = out
         self.home = home
         self.placed: str | None = None  # the digest of the records of the index in `out`
+        self.files: dict[str, Path] = {}  # its files, by output path
 
     def forget(self) -> None:
-        """A whole build pruned the folder of what it did not write, the index with it."""
+        """A whole build may have pruned the folder of what it did not write, the index with it."""
         self.placed = None
 
-    def job(self, site: RenderedSite | None) -> Callable[[], Callable[[], None]] | None:
+    def job(self, site: RenderedSite | None) -> Callable[[], Callable[[], None] | None] | None:
         """For the site as it is now: the work of making its index (run it off the build lock),
-        which returns the step that puts the index in place (run that under the lock, if no
-        build came since); None when the folder holds it already or the site has no search."""
+        which returns the step that puts the index in place (run that under the lock, if no build
+        came since), or None when the folder holds it already; None when the site has no search."""
         if site is None or not site.config.search:
             return None
         config = site.config
-        # the documents as edited: a body edit changes site.documents, not the index's own tuple
-        records = search.records_of([site.documents.get(doc.source, doc) for doc in site.index.documents],
-                                    config.base_path, config.language)
-        wanted = search.digest(records)
-        if wanted == self.placed:
-            return None
+        # the documents as edited (a body edit changes site.documents, not the index's own tuple);
+        # frozen, so the records are made from them off the lock
+        documents = [site.documents.get(doc.source, doc) for doc in site.index.documents]
 
-        def make() -> Callable[[], None]:
+        def make() -> Callable[[], None] | None:
+            records = search.records_of(documents, config.base_path, config.language)
+            wanted = search.digest(records)
+            if wanted == self.placed:
+                return None
             files = search.site_index(records, self.home, machine_key(), config.source_file or "site.yaml",
                                       background=True)
 
             def place() -> None:
-                search.place_index(files, self.out)
+                self._place(files)
                 self.placed = wanted
             return place
         return make
+
+    def _place(self, files: dict[str, Path]) -> None:
+        """Put an index's files in the served folder while it is served: those not there already
+        first, then the entry file (each replaced by one rename), then the old index's files
+        removed. A reader sees the old index or the new one."""
+        writer = InPlaceWriter(self.out)
+        for rel in sorted(files, key=lambda rel: rel == ENTRY):
+            if not same_copy(self.out / rel, files[rel]):
+                writer.put_file(rel, files[rel])
+        for rel in self.files.keys() - files.keys():
+            prune(self.out, rel)
+        self.files = files

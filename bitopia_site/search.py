@@ -221,27 +221,3 @@ class _Answers:
 def _attr(text: str) -> str:
     return html.escape(text, quote=True)
 
-
-def place_index(files: dict[str, Path], out: Path) -> None:
-    """Put an index's files into the served folder `out` while it is served (the dev server's):
-    the new files first, then `pagefind-entry.json`, which names them, replaced in one rename,
-    then the old index's files removed. A reader sees the old index or the new one."""
-    folder = out / FOLDER
-    entry = f"{FOLDER}/pagefind-entry.json"
-    for rel, source in files.items():
-        target = out / rel
-        data = source.read_bytes()
-        if rel == entry or (target.is_file() and target.read_bytes() == data):
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-    if entry in files:
-        staged = folder / ".pagefind-entry.json.new"
-        staged.write_bytes(files[entry].read_bytes())
-        os.replace(staged, out / entry)
-    wanted = {out / rel for rel in files}
-    for path in sorted(folder.rglob("*"), reverse=True) if folder.is_dir() else ():
-        if path.is_file() and path not in wanted:
-            path.unlink()
-        elif path.is_dir() and not any(path.iterdir()):
-            path.rmdir()

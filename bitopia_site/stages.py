@@ -42,7 +42,7 @@ class BuildOptions:
     cache: bool = True
     in_place: bool = False  # update the output file by file instead of swapping it (a dev server's own folder)
     progress: Callable[[str, int, int], None] | None = None  # (stage, done, total), for a terminal
-    search: bool = True  # make the search index where the site asks for one (serve does not, yet)
+    search: bool = True  # make the search index where the site asks for one (serve's builds do not: live_search.py)
 
 
 @dataclass

@@ -71,10 +71,10 @@ class Builder(Protocol):
     def theme_folders(self) -> list[tuple[Path, str]]:
         """The theme folders outside the site to watch too, with the themes' names."""
 
-    def background(self) -> Callable[[], Callable[[], None]] | None:
+    def background(self) -> Callable[[], Callable[[], None] | None] | None:
         """Slow work for the site as built now, to run off the build lock (a search index), which
         returns the step that puts its result in the serve folder (run under the lock, and only if
-        no build came since); None when there is none."""
+        no build came since) or None when there is nothing to put; None when there is no work."""
 
     def close(self) -> None:
         """The server stops: keep what the next server can start from."""
@@ -296,9 +296,10 @@ class DevServer:
             return
         try:
             place = job()
-            with self._build_lock:
-                if self.builds == builds:
-                    place()
+            if place is not None:
+                with self._build_lock:
+                    if self.builds == builds:
+                        place()
         except SiteError as err:
             self.log("warning: " + err.format(), False)
         except Exception as exc:  # noqa: BLE001 - a bug in bitopia must not stop the preview
