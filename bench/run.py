@@ -281,14 +281,15 @@ class Tool:
 
 
 def bitopia_tool(workdir: Path, posts: int, corpus: Path, jobs: int, prefix: list[str], search: bool = False,
-                 peer_templates: bool = False) -> Tool:
+                 peer_templates: bool = False, images: bool = True) -> Tool:
     base = workdir / f"bitopia-{posts}"
     bury(base)
     # The same hugo.toml as Hugo's site: bitopia reads a Hugo config (pager size, taxonomies, base URL).
     site = fresh_copy(base / "site", [corpus / "content", corpus / "static", PEERS / "hugo" / "hugo.toml"])
-    if search:  # the search index too (params.search; the peers' hugo.toml has no [params] table)
+    params = ([] if not search else ["search = true"]) + ([] if images else ["responsiveImages = false"])
+    if params:  # the search index too, or no image sizes (the peers' hugo.toml has no [params] table)
         with (site / "hugo.toml").open("a", encoding="utf-8") as config:
-            config.write("\n[params]\n  search = true\n")
+            config.write("\n[params]\n" + "".join(f"  {line}\n" for line in params))
     if peer_templates:  # the peers' small layouts, in Jinja (bench/peer_templates/README.md)
         shutil.copytree(Path(__file__).resolve().parent / "peer_templates", site / "templates",
                         ignore=shutil.ignore_patterns("README.md"))
@@ -404,7 +405,8 @@ class SizeResult:
 def bench_size(args: argparse.Namespace, posts: int, prefix: list[str]) -> SizeResult:
     workdir: Path = args.workdir
     hugo_corpus = ensure_corpus(workdir, posts, "hugo")
-    bitopia = bitopia_tool(workdir, posts, hugo_corpus, args.jobs, prefix, args.search, args.peer_templates)
+    bitopia = bitopia_tool(workdir, posts, hugo_corpus, args.jobs, prefix, args.search, args.peer_templates,
+                           not args.no_images)
     hugo = pelican = None
     if not args.skip_peers:
         hugo = hugo_tool(workdir, posts, hugo_corpus, prefix)
@@ -588,6 +590,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--skip-peers", action="store_true", help="bitopia only: no Hugo, no Pelican")
     parser.add_argument("--skip-serve", action="store_true", help="no serve save -> reload measurement")
     parser.add_argument("--search", action="store_true", help="bitopia makes the search index too (Pagefind)")
+    parser.add_argument("--no-images", action="store_true",
+                        help="bitopia measures no image and gives none a srcset (params.responsiveImages = false)")
     parser.add_argument("--peer-templates", action="store_true",
                         help="bitopia builds with the peers' small layouts in Jinja, not its theme (bench/peer_templates)")
     parser.add_argument("--jobs", "-j", type=int, default=0, help="bitopia's -j (0: every core; default)")

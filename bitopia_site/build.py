@@ -20,6 +20,7 @@ from bitopia_site import parallel, search, urls
 from bitopia_site.cache import Cache, DocumentCache, machine_key
 from bitopia_site.config import default_output
 from bitopia_site.errors import BuildFailed, Report, SiteError
+from bitopia_site.images import problems_in
 from bitopia_site.index import build_index
 from bitopia_site.links import broken_in_documents
 from bitopia_site.model import OutputPage
@@ -36,7 +37,7 @@ from bitopia_site.rendering import (fingerprints_of, prints_of, render_chunk_pri
 from bitopia_site.sources import read_site
 from bitopia_site.stages import (BuildOptions, RenderedSite, add_resources, check_featured, content_settings,
                                  fingerprinter, load_site, page_suffixes, parse_all, publish_horizon,
-                                 template_globals)
+                                 site_images, template_globals)
 from bitopia_site.views import Views, placement_digest
 from bitopia_site.writer import SiteWriter, WriteStats, open_writer
 
@@ -114,8 +115,8 @@ def _run_locked(root: Path, out: Path, options: BuildOptions, last: BuildRecord 
         summary = BuildSummary(*last.counts, stats, time.perf_counter() - started, list(last.warnings), 0)
         return BuildOutcome(summary, None, last)
     writer = None
-    scratch = None if options.cache else tempfile.TemporaryDirectory(prefix="bitopia-search-")
-    search_home = Path(scratch.name) if scratch is not None else cache.folder / "search"
+    scratch = None if options.cache else tempfile.TemporaryDirectory(prefix="bitopia-build-")
+    work = Path(scratch.name) if scratch is not None else cache.folder  # made files: search index, image copies
     try:
         writer = open_writer(out, set(last.files) if last else None, last.spare if last else None,
                              options.in_place, make_spare=options.cache)
@@ -123,8 +124,8 @@ def _run_locked(root: Path, out: Path, options: BuildOptions, last: BuildRecord 
         if skip_unchanged and last is not None and state is not None:
             site = patch_site(root, options, last, state.files, writer.put)
         if site is None:
-            site = render_site(root, options, last.fingerprints if last else None, writer)
-        search_files = add_search_index(site, options, search_home)
+            site = render_site(root, options, last.fingerprints if last else None, writer, work / "images")
+        search_files = add_search_index(site, options, work / "search")
         index_kept = search_files == {rel: Path(path) for rel, path in (last.static.items() if last else ())
                                if rel.startswith(f"{search.FOLDER}/")}
         stats = writer.finish({rel: src for rel, src in site.static.items() if rel not in site.rendered},
@@ -150,7 +151,8 @@ def _run_locked(root: Path, out: Path, options: BuildOptions, last: BuildRecord 
             spare=writer.spare_after, state=state.digest if state else None, inputs=state.files if state else None,
             placements=site.placements, shown_on=site.shown_on,
             static={rel: str(path) for rel, path in site.static.items()},
-            global_key=site.finger.global_key if site.finger else None, global_uses=site.global_uses)
+            global_key=site.finger.global_key if site.finger else None, global_uses=site.global_uses,
+            images=site.views.images if site.views else None)
         save_record(cache, out, record)
     summary = BuildSummary(*counts, stats, time.perf_counter() - started,
                            site.report.warnings + cache.report.warnings, site.rendered_count)
@@ -172,13 +174,14 @@ def add_search_index(site: RenderedSite, options: BuildOptions, home: Path) -> d
 
 @parallel.no_cycle_collection()
 def render_site(root: Path, options: BuildOptions, kept: Mapping[str, str] | None = None,
-                output: SiteWriter | None = None) -> RenderedSite:
+                output: SiteWriter | None = None, images_home: Path | None = None) -> RenderedSite:
     """Read and render the whole site into memory; raise BuildFailed listing every problem.
 
     `kept`: the fingerprints of the pages the output holds; a page whose fingerprint is the same
     is not rendered again (it maps to None). With an `output`, each rendered file goes to it as soon as it is made instead of into memory
     (in a first build, the renderers write it there themselves), and it hears of the static files
-    as soon as they are listed.
+    as soon as they are listed. The copies of the site's images are made in `images_home` (default:
+    the cache's, or a folder of the site's own in memory without the cache).
     """
     report = Report()
     now = options.now or datetime.now(timezone.utc)
@@ -205,8 +208,15 @@ def render_site(root: Path, options: BuildOptions, kept: Mapping[str, str] | Non
     documents = resolve_refs(documents, visibility.shows, config.base_url, report.errors)
     index = build_index(documents, visibility, config.taxonomies, config.main_sections, config.related)
     add_resources(files, documents, visibility)
+    scratch = None
+    if images_home is None:
+        scratch = None if options.cache else tempfile.TemporaryDirectory(prefix="bitopia-images-")
+        images_home = Path(scratch.name) if scratch is not None else cache.folder / "images"
+    images = site_images(config, theme, files.static, cache, images_home, options)
     check_featured(index.documents, files.static, report)
-    views = Views(index, now, config.base_path)
+    for warning in problems_in(index.documents, images):
+        report.warn(warning)
+    views = Views(index, now, config.base_path, images)
     failed = report.failed(options.strict)
     lists = plan_lists(index, views, config.paginate, config.feed_limit, static=files.static,
                        term_title=urls.hugo_title if config.hugo else str, off=config.kinds_off,
@@ -275,4 +285,4 @@ def render_site(root: Path, options: BuildOptions, kept: Mapping[str, str] | Non
         documents={d.source: d for d in documents}, views=views, renderer=renderer,
         finger=prints.finger if prints else None, users=prints.users if prints else {},
         global_uses=prints.global_uses if prints else frozenset(), placements=placements, shown_on=shown_on,
-        theme=theme, visibility=visibility, with_refs=with_refs)
+        theme=theme, visibility=visibility, with_refs=with_refs, scratch=scratch)

@@ -109,14 +109,15 @@ def main(ctx: click.Context) -> None:
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option("-j", "--jobs", type=click.IntRange(min=0), default=0, help="Processes to use (0: all cores).")
 @click.option("--no-cache", is_flag=True, help="Ignore .bitopia-cache/ and render every page.")
+@click.option("--no-images", is_flag=True, help="Leave images as written: no sizes, no smaller copies.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 def build_command(site: Path, output: Path | None, drafts: bool, future: bool, expired: bool,
-                  base_url: str | None, strict: bool, jobs: int, no_cache: bool, quiet: bool) -> None:
+                  base_url: str | None, strict: bool, jobs: int, no_cache: bool, no_images: bool, quiet: bool) -> None:
     """Build the site into its output folder."""
     need_site(site)
     progress = Progress() if not quiet and sys.stderr.isatty() else None
     options = BuildOptions(drafts=drafts, future=future, expired=expired, base_url=base_url, strict=strict,
-                           jobs=jobs, cache=not no_cache, progress=progress)
+                           jobs=jobs, cache=not no_cache, progress=progress, images=not no_images)
     try:
         built = run_build(site, output, options)
     except BuildFailed as failed:

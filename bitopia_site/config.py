@@ -14,6 +14,7 @@ import yaml
 
 from bitopia_site import markdown_it_engine
 from bitopia_site.errors import Report, SiteError
+from bitopia_site.images import ImageSettings, settings_from as image_settings
 from bitopia_site.related import RelatedSettings, settings_from_hugo, settings_from_site_yaml
 
 CONFIG_SUFFIXES = (".toml", ".yaml", ".yml", ".json")  # the files Hugo reads in config/_default/
@@ -26,7 +27,7 @@ KNOWN_KEYS = {
     "title", "base_url", "author", "description", "language", "timezone", "paginate", "theme",
     "taxonomies", "permalinks", "menus", "params", "main_sections", "summary_words",
     "feed_limit", "feed_full_content", "publish", "copyright", "markdown_engine", "related",
-    "search",
+    "search", "images",
 }
 
 
@@ -56,6 +57,7 @@ class SiteConfig:
     markdown_engine: str = "cmark-gfm"  # or markdown-it-py (markdown_it_engine.py), in a site.yaml site
     related: RelatedSettings = RelatedSettings()  # how each post's related posts are found (related.py)
     search: bool = False  # a Pagefind index of the posts and pages, and a search page (search.py)
+    images: ImageSettings = ImageSettings()  # sizes and smaller copies of the site's images (images.py)
     source_file: str = ""
     hugo: bool = False  # read from a Hugo config: Hugo's URLs and rules (DESIGN.md §1b)
     lower_paths: bool = True  # Hugo's disablePathToLower turns this off
@@ -192,6 +194,8 @@ def _from_site_yaml(root: Path, data: dict[str, Any], path: Path, report: Report
     if "search" in values and not isinstance(values["search"], bool):
         raise SiteError(path.name, f"search must be true or false, not {values['search']!r}",
                         "write `search: true` for a search page and its index, or `search: false`")
+    if "images" in data:
+        values["images"] = image_settings(data["images"], path.name)
     if "base_url" in values and not str(values["base_url"]).endswith("/"):
         values["base_url"] = str(values["base_url"]) + "/"
     try:
@@ -258,6 +262,8 @@ def _from_hugo(root: Path, raw: dict[str, Any], path: Path, report: Report) -> S
     values["related"] = settings_from_hugo(data.get("related"), path)
     if isinstance(lower_params.get("search"), bool):  # not a Hugo setting: a site's params say it
         values["search"] = lower_params["search"]
+    if isinstance(lower_params.get("responsiveimages"), (bool, dict)):  # not a Hugo setting (`images` is a theme's)
+        values["images"] = image_settings(lower_params["responsiveimages"], path.name)
     values["raw_html"] = _lookup(data, "markup", "goldmark", "renderer", "unsafe") is True
     if "mainsections" in lower_params:
         values["main_sections"] = tuple(str(s) for s in lower_params["mainsections"])

@@ -24,6 +24,7 @@ from bitopia_site import parallel
 from bitopia_site.build import BuildOptions, BuildSummary, run_build
 from bitopia_site.cache import Cache
 from bitopia_site.errors import BuildFailed, Report, SiteError
+from bitopia_site.images import problems_in
 from bitopia_site.links import broken_in_documents
 from bitopia_site.live_search import LiveSearch
 from bitopia_site.model import Document, OutputPage
@@ -116,8 +117,8 @@ class LiveBuild:
                                   placement_digest(found[0]) if found is not None else None, gone and old is not None))
                 continue
             target = self._static_sources.get(os.path.realpath(path))
-            if target is not None and path.is_file():
-                static[rel] = target
+            if target is not None and path.is_file() and target not in site.views.images.infos:
+                static[rel] = target  # not an image with copies: those need a whole build
             edits.append(Edit(rel))
         scope = reach(edits, site.users, site.global_uses, static)
         if scope.whole:
@@ -137,6 +138,7 @@ class LiveBuild:
             if view is not None:
                 fragments.forget(view)
             warnings += doc_warnings
+        warnings += problems_in([doc for doc, _ in documents.values()], site.views.images)
         warnings += broken_in_documents([site.pages[number] for number in scope.pages],
                                         ChainMap(site.rendered, site.static),  # asked, not copied: a save is quick
                                         [doc for doc, _ in documents.values()], site.config)

@@ -19,6 +19,7 @@ from bitopia_site import parallel, search, urls
 from bitopia_site.cache import Cache, DocumentCache
 from bitopia_site.content import ContentSettings, Parsed, parse, source_digest
 from bitopia_site.errors import Report, SiteError
+from bitopia_site.images import problems_in
 from bitopia_site.index import build_index
 from bitopia_site.links import broken_in_documents
 from bitopia_site.model import Document, Source
@@ -37,10 +38,11 @@ from bitopia_site.views import Views, placement_digest
 
 def patch_site(root: Path, options: BuildOptions, last: BuildRecord, inputs: dict[str, object],
                sink: Callable[[str, bytes | None], None]) -> RenderedSite | None:
-    """Render only the pages showing the edited documents, or None when a whole build is needed."""
+    """Render only the pages showing the edited documents, or None when a whole build is needed.
+    The site's images are the last build's (an edited image is no edit of a document)."""
     root = root.resolve()
     now = options.now or datetime.now(timezone.utc)
-    if (last.inputs is None or last.global_key is None or now.timestamp() >= last.horizon
+    if (last.inputs is None or last.global_key is None or last.images is None or now.timestamp() >= last.horizon
             or len(last.fingerprints) != last.counts.pages):
         return None
     changed = changed_inputs(root, last, inputs)
@@ -66,8 +68,12 @@ def patch_site(root: Path, options: BuildOptions, last: BuildRecord, inputs: dic
     index = build_index(documents, visibility, config.taxonomies, config.main_sections, config.related)
     static = {rel: Path(path) for rel, path in last.static.items()
               if not rel.startswith(f"{search.FOLDER}/")}  # the build adds the search index after (build.py)
-    check_featured([doc for doc in index.documents if doc.source in changed], static, report)
-    views = Views(index, now, config.base_path)
+    images = last.images
+    shown = [doc for doc in index.documents if doc.source in changed]
+    check_featured(shown, static, report)
+    for warning in problems_in(shown, images):
+        report.warn(warning)
+    views = Views(index, now, config.base_path, images)
     pages = plan_site(index, views, config.paginate, config.feed_limit, only=only, static=static,
                       layouts_optional=config.hugo, term_title=urls.hugo_title if config.hugo else str,
                       off=config.kinds_off, search=config.search)

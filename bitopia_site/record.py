@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from bitopia_site.cache import Cache, code_version, record_key
 from bitopia_site.errors import SiteError
+from bitopia_site.images import ImageSet
 from bitopia_site.model import SiteIndex
 from bitopia_site.output_folder import missing_files, output_id
 from bitopia_site.sources import InputState, input_state
@@ -57,6 +58,7 @@ class BuildRecord:
     static: dict[str, str]  # output path -> the static file copied there
     global_key: str | None  # the fingerprint of what every page shows (config, templates, globals)
     global_uses: frozenset[str]  # documents every page shows, through the site's globals
+    images: ImageSet | None = None  # the site's images and their copies (an edited image needs a whole build)
 
     def describes(self, out: Path) -> bool:
         """True when `out` still holds what this build wrote there: its marker, and every file."""
@@ -100,7 +102,7 @@ def build_input_state(root: Path, options: BuildOptions) -> InputState | None:
     if process is not None and "<locals>" in getattr(process, "__qualname__", "<locals>"):
         return None
     key = (code_version(), options.drafts, options.future, options.expired, options.base_url, options.strict,
-           getattr(process, "__qualname__", None))
+           getattr(process, "__qualname__", None), options.images)
     state = input_state(root.resolve(), [PACKAGED_THEMES])
     return InputState(f"{key}:{state.digest}", {**state.files, "\0options": repr(key)})
 

@@ -13,6 +13,7 @@ from typing import Any, Collection, Mapping
 from bitopia_site import urls
 from bitopia_site.errors import Report, SiteError
 from bitopia_site.fingerprint import Fingerprinter
+from bitopia_site.images import problems_in
 from bitopia_site.index import build_index
 from bitopia_site.model import Document, OutputPage, SiteIndex
 from bitopia_site.plan import add_sitemap, check_collisions, plan_site
@@ -69,6 +70,8 @@ def reindex(site: RenderedSite, moved: Mapping[str, Document | None], options: B
                 [source for source, doc in moved.items() if doc is None])
     report = Report()
     check_featured([doc for doc in moved.values() if doc is not None], site.static, report)
+    for warning in problems_in([doc for doc in moved.values() if doc is not None], views.images):
+        report.warn(warning)
     site_globals = template_globals(config, site.theme.params, index, views, now, site.static)
     made = fingerprinter(views, config, site.theme, site_globals, site.static, options)
     if made is None:

@@ -11,12 +11,13 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from bitopia_site import __version__, parallel
-from bitopia_site.cache import DocumentCache, code_version
+from bitopia_site.cache import Cache, DocumentCache, code_version
 from bitopia_site.config import SiteConfig, load_config
 from bitopia_site.copier import read_ahead
 from bitopia_site.content import HTML_SUFFIXES, ContentSettings, Parsed, parse, source_digest
 from bitopia_site.errors import Report, SiteError
 from bitopia_site.fingerprint import Fingerprinter, files_digest
+from bitopia_site.images import FORMAT as IMAGES_FORMAT, ImageSet, ImageSettings, image_set
 from bitopia_site.menus import site_menus
 from bitopia_site.model import Document, OutputPage, SiteIndex, Source
 from bitopia_site.publication import Visibility
@@ -43,6 +44,7 @@ class BuildOptions:
     in_place: bool = False  # update the output file by file instead of swapping it (a dev server's own folder)
     progress: Callable[[str, int, int], None] | None = None  # (stage, done, total), for a terminal
     search: bool = True  # make the search index where the site asks for one (serve's builds do not: live_search.py)
+    images: bool = True  # measure images and make their copies where the site asks for them (`--no-images`: not)
 
 
 @dataclass
@@ -76,6 +78,7 @@ class RenderedSite:
     placements: dict[str, str] = field(default_factory=dict)  # source -> digest of its place in the site
     shown_on: dict[str, tuple[str, ...]] = field(default_factory=dict)  # source -> paths of the pages showing it
     patched: bool = False  # only the pages an edit touched were planned; no other input changed
+    scratch: Any = None  # a temporary folder holding files of `static` (image copies made without the cache)
 
 
 def load_site(root: Path, options: BuildOptions, report: Report) -> tuple[SiteConfig, Theme]:
@@ -184,6 +187,23 @@ def check_featured(documents: Sequence[Document], static: dict[str, Path], repor
                                   f"and static/{image.file}", "add the image there, or fix `featured:` / "
                                   "`featuredpath:`"))
 
+def site_images(config: SiteConfig, theme: Theme, static: dict[str, Path], cache: Cache, home: Path | None,
+                options: BuildOptions) -> ImageSet:
+    """The site's images among its static files, their smaller copies made in `home` (once: what
+    was made is kept in the cache), and the copies added to `static`."""
+    settings = config.images if options.images else ImageSettings(enabled=False)
+    if not settings.enabled:
+        return ImageSet(base_path=config.base_path)
+    kept = cache.load("images", IMAGES_FORMAT)
+    sizes = {**theme.params, **config.params}.get("image_sizes")
+    jobs = options.jobs or parallel.default_jobs()
+    images, keep = image_set(static, settings, home, kept, jobs, config.base_path,
+                             sizes if isinstance(sizes, str) and sizes else "100vw", config.root)
+    if keep != kept:
+        cache.save("images", IMAGES_FORMAT, keep)
+    static.update(images.files)
+    return images
+
 def template_globals(config: SiteConfig, theme_params: dict[str, Any], index: SiteIndex, views: Views,
                      now: datetime, static: dict[str, Path]) -> dict[str, Any]:
     """What every template sees as `site`."""
@@ -209,6 +229,7 @@ def template_globals(config: SiteConfig, theme_params: dict[str, Any], index: Si
             "feed_full_content": config.feed_full_content, "has_file": has_file,
             "search": config.search,
         },
+        "image_attrs": views.images.attributes,  # an image's width, height and srcset (images.py)
     }
 
 def fingerprinter(views: Views, config: SiteConfig, theme: Theme, site_globals: dict[str, Any],
@@ -225,7 +246,7 @@ def fingerprinter(views: Views, config: SiteConfig, theme: Theme, site_globals: 
     finger = Fingerprinter(views.digests, "", views.sources, views.link_ids)
     global_uses: set[str] = set()
     finger.global_key = finger.value([code_version(), config.fingerprint(), files_digest(theme.template_dirs),
-                                      process_key, site_globals, sorted(static)], global_uses)
+                                      process_key, site_globals, sorted(static), views.images.key], global_uses)
     return finger, frozenset(global_uses)
 
 def publish_horizon(documents: list[Document], now: datetime) -> float:

@@ -10,6 +10,7 @@ from typing import Any, Iterable
 from markupsafe import Markup
 
 from bitopia_site.body import Body
+from bitopia_site.images import ImageSet
 from bitopia_site.model import Document, SiteIndex, Term
 from bitopia_site.urls import urlize
 
@@ -48,10 +49,11 @@ def _view_digest(doc: Document, view: dict[str, Any]) -> str:
 class Views:
     """Builds each document's view once; lists and pages share them."""
 
-    def __init__(self, index: SiteIndex, now: datetime, base_path: str = "/") -> None:
+    def __init__(self, index: SiteIndex, now: datetime, base_path: str = "/", images: ImageSet | None = None) -> None:
         self.index = index
         self.now = now
         self.base_path = base_path
+        self.images = images if images is not None else ImageSet(base_path=base_path)
         self._cache: dict[str, dict[str, Any]] = {}
         self.digests: dict[int, str] = {}  # id(view) -> what it was made from, for fingerprints
         self.sources: dict[int, str] = {}  # id(view) -> its document's source, for page dependencies
@@ -113,14 +115,26 @@ class Views:
         }
         return {
             "title": doc.title, "url": doc.url, "date": doc.date, "lastmod": doc.lastmod or doc.date,
-            "author": doc.author, "description": doc.description, "summary": self._rebase(doc.summary),
-            "truncated": doc.summary_is_excerpt, "content": self._rebase(doc.html), "toc": doc.toc,
+            "author": doc.author, "description": doc.description, "summary": self._rebase(self._sized(doc.summary, doc)),
+            "truncated": doc.summary_is_excerpt, "content": self._rebase(self._sized(doc.html, doc)), "toc": doc.toc,
             "word_count": doc.word_count, "reading_time": doc.reading_time, "draft": doc.draft,
             "scheduled": bool(doc.date and doc.date > self.now),
             "section": doc.section, "type": doc.type, "source": doc.source, "params": doc.params,
             "terms": terms, "categories": terms.get("categories", []), "tags": terms.get("tags", []),
             "featured": _featured(doc), "is_page": doc.is_page,
         }
+
+    def _sized(self, html: Body | str, doc: Document) -> Body | str:
+        """`html` with its images given their sizes and smaller copies (images.py)."""
+        if not self.images.enabled:
+            return html
+        if isinstance(html, Body):
+            if bytearray.find(html, b"<img") < 0 and bytearray.find(html, b"<IMG") < 0:
+                return html
+            return Body(self.images.rewrite(str(html), doc.url, eager_first=doc.featured is None))
+        if "<img" not in html and "<IMG" not in html:
+            return html
+        return Markup(self.images.rewrite(str(html), doc.url, eager_first=doc.featured is None))
 
     def _rebase(self, html: Body | str) -> Body | Markup:
         """Root-relative links in content (`/img/x.jpg`) point below a base path like `/blog/`.

@@ -4,6 +4,7 @@ big inputs, links and the like are made here at test time."""
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shutil
@@ -358,6 +359,14 @@ def test_layout_in_front_matter_cannot_name_a_file_outside(tmp_path: Path, previ
 XSS = "</title><script>alert(1)</script>"
 
 
+def _tiny_jpeg() -> bytes:
+    from PIL import Image
+
+    data = io.BytesIO()
+    Image.new("RGB", (4, 4)).save(data, "JPEG")
+    return data.getvalue()
+
+
 def test_script_in_any_text_field_renders_as_text_everywhere(tmp_path: Path) -> None:
     post = (f"---\ntitle: '{XSS}'\ndate: 2020-01-01\nauthor: '{XSS}'\ndescription: '{XSS}'\n"
             f"tags: ['{XSS}', '\"><script>alert(1)</script>']\ncategories: ['{XSS}']\nseries: ['{XSS}']\n"
@@ -365,7 +374,7 @@ def test_script_in_any_text_field_renders_as_text_everywhere(tmp_path: Path) -> 
             "Look: `<script>alert(1)</script>` and &lt;script&gt;alert(1)&lt;/script&gt; as text.\n")
     second = f"---\ntitle: Second\ndate: 2020-01-02\nseries: ['{XSS}']\ntags: ['{XSS}']\n---\nTwo.\n"
     site = make_site(tmp_path, files={f"{POSTS}/xss.md": post, f"{POSTS}/second.md": second,
-                                      "static/img/x.jpg": b"\xff\xd8\xff\xe0 not really a jpeg"})
+                                      "static/img/x.jpg": _tiny_jpeg()})
     (site / "site.yaml").write_text(SITE_YAML + "feed_full_content: true\n")
     out, _ = built(site, tmp_path)
     files = tree(out)

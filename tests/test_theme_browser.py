@@ -284,6 +284,28 @@ def test_seed_post_shows_its_featured_image(browser: Any, sites: dict[str, Site]
         context.close()
 
 
+@pytest.mark.parametrize("site_name", ["bundled", "real"])
+def test_a_phone_loads_a_copy_of_the_featured_image_narrower_than_the_original(
+        browser: Any, sites: dict[str, Site], site_name: str) -> None:
+    """The featured image has its width and height and a srcset of WebP copies no wider than the
+    original; at 390 px the browser loads one narrower than the original, on a wide 2x screen the widest."""
+    site = _site(sites, site_name)
+    for viewport, scale in (({"width": 390, "height": 844}, 1), ({"width": 1280, "height": 800}, 2)):
+        context, page, visit = _open(browser, site, SEED_POST, viewport=viewport, device_scale_factor=scale)
+        try:
+            image = page.locator("figure.featured img")
+            width, height = int(image.get_attribute("width")), int(image.get_attribute("height"))
+            assert image.evaluate("img => img.naturalWidth / img.naturalHeight") == pytest.approx(width / height, 0.01)
+            widths = sorted(int(entry.split()[1][:-1]) for entry in image.get_attribute("srcset").split(", "))
+            assert len(widths) >= 2 and widths[-1] <= width
+            loaded = image.evaluate("img => img.currentSrc")
+            chosen = int(re.fullmatch(r".*/live_deployment_bitopia\.[0-9a-f]+\.(\d+)w\.webp", loaded).group(1))
+            assert chosen < width if scale == 1 else chosen == widths[-1], loaded
+            assert visit.errors == [] and visit.foreign == []
+        finally:
+            context.close()
+
+
 def test_post_meta_and_head(browser: Any, sites: dict[str, Site]) -> None:
     site = sites["bundled"]
     context, page, _ = _open(browser, site, SEED_POST)

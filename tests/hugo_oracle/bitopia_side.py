@@ -52,7 +52,7 @@ def build(source: Path, jobs: int = 2) -> BitopiaResult:
                 path.chmod(path.stat().st_mode | 0o200)
         shutil.copytree(PROBE_TEMPLATES, site / "templates", dirs_exist_ok=True)
         command = [sys.executable, "-m", "bitopia_site", "build", "-s", str(site), "-o", str(out),
-                   "-j", str(jobs), "--no-cache", "-q"]
+                   "-j", str(jobs), "--no-cache", "--no-images", "-q"]  # image sizes are the theme's, not Markdown
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
         started = time.monotonic()
         try:
