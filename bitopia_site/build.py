@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Mapping
 
-from bitopia_site import parallel, search, urls
+from bitopia_site import parallel, search
 from bitopia_site.cache import Cache, DocumentCache, machine_key
 from bitopia_site.config import default_output
 from bitopia_site.errors import BuildFailed, Report, SiteError
@@ -26,7 +26,7 @@ from bitopia_site.links import broken_in_documents
 from bitopia_site.model import OutputPage
 from bitopia_site.output_folder import check_output_folder, sweep_leftovers
 from bitopia_site.patch import patch_site
-from bitopia_site.plan import add_sitemap, check_collisions, plan_documents, plan_lists
+from bitopia_site.plan import PlanSettings, add_sitemap, check_collisions, plan_documents, plan_lists
 from bitopia_site.publication import Visibility, apply_cascades
 from bitopia_site.record import (BuildRecord, Counts, build_input_state, hold_builds_into, load_record,
                                  save_record)
@@ -36,8 +36,8 @@ from bitopia_site.rendering import (fingerprints_of, prints_of, render_chunk_pri
                                     stage_progress, take_rendered)
 from bitopia_site.sources import read_site
 from bitopia_site.stages import (BuildOptions, RenderedSite, add_resources, check_featured, content_settings,
-                                 fingerprinter, load_site, page_suffixes, parse_all, publish_horizon,
-                                 site_images, template_globals)
+                                 fingerprinter, load_site, measure_images_ahead, page_suffixes, parse_all,
+                                 publish_horizon, site_images, template_globals)
 from bitopia_site.views import Views, placement_digest
 from bitopia_site.writer import SiteWriter, WriteStats, open_writer
 
@@ -199,6 +199,7 @@ def render_site(root: Path, options: BuildOptions, kept: Mapping[str, str] | Non
         report.error(err)
     if output is not None and not files.errors:
         output.copy_static_early(files.static)
+    measuring = measure_images_ahead(config, options, files.static, cache)
     visibility = Visibility.of_build(now, options.drafts, options.future, options.expired, config)
     documents = parse_all(config.root, files, settings, report, jobs, parsed_cache,
                           stage_progress(options, "reading posts", len(files.sources) + len(files.unread)), visibility)
@@ -212,15 +213,13 @@ def render_site(root: Path, options: BuildOptions, kept: Mapping[str, str] | Non
     if images_home is None:
         scratch = None if options.cache else tempfile.TemporaryDirectory(prefix="bitopia-images-")
         images_home = Path(scratch.name) if scratch is not None else cache.folder / "images"
-    images = site_images(config, theme, files.static, cache, images_home, options)
+    images = site_images(config, theme, files.static, cache, images_home, options, measuring)
     check_featured(index.documents, files.static, report)
     for warning in problems_in(index.documents, images):
         report.warn(warning)
     views = Views(index, now, config.base_path, images)
     failed = report.failed(options.strict)
-    lists = plan_lists(index, views, config.paginate, config.feed_limit, static=files.static,
-                       term_title=urls.hugo_title if config.hugo else str, off=config.kinds_off,
-                       search=config.search)
+    lists = plan_lists(index, views, PlanSettings.of(config), static=files.static)
     site_globals = template_globals(config, theme.params, index, views, now, files.static)
     made = fingerprinter(views, config, theme, site_globals, files.static, options)
     env = make_environment(config, theme, site_globals, cache.folder / "templates" if options.cache else None)

@@ -21,6 +21,10 @@ CONFIG_SUFFIXES = (".toml", ".yaml", ".yml", ".json")  # the files Hugo reads in
 HUGO_CONFIGS = ("hugo.toml", "hugo.yaml", "hugo.yml", "hugo.json", "config.toml", "config.yaml", "config.yml",
                 "config.json")
 
+# Names starting with a dot that a static/ folder publishes, as web servers and hosts read them (Hugo
+# publishes every file there; any other hidden file, an editor's or a tool's, stays out)
+STATIC_DOTFILES = frozenset({".well-known", ".htaccess", ".nojekyll"})
+
 DEFAULT_PERMALINKS = {"post": "/:year/:month/:day/:slug/", "page": "/:slug/"}
 
 KNOWN_KEYS = {
@@ -70,6 +74,7 @@ class SiteConfig:
     ugly_urls: bool = False  # Hugo's uglyURLs: a page at /posts/a.html, not /posts/a/
     canonify_urls: bool = False  # Hugo's canonifyURLs: root-relative links in HTML and XML made absolute
     relative_urls: bool = False  # Hugo's relativeURLs: root-relative links made relative to the page (wins)
+    feed_name: str = "index.xml"  # the file name of every RSS feed (a Hugo config's outputFormats.RSS.baseName + .xml)
     kinds_off: tuple[str, ...] = ()  # Hugo's disableKinds that bitopia follows (LEFT_OUT_KINDS), sorted: a
     # setting's repr is part of cache keys and fingerprints, and a set's order changes from process to process
 
@@ -258,6 +263,12 @@ def _from_hugo(root: Path, raw: dict[str, Any], path: Path, report: Report) -> S
                               f"{', '.join(sorted(disabled - LEFT_OUT_KINDS))}; it leaves out those of kind "
                               f"{', '.join(sorted(LEFT_OUT_KINDS))}, and term pages with taxonomy pages only",
                               "remove the key, or delete the pages you do not want after the build"))
+    base_name = _lookup(data, "outputformats", "rss", "basename")
+    if base_name is not None:
+        if not isinstance(base_name, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", base_name):
+            raise SiteError(path.name, f"outputFormats.RSS.baseName must be a file name, not {base_name!r}",
+                            'write `baseName = "feed"` (for feed.xml), or remove it (index.xml)')
+        values["feed_name"] = f"{base_name}.xml"
     values["permalinks"] = _hugo_permalinks(data.get("permalinks"))
     values["related"] = settings_from_hugo(data.get("related"), path)
     if isinstance(lower_params.get("search"), bool):  # not a Hugo setting: a site's params say it

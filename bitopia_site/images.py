@@ -76,6 +76,10 @@ class ImageSet:
     sizes: str = "100vw"
     key: str = ""
     enabled: bool = False
+    _said: dict[tuple[Any, ...], Markup] = field(default_factory=dict, repr=False, compare=False)
+
+    def __getstate__(self) -> dict[str, Any]:  # kept in the build's record: without what templates were told
+        return {**self.__dict__, "_said": {}}
 
     def find(self, src: str, page_url: str = "/") -> tuple[str, ImageInfo] | None:
         """The output path and info of the image `src` points at (as written in a page at
@@ -88,7 +92,15 @@ class ImageSet:
                    dimensions: bool = True) -> Markup:
         """The attributes an `<img src="{url_for(src)}">` gains (width, height, srcset, sizes,
         loading, decoding), for templates; only the last two for an image the site does not have.
-        Without `dimensions`, no width and height (a thumbnail that has its own)."""
+        Without `dimensions`, no width and height (a thumbnail that has its own). The same image
+        is shown on many pages (the sidebar's recent posts): each answer is kept."""
+        key = (src, sizes, lazy, page_url, dimensions)
+        said = self._said.get(key)
+        if said is None:
+            said = self._said[key] = self._attributes(src, sizes, lazy, page_url, dimensions)
+        return said
+
+    def _attributes(self, src: str, sizes: str, lazy: bool, page_url: str, dimensions: bool) -> Markup:
         found = self.find(src, page_url) if self.enabled else None
         parts = [] if found is None else _size_and_set(found[1], _folder_of(urls.join(self.base_path, src)
                                                                             if src.startswith("/") else src),
@@ -212,50 +224,28 @@ def image_set(static: Mapping[str, Path], settings: ImageSettings, home: Path | 
               cache: Mapping[str, Any], jobs: int, base_path: str = "/", sizes: str = "100vw",
               root: Path | None = None) -> tuple[ImageSet, dict[str, Any]]:
     """The site's images among its `static` files (output path -> file) and their copies, made in
-    `home` where it does not hold them yet; `cache` is what the last call returned (its entries
-    by content hash, and each file's hash by its size and time stamps). Returns the set and what
-    to keep for the next call. Files in `home` itself (copies a build listed) are not images of the site.
-    A problem names the file below `root` (the site's folder), where it is there."""
+    `home` where it does not hold them yet; `cache` is what the last call (or `measure_ahead`)
+    returned: what each image is, by content hash, and each file's hash by its size and time stamp.
+    Returns the set and what to keep for the next call. Files in `home` itself (copies a build
+    listed) are not images of the site. A problem names the file below `root` (the site's folder)."""
     result = ImageSet(base_path=base_path, sizes=settings.sizes or sizes, enabled=settings.enabled)
     if not settings.enabled:
         return result, {}
-    known: dict[str, Meta] = {k: v for k, v in cache.get("meta", {}).items() if isinstance(v, Meta)}
-    stamps: dict[str, tuple[int, int, str]] = cache.get("stamps", {})
-    home_text = os.fspath(home) if home is not None else None
-    digests: dict[str, str] = {}
-    new_stamps: dict[str, tuple[int, int, str]] = {}
-    for rel, path in static.items():
-        if not rel.lower().endswith(RASTER) or (home_text and os.path.dirname(os.fspath(path)) == home_text):
-            continue
-        try:
-            info = os.stat(path)
-            stamp = stamps.get(os.fspath(path))
-            if stamp is not None and stamp[:2] == (info.st_size, info.st_mtime_ns):
-                digest = stamp[2]
-            else:
-                with open(path, "rb") as handle:
-                    digest = hashlib.blake2b(handle.read(), digest_size=16).hexdigest()
-        except OSError as exc:
-            result.problems[rel] = f"{_shown(path, rel, root)} cannot be read ({exc.strerror or exc})"
-            continue
-        digests[rel] = digest
-        new_stamps[os.fspath(path)] = (info.st_size, info.st_mtime_ns, digest)
-    todo = {}
-    for rel, digest in digests.items():
-        meta = known.get(digest)
-        if meta is None or not _copies_there(meta, digest, home):
-            todo.setdefault(digest, (static[rel], rel.lower().endswith(".webp")))
-    measured = {digest: _measure(path, is_webp, settings, home is not None)
-                for digest, (path, is_webp) in sorted(todo.items())}  # quick: the first bytes of each
-    copies = sorted(digest for digest, meta in measured.items() if meta.widths)
+    known, stamps = _known(cache)
+    digests, stamps, unread = _digests(static, home, stamps)
+    for rel, error in unread.items():
+        result.problems[rel] = f"{_shown(static[rel], rel, root)} cannot be read ({error})"
+    known.update(_measured(static, digests, known, settings, home is not None))
+    copies = sorted({digest for digest in digests.values()
+                     if known[digest].widths and not _copies_there(known[digest], digest, home)})
     if copies:
         assert home is not None
         home.mkdir(parents=True, exist_ok=True)
+        path_of = {digest: static[rel] for rel, digest in digests.items()}
         with ThreadPoolExecutor(max(1, jobs)) as pool:  # Pillow lets go of the GIL while it decodes and encodes
-            made = pool.map(lambda digest: _make_copies(todo[digest][0], digest, measured[digest], settings, home),
+            made = pool.map(lambda digest: _make_copies(path_of[digest], digest, known[digest], settings, home),
                             copies)
-            measured.update(zip(copies, made))
-    known.update(measured)
+            known.update(zip(copies, made))
     hasher = hashlib.blake2b(f"{FORMAT}\0{settings!r}".encode(), digest_size=16)
     for rel in sorted(digests):
         digest = digests[rel]
@@ -281,7 +271,61 @@ def image_set(static: Mapping[str, Path], settings: ImageSettings, home: Path | 
     used = set(digests.values())
     if home is not None:
         _remove_unused(home, used)
-    return result, {"meta": {d: m for d, m in known.items() if d in used}, "stamps": new_stamps}
+    return result, {"meta": {d: m for d, m in known.items() if d in used}, "stamps": stamps}
+
+
+def measure_ahead(static: Mapping[str, Path], settings: ImageSettings, cache: Mapping[str, Any],
+                  can_copy: bool) -> dict[str, Any]:
+    """The slow part of `image_set` done ahead (on a thread, while posts are parsed): each image's
+    hash and what it is, in the form of `image_set`'s cache. Copies are not made here."""
+    if not settings.enabled:
+        return dict(cache)
+    known, stamps = _known(cache)
+    digests, stamps, _ = _digests(static, None, stamps)
+    known.update(_measured(static, digests, known, settings, can_copy))
+    return {"meta": known, "stamps": stamps}
+
+
+def _known(cache: Mapping[str, Any]) -> tuple[dict[str, Meta], dict[str, tuple[int, int, str]]]:
+    meta = cache.get("meta", {})
+    stamps = cache.get("stamps", {})
+    return ({k: v for k, v in meta.items() if isinstance(v, Meta)} if isinstance(meta, dict) else {},
+            dict(stamps) if isinstance(stamps, dict) else {})
+
+
+def _digests(static: Mapping[str, Path], home: Path | None, stamps: Mapping[str, tuple[int, int, str]],
+             ) -> tuple[dict[str, str], dict[str, tuple[int, int, str]], dict[str, str]]:
+    """The content hash of each raster image of `static` (by output path; read only when its size or
+    time stamp is not the one `stamps` knows), the stamps of now, and the files that could not be read."""
+    home_text = os.fspath(home) if home is not None else None
+    digests: dict[str, str] = {}
+    now: dict[str, tuple[int, int, str]] = {}
+    unread: dict[str, str] = {}
+    for rel, path in static.items():
+        if not rel.lower().endswith(RASTER) or (home_text and os.path.dirname(os.fspath(path)) == home_text):
+            continue
+        try:
+            info = os.stat(path)
+            stamp = stamps.get(os.fspath(path))
+            if stamp is not None and stamp[:2] == (info.st_size, info.st_mtime_ns):
+                digest = stamp[2]
+            else:
+                with open(path, "rb") as handle:
+                    digest = hashlib.blake2b(handle.read(), digest_size=16).hexdigest()
+        except OSError as exc:
+            unread[rel] = exc.strerror or str(exc)
+            continue
+        digests[rel] = digest
+        now[os.fspath(path)] = (info.st_size, info.st_mtime_ns, digest)
+    return digests, now, unread
+
+
+def _measured(static: Mapping[str, Path], digests: Mapping[str, str], known: Mapping[str, Meta],
+              settings: ImageSettings, can_copy: bool) -> dict[str, Meta]:
+    """What each image not `known` yet is (quick: the first bytes of each)."""
+    todo = {digest: static[rel] for rel, digest in sorted(digests.items()) if digest not in known}
+    return {digest: _measure(path, Path(path).suffix.lower() == ".webp", settings, can_copy)
+            for digest, path in sorted(todo.items())}
 
 
 def _shown(path: Path, rel: str, root: Path | None) -> str:

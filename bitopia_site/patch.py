@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from bitopia_site import parallel, search, urls
+from bitopia_site import parallel, search
 from bitopia_site.cache import Cache, DocumentCache
 from bitopia_site.content import ContentSettings, Parsed, parse, source_digest
 from bitopia_site.errors import Report, SiteError
@@ -23,7 +23,7 @@ from bitopia_site.images import problems_in
 from bitopia_site.index import build_index
 from bitopia_site.links import broken_in_documents
 from bitopia_site.model import Document, Source
-from bitopia_site.plan import plan_site
+from bitopia_site.plan import PlanSettings, plan_site
 from bitopia_site.publication import Visibility, apply_cascades
 from bitopia_site.record import BuildRecord, changed_inputs, site_file
 from bitopia_site.refs import resolve as resolve_refs
@@ -74,9 +74,7 @@ def patch_site(root: Path, options: BuildOptions, last: BuildRecord, inputs: dic
     for warning in problems_in(shown, images):
         report.warn(warning)
     views = Views(index, now, config.base_path, images)
-    pages = plan_site(index, views, config.paginate, config.feed_limit, only=only, static=static,
-                      layouts_optional=config.hugo, term_title=urls.hugo_title if config.hugo else str,
-                      off=config.kinds_off, search=config.search)
+    pages = plan_site(index, views, PlanSettings.of(config), only=only, static=static)
     site_globals = template_globals(config, theme.params, index, views, now, static)
     made = fingerprinter(views, config, theme, site_globals, static, options)
     if made is None or made[0].global_key != last.global_key:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Callable, Collection, Iterator
 
 from bitopia_site import urls
+from bitopia_site.config import SiteConfig
 from bitopia_site.errors import SiteError
 from bitopia_site.index import sort_key
 from bitopia_site.model import Document, OutputPage, SiteIndex
@@ -13,14 +15,31 @@ from bitopia_site.views import Views
 FEED_LIMIT_DEFAULT = 20
 
 
-def plan_site(index: SiteIndex, views: Views, paginate: int, feed_limit: int,
-              only: Collection[str] | None = None, static: Collection[str] = (),
-              layouts_optional: bool = False, term_title: Callable[[str], str] = str,
-              off: Collection[str] = (), search: bool = False) -> list[OutputPage]:
+@dataclass(frozen=True)
+class PlanSettings:
+    """What of the site's config shapes its plan: list and feed sizes, the feeds' file name (Hugo's
+    RSS `baseName` + `.xml`), the Hugo kinds left out (`off`: a Hugo config's disableKinds), whether
+    there is a search page, and Hugo's rules (`hugo`: a `layout:` with no template falls back to
+    the default one; a term's page is titled as Hugo titles it)."""
+
+    paginate: int = 10
+    feed_limit: int = FEED_LIMIT_DEFAULT
+    feed_name: str = "index.xml"
+    off: Collection[str] = ()
+    search: bool = False
+    hugo: bool = False
+
+    @classmethod
+    def of(cls, config: SiteConfig) -> PlanSettings:
+        return cls(config.paginate, config.feed_limit, config.feed_name, config.kinds_off, config.search, config.hugo)
+
+
+def plan_site(index: SiteIndex, views: Views, settings: PlanSettings, only: Collection[str] | None = None,
+              static: Collection[str] = ()) -> list[OutputPage]:
     """Every output file the site needs, in a stable order; with `only`, just the pages whose
     output paths it holds (the others are not even made: a rebuild after one edit needs a few)."""
-    return (plan_documents(index, views, only, layouts_optional)
-            + plan_lists(index, views, paginate, feed_limit, only, static, term_title, off, search))
+    return (plan_documents(index, views, only, settings.hugo)
+            + plan_lists(index, views, settings, only, static))
 
 
 def plan_documents(index: SiteIndex, views: Views, only: Collection[str] | None = None,
@@ -38,50 +57,49 @@ def plan_documents(index: SiteIndex, views: Views, only: Collection[str] | None 
     return pages
 
 
-def plan_lists(index: SiteIndex, views: Views, paginate: int, feed_limit: int,
-               only: Collection[str] | None = None, static: Collection[str] = (),
-               term_title: Callable[[str], str] = str, off: Collection[str] = (),
-               search: bool = False) -> list[OutputPage]:
-    """The rest of plan_site: lists, feeds, archives, 404, robots.txt and, with `search`, the search
-    page (these three only where the
-    site's `static` files have none of their own: as in Hugo, the site's own file wins). A term's
-    page is titled `term_title(name)` (a Hugo site's: urls.hugo_title). The pages of the Hugo kinds
-    in `off` (section, taxonomy, 404, robotstxt: a Hugo config's disableKinds) are left out."""
+def plan_lists(index: SiteIndex, views: Views, settings: PlanSettings, only: Collection[str] | None = None,
+               static: Collection[str] = ()) -> list[OutputPage]:
+    """The rest of plan_site: lists, feeds, archives, 404, robots.txt and, with search, the search
+    page (these three only where the site's `static` files have none of their own: as in Hugo, the
+    site's own file wins). The pages of the Hugo kinds `settings.off` (section, taxonomy, 404,
+    robotstxt) are left out."""
+    paginate, feed_limit, off, feed = settings.paginate, settings.feed_limit, settings.off, settings.feed_name
+    term_title = urls.hugo_title if settings.hugo else str
     want = (lambda path: True) if only is None else only.__contains__  # noqa: E731
     pages: list[OutputPage] = []
     pages += _paginated("/", ("home.html", "list.html"), index.posts, views, paginate, want, sitemap=True,
-                        kind="home", title="", feed_url="/index.xml")
-    if want("index.xml"):
-        pages.append(_feed("/index.xml", "", views.docs(index.posts[:feed_limit]), "/"))
+                        kind="home", title="", feed_url=f"/{feed}")
+    if want(feed):
+        pages.append(_feed(f"/{feed}", "", views.docs(index.posts[:feed_limit]), "/"))
     for section in index.sections if "section" not in off else ():
         pages += _paginated(section.url, (f"section-{section.name}.html", "section.html", "list.html"),
                             section.posts, views, paginate, want, sitemap=True, kind="section",
-                            title=section.title, feed_url=f"{section.url}index.xml", content=section.html)
-        if want(urls.output_path(f"{section.url}index.xml")):
-            pages.append(_feed(f"{section.url}index.xml", section.title, views.docs(section.posts[:feed_limit]),
+                            title=section.title, feed_url=f"{section.url}{feed}", content=section.html)
+        if want(urls.output_path(f"{section.url}{feed}")):
+            pages.append(_feed(f"{section.url}{feed}", section.title, views.docs(section.posts[:feed_limit]),
                                section.url))
     for taxonomy in index.taxonomies:
-        if not taxonomy.terms:
+        if not taxonomy.terms and not settings.hugo:  # Hugo lists a taxonomy with no terms yet: an empty page
             continue
         if "taxonomy" not in off and want(urls.output_path(taxonomy.url)):
             terms = [views.term(t) for t in taxonomy.terms]
             pages.append(OutputPage(urls.output_path(taxonomy.url), taxonomy.url, ("terms.html",),
                                     {"kind": "terms", "title": taxonomy.name.title(), "taxonomy": taxonomy.name,
                                      "terms": terms}, in_sitemap=True))
-        if "taxonomy" not in off and want(urls.output_path(f"{taxonomy.url}index.xml")):
+        if "taxonomy" not in off and want(urls.output_path(f"{taxonomy.url}{feed}")):
             newest_first = sorted(taxonomy.terms, key=lambda t: sort_key(t.posts[0]))[:feed_limit]
             term_items = [{"title": t.name, "url": t.url, "date": t.posts[0].date, "author": "", "categories": [],
                            "summary": _count(len(t.posts)), "content": _count(len(t.posts))}
                           for t in newest_first]
-            pages.append(_feed(f"{taxonomy.url}index.xml", taxonomy.name.title(), term_items, taxonomy.url))
+            pages.append(_feed(f"{taxonomy.url}{feed}", taxonomy.name.title(), term_items, taxonomy.url))
         for term in taxonomy.terms:
-            feed = f"{term.url}index.xml"
+            term_feed = f"{term.url}{feed}"
             pages += _paginated(term.url, (f"term-{taxonomy.name}.html", "term.html", "list.html"), term.posts,
                                 views, paginate, want, sitemap=True, kind="term", title=term_title(term.name),
-                                feed_url=feed,
+                                feed_url=term_feed,
                                 term=views.term(term))
-            if want(urls.output_path(feed)):
-                pages.append(_feed(feed, term.name, views.docs(term.posts[:feed_limit]), term.url))
+            if want(urls.output_path(term_feed)):
+                pages.append(_feed(term_feed, term.name, views.docs(term.posts[:feed_limit]), term.url))
     pages += [page for page in _archives(index, views, want) if want(page.path)]
     if want("404.html") and "404.html" not in static and "404" not in off:
         pages.append(OutputPage("404.html", "/404.html", ("404.html",),
@@ -89,7 +107,7 @@ def plan_lists(index: SiteIndex, views: Views, paginate: int, feed_limit: int,
     if want("robots.txt") and "robots.txt" not in static and "robotstxt" not in off:
         pages.append(OutputPage("robots.txt", "/robots.txt", ("robots.txt",),
                                 {"kind": "robots", "sitemap": "sitemap" not in off}))
-    if search and want("search/index.html") and "search/index.html" not in static:
+    if settings.search and want("search/index.html") and "search/index.html" not in static:
         pages.append(OutputPage("search/index.html", "/search/", ("search.html",),
                                 {"kind": "search", "title": "Search"}, in_sitemap=True))
     return pages

@@ -10,13 +10,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Collection, Mapping
 
-from bitopia_site import urls
 from bitopia_site.errors import Report, SiteError
 from bitopia_site.fingerprint import Fingerprinter
 from bitopia_site.images import problems_in
 from bitopia_site.index import build_index
 from bitopia_site.model import Document, OutputPage, SiteIndex
-from bitopia_site.plan import add_sitemap, check_collisions, plan_site
+from bitopia_site.plan import PlanSettings, add_sitemap, check_collisions, plan_site
 from bitopia_site.stages import (BuildOptions, RenderedSite, check_featured, fingerprinter, publish_horizon,
                                  template_globals)
 
@@ -84,9 +83,7 @@ def plan(site: RenderedSite, index: SiteIndex, only: Collection[str] | None = No
     two of them have one URL (a whole build reports it)."""
     assert site.views is not None
     config = site.config
-    pages = plan_site(index, site.views, config.paginate, config.feed_limit, only, static=site.static,
-                      layouts_optional=config.hugo, term_title=urls.hugo_title if config.hugo else str,
-                      off=config.kinds_off, search=config.search)
+    pages = plan_site(index, site.views, PlanSettings.of(config), only, static=site.static)
     if only is not None:
         return pages
     pages = add_sitemap(pages, config.kinds_off)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping
 
+from bitopia_site.config import STATIC_DOTFILES
 from bitopia_site.errors import SiteError
 from bitopia_site.model import Source
 
@@ -47,8 +48,9 @@ def walk(folder: Path, root: Path, errors: list[SiteError] | None = None,
 
 
 def _walk(folder: Path, root: Path, errors: list[SiteError] | None = None,
-          shown: str | None = None) -> list[tuple[str, str]]:
-    """`walk` with the paths as strings (a Path per file costs more than reading a small post)."""
+          shown: str | None = None, hidden: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
+    """`walk` with the paths as strings (a Path per file costs more than reading a small post);
+    the hidden files and folders named in `hidden` are kept."""
     found: list[tuple[str, str]] = []
     if not folder.is_dir():
         return found
@@ -60,10 +62,10 @@ def _walk(folder: Path, root: Path, errors: list[SiteError] | None = None,
     join = os.path.join
     for dirpath, dirnames, filenames in os.walk(base, followlinks=True):
         rel_dir = "" if dirpath == base else os.path.relpath(dirpath, base).replace(os.sep, "/") + "/"
-        dirnames[:] = [name for name in sorted(dirnames) if not name.startswith(".")
+        dirnames[:] = [name for name in sorted(dirnames) if (not name.startswith(".") or name in hidden)
                        and not _links_out(join(dirpath, name), root_real, f"{shown}/{rel_dir}{name}", errors)]
         for name in filenames:
-            if ignored(name):
+            if ignored(name) and name not in hidden:
                 continue
             path = join(dirpath, name)
             if not _links_out(path, root_real, f"{shown}/{rel_dir}{name}", errors):
@@ -127,7 +129,7 @@ def read_site(root: Path, theme_static: list[Path], known: Mapping[str, Signatur
     for folder in [*reversed(theme_static), root / "static"]:
         home = root if folder == root / "static" else folder.parent  # the site, or the theme
         shown = "static" if home == root else f"{_shown_theme(root, home)}/static"
-        for rel, path in _walk(folder, home, files.errors, shown):
+        for rel, path in _walk(folder, home, files.errors, shown, STATIC_DOTFILES):
             error, _ = _check_file(path, f"{shown}/{rel}")
             if error is not None:
                 files.errors.append(error)
@@ -263,12 +265,13 @@ def input_state(root: Path, extra_folders: list[Path]) -> InputState:
     for number, folder in enumerate(folders):
         h.update(str(folder).encode() + b"\0")
         site_files = number < 2  # content/ and static/: what read_site leaves out (an editor's swap file) is no input
+        kept = STATIC_DOTFILES if number == 1 else frozenset()
         for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
             if site_files:
-                dirnames[:] = [name for name in dirnames if not name.startswith(".")]
+                dirnames[:] = [name for name in dirnames if not name.startswith(".") or name in kept]
             dirnames.sort()
             for name in sorted(filenames):
-                if site_files and ignored(name):
+                if site_files and ignored(name) and name not in kept:
                     continue
                 path = f"{dirpath}/{name}"
                 try:

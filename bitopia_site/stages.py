@@ -5,6 +5,7 @@ leaf bundles' resources, what every template sees, and how pages are fingerprint
 from __future__ import annotations
 
 import os
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -17,7 +18,7 @@ from bitopia_site.copier import read_ahead
 from bitopia_site.content import HTML_SUFFIXES, ContentSettings, Parsed, parse, source_digest
 from bitopia_site.errors import Report, SiteError
 from bitopia_site.fingerprint import Fingerprinter, files_digest
-from bitopia_site.images import FORMAT as IMAGES_FORMAT, ImageSet, ImageSettings, image_set
+from bitopia_site.images import FORMAT as IMAGES_FORMAT, ImageSet, ImageSettings, image_set, measure_ahead
 from bitopia_site.menus import site_menus
 from bitopia_site.model import Document, OutputPage, SiteIndex, Source
 from bitopia_site.publication import Visibility
@@ -187,22 +188,46 @@ def check_featured(documents: Sequence[Document], static: dict[str, Path], repor
                                   f"and static/{image.file}", "add the image there, or fix `featured:` / "
                                   "`featuredpath:`"))
 
+def image_settings(config: SiteConfig, options: BuildOptions) -> ImageSettings:
+    return config.images if options.images else ImageSettings(enabled=False)
+
+
+def measure_images_ahead(config: SiteConfig, options: BuildOptions, static: dict[str, Path],
+                         cache: Cache) -> Future[dict[str, Any]] | None:
+    """Start measuring the site's images on a thread of this process, which has little to do while
+    the posts are parsed in others; what `site_images` is then given."""
+    settings = image_settings(config, options)
+    if not settings.enabled:
+        return None
+    kept = cache.load("images", _images_kind(settings))
+    pool = ThreadPoolExecutor(1)
+    measuring = pool.submit(measure_ahead, dict(static), settings, kept, True)
+    pool.shutdown(wait=False)  # its thread ends when the work is done
+    return measuring
+
+
 def site_images(config: SiteConfig, theme: Theme, static: dict[str, Path], cache: Cache, home: Path | None,
-                options: BuildOptions) -> ImageSet:
+                options: BuildOptions, ahead: Future[dict[str, Any]] | None = None) -> ImageSet:
     """The site's images among its static files, their smaller copies made in `home` (once: what
-    was made is kept in the cache), and the copies added to `static`."""
-    settings = config.images if options.images else ImageSettings(enabled=False)
+    was made is kept in the cache), and the copies added to `static`; `ahead`: what
+    `measure_images_ahead` found."""
+    settings = image_settings(config, options)
     if not settings.enabled:
         return ImageSet(base_path=config.base_path)
-    kept = cache.load("images", IMAGES_FORMAT)
+    kept = cache.load("images", _images_kind(settings))
     sizes = {**theme.params, **config.params}.get("image_sizes")
     jobs = options.jobs or parallel.default_jobs()
-    images, keep = image_set(static, settings, home, kept, jobs, config.base_path,
-                             sizes if isinstance(sizes, str) and sizes else "100vw", config.root)
+    images, keep = image_set(static, settings, home, ahead.result() if ahead is not None else kept, jobs,
+                             config.base_path, sizes if isinstance(sizes, str) and sizes else "100vw", config.root)
     if keep != kept:
-        cache.save("images", IMAGES_FORMAT, keep)
+        cache.save("images", _images_kind(settings), keep)
     static.update(images.files)
     return images
+
+
+def _images_kind(settings: ImageSettings) -> str:
+    """The cache's key of what images are: other widths or quality make other copies."""
+    return f"{IMAGES_FORMAT}:{settings!r}"
 
 def template_globals(config: SiteConfig, theme_params: dict[str, Any], index: SiteIndex, views: Views,
                      now: datetime, static: dict[str, Path]) -> dict[str, Any]:
@@ -227,7 +252,7 @@ def template_globals(config: SiteConfig, theme_params: dict[str, Any], index: Si
             "pages": views.links(index.pages), "post_count": len(index.posts),
             "generator": f"bitopia {__version__}", "build_year": now.year,
             "feed_full_content": config.feed_full_content, "has_file": has_file,
-            "search": config.search,
+            "search": config.search, "feed_url": f"/{config.feed_name}",
         },
         "image_attrs": views.images.attributes,  # an image's width, height and srcset (images.py)
     }

@@ -343,3 +343,28 @@ def test_a_bitopia_theme_named_in_a_hugo_config_is_used(tmp_path: Path) -> None:
     summary = build(site, site / "ours", BuildOptions(now=FIXED_NOW))
     assert (site / "ours" / "posts" / "kept" / "index.html").read_text() == "plain Kept\n"
     assert not [w for w in summary.warnings if "theme" in w.message]
+
+
+def test_an_rss_base_name_names_every_feed_as_hugo_names_it(tmp_path: Path) -> None:
+    site = make(tmp_path / "site", BASE + '[outputFormats.RSS]\n  mediatype = "application/rss"\n  baseName = "feed"\n')
+    written, theirs = ours(site), hugo(site)
+    feeds = {path for path in theirs if path.endswith(".xml") and path != "sitemap.xml"}
+    assert feeds >= {"feed.xml", "posts/feed.xml", "tags/go/feed.xml"} and feeds <= written
+    assert not any(path.endswith("index.xml") for path in written)
+    head = (site / "ours" / "index.html").read_text()
+    assert 'type="application/rss+xml" title="T" href="/feed.xml"' in head
+    (site / "hugo.toml").write_text(BASE + '[outputFormats.RSS]\n  baseName = "../up"\n')
+    with pytest.raises(BuildFailed) as failed:
+        build(site, site / "ours", BuildOptions(now=FIXED_NOW))
+    assert [e.format() for e in failed.value.errors] == [
+        "hugo.toml: outputFormats.RSS.baseName must be a file name, not '../up' — write `baseName = \"feed\"` "
+        "(for feed.xml), or remove it (index.xml)"]
+
+
+def test_a_taxonomy_with_no_terms_yet_has_its_empty_page_and_feed_as_in_hugo(tmp_path: Path) -> None:
+    site = make(tmp_path / "site", BASE)  # the posts have tags, and no categories
+    layouts = {**PROBE_LAYOUTS, "layouts/_default/list.html": "{{ .Kind }}: {{ range .Pages }}{{ .RelPermalink }} {{ end }}"}
+    written, theirs = ours(site), hugo(site, layouts=layouts)  # (Hugo writes no empty file: the list says its kind)
+    assert {"categories/index.html", "categories/index.xml"} <= theirs & written
+    assert "categories/index.html" in written and not any(p.startswith("categories/") and p.count("/") > 1
+                                                          for p in written)

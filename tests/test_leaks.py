@@ -36,6 +36,20 @@ def refusal(link: str, target: Path) -> str:
             "linking to it")
 
 
+def test_static_publishes_the_dotfiles_hosts_read_and_no_other_hidden_file(tmp_path: Path) -> None:
+    """As Hugo, `.well-known/`, `.htaccess` and `.nojekyll` in static/ are published; an editor's
+    swap file, a `.env`, a `.git/` folder, and hidden files elsewhere, are not."""
+    site = make_site(tmp_path, files={
+        f"{POSTS}/fine.md": POST, "static/.htaccess": "ErrorDocument 404 /404.html\n", "static/.nojekyll": "",
+        "static/.well-known/security.txt": "Contact: mailto:x@example.org\n", "static/.env": f"TOKEN={SECRET}\n",
+        "static/.git/config": SECRET, "static/css/.site.css.swp": SECRET, "content/.well-known/x.txt": SECRET})
+    out = tmp_path / "out"
+    assert cli_build(site, out).exit_code == 0
+    files = tree(out)
+    assert {".htaccess", ".nojekyll", ".well-known/security.txt"} <= files.keys()
+    assert leaked(out) == []
+
+
 # 1. Links out of the site: in static/, a theme's static/, and the folders themselves.
 
 def test_a_file_in_static_linking_out_of_the_site_is_refused(tmp_path: Path, previous_output: Path,

@@ -29,6 +29,11 @@ from conftest import wait_for
     ("themes/bitopia/theme.yaml", Kind.THEME),
     ("themes/bitopia/static/css/bitopia.css", Kind.STATIC),
     ("static/favicon.ico", Kind.STATIC),
+    ("static/.well-known/security.txt", Kind.STATIC),  # the dotfiles static/ publishes
+    ("static/.htaccess", Kind.STATIC),
+    ("static/.env", Kind.IGNORED),
+    ("static/.x.css.swp", Kind.IGNORED),
+    ("content/.well-known/x.txt", Kind.IGNORED),
     ("site.yaml", Kind.CONFIG),
     ("hugo.toml", Kind.CONFIG),
     ("config.yaml", Kind.CONFIG),

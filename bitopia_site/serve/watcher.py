@@ -23,7 +23,7 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver, ObservedWatch
 from watchdog.observers.polling import PollingObserver
 
-from bitopia_site.config import HUGO_CONFIGS
+from bitopia_site.config import HUGO_CONFIGS, STATIC_DOTFILES
 
 CONFIG_FILES = frozenset(("site.yaml", *HUGO_CONFIGS))
 WATCHED_FOLDERS = ("content", "templates", "themes", "static")
@@ -55,14 +55,16 @@ def is_temp_file(name: str) -> bool:
 def classify(rel: str) -> Kind:
     """The kind of a path relative to the site root ('/'-separated).
 
-    Hidden files and folders (`.git`, `.bitopia-cache`, a staging folder), the output folders,
+    Hidden files and folders (`.git`, `.bitopia-cache`, a staging folder; in static/, all but the few it
+    publishes: `.well-known`, `.htaccess`, `.nojekyll`), the output folders,
     editor temp files and anything outside content, templates, themes and static are ignored.
     """
     parts = PurePosixPath(rel).parts
     if not parts or parts[0] in ("/", ".."):
         return Kind.IGNORED
     name = parts[-1]
-    if any(part.startswith(".") for part in parts) or is_temp_file(name):
+    published = STATIC_DOTFILES if parts[0] == "static" else frozenset()  # `.well-known/` and the like
+    if any(part.startswith(".") and part not in published for part in parts) or is_temp_file(name):
         return Kind.IGNORED
     if any(part in IGNORED_FOLDERS for part in parts[:-1]):
         return Kind.IGNORED
