@@ -286,29 +286,31 @@ def measure_ahead(static: Mapping[str, Path], settings: ImageSettings, cache: Ma
     return {"meta": known, "stamps": stamps}
 
 
-def _known(cache: Mapping[str, Any]) -> tuple[dict[str, Meta], dict[str, tuple[int, int, str]]]:
+def _known(cache: Mapping[str, Any]) -> tuple[dict[str, Meta], dict[str, tuple[int, int, int, int, str]]]:
     meta = cache.get("meta", {})
     stamps = cache.get("stamps", {})
     return ({k: v for k, v in meta.items() if isinstance(v, Meta)} if isinstance(meta, dict) else {},
             dict(stamps) if isinstance(stamps, dict) else {})
 
 
-def _digests(static: Mapping[str, Path], home: Path | None, stamps: Mapping[str, tuple[int, int, str]],
-             ) -> tuple[dict[str, str], dict[str, tuple[int, int, str]], dict[str, str]]:
-    """The content hash of each raster image of `static` (by output path; read only when its size or
-    time stamp is not the one `stamps` knows), the stamps of now, and the files that could not be read."""
+def _digests(static: Mapping[str, Path], home: Path | None, stamps: Mapping[str, tuple[int, int, int, int, str]],
+             ) -> tuple[dict[str, str], dict[str, tuple[int, int, int, int, str]], dict[str, str]]:
+    """The content hash of each raster image of `static` (by output path; read only when its size,
+    time stamps or inode are not the ones `stamps` knows), the stamps of now, and the files that
+    could not be read."""
     home_text = os.fspath(home) if home is not None else None
     digests: dict[str, str] = {}
-    now: dict[str, tuple[int, int, str]] = {}
+    now: dict[str, tuple[int, int, int, int, str]] = {}
     unread: dict[str, str] = {}
     for rel, path in static.items():
         if not rel.lower().endswith(RASTER) or (home_text and os.path.dirname(os.fspath(path)) == home_text):
             continue
         try:
             info = os.stat(path)
+            now_stamp = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)  # ctime: `cp -p` is seen
             stamp = stamps.get(os.fspath(path))
-            if stamp is not None and stamp[:2] == (info.st_size, info.st_mtime_ns):
-                digest = stamp[2]
+            if stamp is not None and tuple(stamp[:4]) == now_stamp:
+                digest = stamp[4]
             else:
                 with open(path, "rb") as handle:
                     digest = hashlib.blake2b(handle.read(), digest_size=16).hexdigest()
@@ -316,7 +318,7 @@ def _digests(static: Mapping[str, Path], home: Path | None, stamps: Mapping[str,
             unread[rel] = exc.strerror or str(exc)
             continue
         digests[rel] = digest
-        now[os.fspath(path)] = (info.st_size, info.st_mtime_ns, digest)
+        now[os.fspath(path)] = (*now_stamp, digest)
     return digests, now, unread
 
 
