@@ -20,7 +20,6 @@ from bitopia_site import parallel, search
 from bitopia_site.cache import Cache, DocumentCache, machine_key
 from bitopia_site.config import default_output
 from bitopia_site.errors import BuildFailed, Report, SiteError
-from bitopia_site.images import problems_in
 from bitopia_site.index import build_index
 from bitopia_site.links import broken_in_documents
 from bitopia_site.model import OutputPage
@@ -35,7 +34,7 @@ from bitopia_site.render import Renderer, make_environment
 from bitopia_site.rendering import (fingerprints_of, prints_of, render_chunk_printed, share_fragments,
                                     stage_progress, take_rendered)
 from bitopia_site.sources import read_site
-from bitopia_site.stages import (BuildOptions, RenderedSite, add_resources, check_featured, content_settings,
+from bitopia_site.stages import (BuildOptions, RenderedSite, add_resources, check_images, content_settings,
                                  fingerprinter, load_site, measure_images_ahead, page_suffixes, parse_all,
                                  publish_horizon, site_images, template_globals)
 from bitopia_site.views import Views, placement_digest
@@ -214,9 +213,7 @@ def render_site(root: Path, options: BuildOptions, kept: Mapping[str, str] | Non
         scratch = None if options.cache else tempfile.TemporaryDirectory(prefix="bitopia-images-")
         images_home = Path(scratch.name) if scratch is not None else cache.folder / "images"
     images = site_images(config, theme, files.static, cache, images_home, options, measuring)
-    check_featured(index.documents, files.static, report)
-    for warning in problems_in(index.documents, images):
-        report.warn(warning)
+    check_images(index.documents, files.static, images, report)
     views = Views(index, now, config.base_path, images)
     failed = report.failed(options.strict)
     lists = plan_lists(index, views, PlanSettings.of(config), static=files.static)

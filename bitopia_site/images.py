@@ -81,12 +81,21 @@ class ImageSet:
     def __getstate__(self) -> dict[str, Any]:  # kept in the build's record: without what templates were told
         return {**self.__dict__, "_said": {}}
 
-    def find(self, src: str, page_url: str = "/") -> tuple[str, ImageInfo] | None:
-        """The output path and info of the image `src` points at (as written in a page at
-        `page_url`: root-relative or relative), or None when it is not one of the site's."""
+    def find(self, src: str, page_url: str = "/") -> ImageInfo | None:
+        """The image `src` points at (as written in a page at `page_url`: root-relative or
+        relative), or None when it is not one of the site's."""
         rel = site_path(src, page_url, self.base_path)
-        info = self.infos.get(rel) if rel else None
-        return (rel, info) if info is not None and rel is not None else None
+        return self.infos.get(rel) if rel else None
+
+    def _size_and_set(self, info: ImageInfo, src: str, sizes: str, dimensions: bool = True) -> list[str]:
+        """width and height (with `dimensions`) and, with copies, srcset and sizes: each copy named
+        as `src` is, below the base path when `src` is root-relative."""
+        parts = [f'width="{info.width}"', f'height="{info.height}"'] if dimensions else []
+        if info.variants:
+            folder = html.escape(_folder_of(urls.join(self.base_path, src) if src.startswith("/") else src))
+            candidates = ", ".join(f"{folder}{quote(name)} {width}w" for width, name in info.variants)
+            parts += [f'srcset="{candidates}"', f'sizes="{html.escape(sizes)}"']
+        return parts
 
     def attributes(self, src: str, sizes: str = "", lazy: bool = True, page_url: str = "/",
                    dimensions: bool = True) -> Markup:
@@ -102,11 +111,7 @@ class ImageSet:
 
     def _attributes(self, src: str, sizes: str, lazy: bool, page_url: str, dimensions: bool) -> Markup:
         found = self.find(src, page_url) if self.enabled else None
-        parts = [] if found is None else _size_and_set(found[1], _folder_of(urls.join(self.base_path, src)
-                                                                            if src.startswith("/") else src),
-                                                       sizes or self.sizes)
-        if not dimensions:
-            parts = [p for p in parts if not p.startswith(("width=", "height="))]
+        parts = [] if found is None else self._size_and_set(found, src, sizes or self.sizes, dimensions)
         if lazy:
             parts.append('loading="lazy"')
         parts.append('decoding="async"')
@@ -128,10 +133,7 @@ class ImageSet:
                 return tag
             added = []
             if "srcset" not in attrs:
-                folder = _folder_of(urls.join(self.base_path, src) if src.startswith("/") else src)
-                added += _size_and_set(found[1], folder, self.sizes)
-                if "width" in attrs or "height" in attrs:
-                    added = [p for p in added if not p.startswith(("width=", "height="))]
+                added += self._size_and_set(found, src, self.sizes, "width" not in attrs and "height" not in attrs)
             if "loading" not in attrs and not (eager_first and seen == 1 and match.start() < EARLY):
                 added.append('loading="lazy"')
             if "decoding" not in attrs:
@@ -161,14 +163,6 @@ def _folder_of(url: str) -> str:
     return url[: url.rfind("/") + 1]
 
 
-def _size_and_set(info: ImageInfo, folder: str, sizes: str) -> list[str]:
-    parts = [f'width="{info.width}"', f'height="{info.height}"']
-    if info.variants:
-        candidates = ", ".join(f"{html.escape(folder)}{quote(name)} {width}w" for width, name in info.variants)
-        parts += [f'srcset="{candidates}"', f'sizes="{html.escape(sizes)}"']
-    return parts
-
-
 def site_path(src: str, page_url: str = "/", base_path: str = "/") -> str | None:
     """The output path an image `src` names (`/img/a.jpg` -> `img/a.jpg`; `a.jpg` on the page
     `/posts/b/` -> `posts/b/a.jpg`), or None for another host's or a data URL."""
@@ -190,7 +184,7 @@ _DEFAULT = ImageSettings()
 
 
 def settings_from(value: Any, source: str) -> ImageSettings:
-    """`images:` of site.yaml or `params.images` of a Hugo config: true, false, or a mapping of
+    """`images:` of site.yaml or `params.responsiveImages` of a Hugo config: true, false, or a mapping of
     widths, quality, max_pixels and sizes."""
     hint = "write `images: false`, or `images: {widths: [480, 800, 1200], quality: 80}`"
     if value is None or value is True:

@@ -19,7 +19,6 @@ from bitopia_site import parallel, search
 from bitopia_site.cache import Cache, DocumentCache
 from bitopia_site.content import ContentSettings, Parsed, parse, source_digest
 from bitopia_site.errors import Report, SiteError
-from bitopia_site.images import problems_in
 from bitopia_site.index import build_index
 from bitopia_site.links import broken_in_documents
 from bitopia_site.model import Document, Source
@@ -31,7 +30,7 @@ from bitopia_site.render import Renderer, make_environment
 from bitopia_site.rendering import render_chunk
 from bitopia_site.scope import Edit, reach
 from bitopia_site.sources import read_source
-from bitopia_site.stages import (BuildOptions, RenderedSite, check_featured, content_settings, fingerprinter,
+from bitopia_site.stages import (BuildOptions, RenderedSite, check_images, content_settings, fingerprinter,
                                  load_site, publish_horizon, template_globals)
 from bitopia_site.views import Views, placement_digest
 
@@ -69,10 +68,7 @@ def patch_site(root: Path, options: BuildOptions, last: BuildRecord, inputs: dic
     static = {rel: Path(path) for rel, path in last.static.items()
               if not rel.startswith(f"{search.FOLDER}/")}  # the build adds the search index after (build.py)
     images = last.images
-    shown = [doc for doc in index.documents if doc.source in changed]
-    check_featured(shown, static, report)
-    for warning in problems_in(shown, images):
-        report.warn(warning)
+    check_images([doc for doc in index.documents if doc.source in changed], static, images, report)
     views = Views(index, now, config.base_path, images)
     pages = plan_site(index, views, PlanSettings.of(config), only=only, static=static)
     site_globals = template_globals(config, theme.params, index, views, now, static)

@@ -12,11 +12,10 @@ from typing import Any, Collection, Mapping
 
 from bitopia_site.errors import Report, SiteError
 from bitopia_site.fingerprint import Fingerprinter
-from bitopia_site.images import problems_in
 from bitopia_site.index import build_index
 from bitopia_site.model import Document, OutputPage, SiteIndex
 from bitopia_site.plan import PlanSettings, add_sitemap, check_collisions, plan_site
-from bitopia_site.stages import (BuildOptions, RenderedSite, check_featured, fingerprinter, publish_horizon,
+from bitopia_site.stages import (BuildOptions, RenderedSite, check_images, fingerprinter, publish_horizon,
                                  template_globals)
 
 
@@ -68,9 +67,7 @@ def reindex(site: RenderedSite, moved: Mapping[str, Document | None], options: B
     views.moved(index, now, [doc for doc in moved.values() if doc is not None],
                 [source for source, doc in moved.items() if doc is None])
     report = Report()
-    check_featured([doc for doc in moved.values() if doc is not None], site.static, report)
-    for warning in problems_in([doc for doc in moved.values() if doc is not None], views.images):
-        report.warn(warning)
+    check_images([doc for doc in moved.values() if doc is not None], site.static, views.images, report)
     site_globals = template_globals(config, site.theme.params, index, views, now, site.static)
     made = fingerprinter(views, config, site.theme, site_globals, site.static, options)
     if made is None:

@@ -18,7 +18,8 @@ from bitopia_site.copier import read_ahead
 from bitopia_site.content import HTML_SUFFIXES, ContentSettings, Parsed, parse, source_digest
 from bitopia_site.errors import Report, SiteError
 from bitopia_site.fingerprint import Fingerprinter, files_digest
-from bitopia_site.images import FORMAT as IMAGES_FORMAT, ImageSet, ImageSettings, image_set, measure_ahead
+from bitopia_site.images import (FORMAT as IMAGES_FORMAT, ImageSet, ImageSettings, image_set, measure_ahead,
+                                 problems_in)
 from bitopia_site.menus import site_menus
 from bitopia_site.model import Document, OutputPage, SiteIndex, Source
 from bitopia_site.publication import Visibility
@@ -179,8 +180,11 @@ def add_resources(files: SiteFiles, documents: list[Document], visibility: Visib
         for rel, path in resources.items():
             files.static[f"{beside}/{rel.removeprefix(bundle)}".lstrip("/")] = path
 
-def check_featured(documents: Sequence[Document], static: dict[str, Path], report: Report) -> None:
-    """Warn of each featured image that is not in the site."""
+def check_images(documents: Sequence[Document], static: dict[str, Path], images: ImageSet, report: Report) -> None:
+    """Warn of each featured image that is not in the site, and of each image shown that cannot be
+    read or is too large (images.py)."""
+    for warning in problems_in(documents, images):
+        report.warn(warning)
     for doc in documents:
         image = doc.featured
         if image is not None and image.file is not None and image.file not in static:
@@ -189,36 +193,41 @@ def check_featured(documents: Sequence[Document], static: dict[str, Path], repor
                                   "`featuredpath:`"))
 
 def image_settings(config: SiteConfig, options: BuildOptions) -> ImageSettings:
+    """The site's image settings, off with `--no-images`."""
     return config.images if options.images else ImageSettings(enabled=False)
 
 
 def measure_images_ahead(config: SiteConfig, options: BuildOptions, static: dict[str, Path],
-                         cache: Cache) -> Future[dict[str, Any]] | None:
+                         cache: Cache) -> Future[tuple[dict[str, Any], dict[str, Any]]] | None:
     """Start measuring the site's images on a thread of this process, which has little to do while
-    the posts are parsed in others; what `site_images` is then given."""
+    the posts are parsed in others: (what the cache kept, what is known now), for `site_images`."""
     settings = image_settings(config, options)
     if not settings.enabled:
         return None
     kept = cache.load("images", _images_kind(settings))
     pool = ThreadPoolExecutor(1)
-    measuring = pool.submit(measure_ahead, dict(static), settings, kept, True)
+    measuring = pool.submit(lambda: (kept, measure_ahead(dict(static), settings, kept, True)))
     pool.shutdown(wait=False)  # its thread ends when the work is done
     return measuring
 
 
 def site_images(config: SiteConfig, theme: Theme, static: dict[str, Path], cache: Cache, home: Path | None,
-                options: BuildOptions, ahead: Future[dict[str, Any]] | None = None) -> ImageSet:
+                options: BuildOptions, ahead: Future[tuple[dict[str, Any], dict[str, Any]]] | None = None,
+                ) -> ImageSet:
     """The site's images among its static files, their smaller copies made in `home` (once: what
     was made is kept in the cache), and the copies added to `static`; `ahead`: what
     `measure_images_ahead` found."""
     settings = image_settings(config, options)
     if not settings.enabled:
         return ImageSet(base_path=config.base_path)
-    kept = cache.load("images", _images_kind(settings))
+    if ahead is not None:
+        kept, known = ahead.result()
+    else:
+        kept = known = cache.load("images", _images_kind(settings))
     sizes = {**theme.params, **config.params}.get("image_sizes")
     jobs = options.jobs or parallel.default_jobs()
-    images, keep = image_set(static, settings, home, ahead.result() if ahead is not None else kept, jobs,
-                             config.base_path, sizes if isinstance(sizes, str) and sizes else "100vw", config.root)
+    images, keep = image_set(static, settings, home, known, jobs, config.base_path,
+                             sizes if isinstance(sizes, str) and sizes else "100vw", config.root)
     if keep != kept:
         cache.save("images", _images_kind(settings), keep)
     static.update(images.files)
