@@ -3,7 +3,9 @@
 Migrated posts carry raw HTML that CommonMark cuts at blank lines (`<blockquote>` in one
 block, `</blockquote>` inside a later paragraph). Left as is, a stray end tag or an unclosed
 element breaks the page around the post; here every element is closed where the browser
-would close it, and end tags with nothing to close are dropped.
+would close it, and end tags with nothing to close are dropped. A paragraph a browser closes by
+itself (at a block's start tag, or at the end tag of an element around it) is left for it to close,
+and a stray `</p>` is kept (a browser makes it an empty paragraph): both as Goldmark writes them.
 """
 
 from __future__ import annotations
@@ -25,16 +27,21 @@ class _Balancer(HTMLParser):
         self.out: list[str] = []
         self.stack: list[str] = []
 
-    def _close_to(self, tag: str) -> None:
+    def _close_to(self, tag: str, write: bool = True) -> None:
+        """Close the elements open up to `tag`; a paragraph inside it, and `tag` itself unless
+        `write`, closed as a browser closes them, without an end tag."""
         while self.stack:
             top = self.stack.pop()
-            self.out.append(f"</{top}>")
             if top == tag:
+                if write:
+                    self.out.append(f"</{top}>")
                 return
+            if top != "p":
+                self.out.append(f"</{top}>")
 
     def handle_starttag(self, tag: str, attrs) -> None:
         if tag in CLOSES_P and "p" in self.stack[-1:]:
-            self._close_to("p")
+            self._close_to("p", write=False)
         siblings = SELF_CLOSING_SIBLINGS.get(tag)
         if siblings and self.stack and self.stack[-1] in siblings:
             self._close_to(self.stack[-1])
@@ -49,6 +56,7 @@ class _Balancer(HTMLParser):
         if tag in VOID:
             return
         if tag == "p" and "p" not in self.stack:
+            self.out.append("</p>")
             return
         if tag in self.stack:
             self._close_to(tag)
@@ -91,5 +99,6 @@ def balance(html: str) -> str:
     parser = _Balancer()
     parser.feed(html)
     parser.close()
-    parser._close_to("")  # close whatever is still open
+    while parser.stack:  # close whatever is still open
+        parser.out.append(f"</{parser.stack.pop()}>")
     return "".join(parser.out)

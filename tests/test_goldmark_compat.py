@@ -142,3 +142,14 @@ def test_a_table_cells_alignment_is_a_style_as_goldmark_writes_it() -> None:
     assert '<th style="text-align: left">a</th>' in body and '<td style="text-align: right">3</td>' in body
     assert "align=" not in body
     assert '<th align="center">b</th>' in markup.to_html("| a | b |\n|:--|:-:|\n| 1 | 2 |\n")  # not a Hugo site
+
+
+def test_raw_html_cut_by_blank_lines_keeps_goldmarks_tags_and_cannot_break_the_page() -> None:
+    """A raw `<blockquote>` ended inside a later paragraph, a `<div>` started in one: as Hugo 0.168
+    wrote them (the paragraph left for the browser to close, the stray `</p>` kept), except that an
+    element left open is closed at the end and a stray end tag of another kind is dropped."""
+    markdown = ("<blockquote>Reflect on your blessings, not\n\non your past.\n\n— Charles</blockquote>\n\n"
+                "After.\n\n<div>x\n\n<p>y <div>z</div></p>\n\nEnd.</p>\n\nLast</div></div></section>\n")
+    assert markup.to_html(markdown, goldmark=True) == (
+        "<blockquote>Reflect on your blessings, not\n<p>on your past.</p>\n<p>— Charles</blockquote></p>\n"
+        "<p>After.</p>\n<div>x\n<p>y <div>z</div></p>\n<p>End.</p></p>\n<p>Last</div></p>\n")
