@@ -276,8 +276,8 @@ def _from_hugo(root: Path, raw: dict[str, Any], path: Path, report: Report) -> S
     if isinstance(lower_params.get("responsiveimages"), (bool, dict)):  # not a Hugo setting (`images` is a theme's)
         values["images"] = image_settings(lower_params["responsiveimages"], path.name)
     values["raw_html"] = _lookup(data, "markup", "goldmark", "renderer", "unsafe") is True
-    if "mainsections" in lower_params:
-        values["main_sections"] = tuple(str(s) for s in lower_params["mainsections"])
+    # Without mainSections, Hugo lists the section with the most pages: () says so (index.py)
+    values["main_sections"] = tuple(str(s) for s in lower_params.get("mainsections") or ())
     meta = {k.lower(): v for k, v in (lower_params.get("meta") or {}).items()}
     author = meta.get("author") or lower_params.get("author") or data.get("author") or ""
     values["author"] = author if isinstance(author, str) else str(author.get("name", ""))

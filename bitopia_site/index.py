@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from bitopia_site.model import Document, Section, SiteIndex
 from bitopia_site.publication import Visibility
@@ -30,6 +30,19 @@ def _nested_folders(doc: Document) -> list[str]:
     return ["/".join(parts[:n]) for n in range(2, len(parts) + 1)]
 
 
+def _main_posts(listed: tuple[Document, ...], main_sections: tuple[str, ...]) -> tuple[Document, ...]:
+    """The posts the home page and the site's feed list: those whose type is one of `main_sections`;
+    with none named (a Hugo site without `mainSections`), Hugo's default: the posts of the section
+    that has the most (the first by name of those that have as many)."""
+    if main_sections:
+        return tuple(d for d in listed if d.type in main_sections and not d.is_page)
+    sizes = Counter(d.section for d in listed if d.section and not d.is_page)
+    if not sizes:
+        return ()
+    largest = min(sizes, key=lambda name: (-sizes[name], name))
+    return tuple(d for d in listed if d.section == largest and not d.is_page)
+
+
 def build_index(documents: list[Document], visibility: Visibility, taxonomies: tuple[str, ...],
                 main_sections: tuple[str, ...], related: RelatedSettings | None = None) -> SiteIndex:
     """Sort and group the published documents; every list, feed and sitemap reads this (and, with
@@ -40,7 +53,7 @@ def build_index(documents: list[Document], visibility: Visibility, taxonomies: t
     published = tuple(sorted((d for d in documents if not d.is_section_index and visibility.shows(d)), key=sort_key))
     rendered = tuple(d for d in published if d.render == "always")  # `build.render`: the pages written
     listed = tuple(d for d in published if d.listed == "always")  # `build.list`: site-wide lists and terms
-    posts = tuple(d for d in listed if d.type in main_sections and not d.is_page)
+    posts = _main_posts(listed, main_sections)
 
     by_section: dict[str, list[Document]] = defaultdict(list)
     for doc in published:

@@ -308,3 +308,28 @@ def test_term_pages_are_titled_as_hugo_titles_them(tmp_path: Path) -> None:
     titles = {(site / "public" / f).read_text().split("<title>")[1].split(" ·")[0] for f in files
               if f.startswith("tags/") and f.count("/") == 2 and f.endswith("index.html")}
     assert titles == set(TERMS.values())
+
+
+MAIN_SECTION_CASES = {
+    **{f"content/notes/n{i}.md": f"---\ntitle: Note {i}\ndate: 2021-01-0{i}\n---\nx\n" for i in range(1, 4)},
+    **{f"content/posts/p{i}.md": f"---\ntitle: Post {i}\ndate: 2022-01-0{i}\n---\nx\n" for i in range(1, 3)},
+}
+
+
+def test_without_main_sections_the_home_lists_the_largest_section(tmp_path: Path) -> None:
+    """Hugo's default mainSections is the section with the most pages (asked of Hugo itself where it runs)."""
+    site = make(tmp_path / "site", MAIN_SECTION_CASES)
+    code, output, _ = build(site)
+    assert code == 0, output
+    home = (site / "public" / "index.html").read_text()
+    assert "/notes/n3/" in home and "/posts/p2/" not in home
+    make(site, {}, HUGO_TOML + '[params]\nmainSections = ["posts"]\n')
+    assert build(site)[0] == 0
+    home = (site / "public" / "index.html").read_text()
+    assert "/posts/p2/" in home and "/notes/n3/" not in home
+    hugo = _hugo()
+    if hugo is not None:
+        copy = make(tmp_path / "hugo-site", {**MAIN_SECTION_CASES, "layouts/index.html": "{{ site.Params.mainSections }}"})
+        subprocess.run([*hugo, "--quiet", "-s", str(copy), "-d", str(tmp_path / "hugo")], check=True, timeout=120,
+                       capture_output=True)
+        assert (tmp_path / "hugo" / "index.html").read_text().strip() == "[notes]"
