@@ -191,6 +191,16 @@ def _open(browser: Any, site: Site, path: str, **context_options: Any) -> tuple[
     return context, page, visit
 
 
+def _contrast(foreground: str, background: str) -> float:
+    """WCAG's contrast ratio of two opaque CSS colours as getComputedStyle gives them (`rgb(r, g, b)`)."""
+    def luminance(colour: str) -> float:
+        channels = [int(c) / 255 for c in re.findall(r"\d+", colour)[:3]]
+        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+    light, dark = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
 def _axe_serious(page: Any) -> list[str]:
     """axe-core's serious and critical violations on the page as it is now (axe-core comes with
     axe-playwright-python; it is injected once per page)."""
@@ -380,6 +390,12 @@ def test_a_word_typed_in_the_search_box_finds_its_post(browser: Any, sites: dict
         assert "/2014/10/21/the-pager-stories-from-bitopia/" in links
         assert all(link.startswith("/20") for link in links), links  # posts and pages, never a list
         assert page.locator(".pagefind-ui__search-input").input_value() == "pager"
+        mark = page.locator(".pagefind-ui mark").first  # the words found, marked: readable in both schemes
+        mark.wait_for()
+        for scheme in ("light", "dark"):
+            page.emulate_media(color_scheme=scheme)
+            colours = mark.evaluate("m => [getComputedStyle(m).color, getComputedStyle(m).backgroundColor]")
+            assert _contrast(*colours) >= 4.5, (scheme, colours)
         assert visit.foreign == [] and visit.errors == []
     finally:
         context.close()
