@@ -216,8 +216,18 @@ def _tag(piece: str) -> tuple[str, bool]:
     return (found.group(1).lower() if found else ""), piece.startswith("</")
 
 
-def apply(body: str) -> str:
-    """cmark-gfm's HTML (rendered without smart punctuation) with Goldmark's typography in its text."""
+# What the Markdown must hold for `apply` to change its HTML: a quote, `--`, `...`, `<<`, `>>`, an
+# entity or one held by `hold_entities` (cmark-gfm writes no text of its own that holds any of them).
+# One character class and a look back, as _TYPESET: three times quicker than the alternatives.
+_SOURCE_TRIGGER = re.compile(r"""[-'".<>&\uFDD0-\uFDD7](?:(?<=['"&\uFDD0-\uFDD7])|(?<=-)-|(?<=\.)\.\.|(?<=<)<|(?<=>)>)""")
+
+
+def apply(body: str, source: str | None = None) -> str:
+    """cmark-gfm's HTML (rendered without smart punctuation) with Goldmark's typography in its text;
+    given the Markdown `source` it was rendered from, a body whose source holds nothing to typeset
+    is given back at once."""
+    if source is not None and _SOURCE_TRIGGER.search(source) is None:
+        return body
     return body if _unchanged(body) else _walk(body)
 
 

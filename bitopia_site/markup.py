@@ -65,7 +65,7 @@ def to_html(text: str, raw_html: bool = True, goldmark: bool = False, engine: st
         body = markdown_it_engine.to_html(text, raw_html)
     elif goldmark:
         body = cmark.to_html(goldmark_typographer.hold_entities(text), options & ~Options.CMARK_OPT_SMART, EXTENSIONS)
-        body = goldmark_typographer.apply(goldmark_autolinks.unlink(body, text))
+        body = goldmark_typographer.apply(goldmark_autolinks.unlink(body, text), text)
         if "<table>" in body:
             body = _CELL_ALIGN.sub(r'<\1 style="text-align: \2">', body)  # Goldmark aligns a cell by its style
     else:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from click.testing import CliRunner
 
 from bitopia_site import markup
@@ -153,3 +155,19 @@ def test_raw_html_cut_by_blank_lines_keeps_goldmarks_tags_and_cannot_break_the_p
     assert markup.to_html(markdown, goldmark=True) == (
         "<blockquote>Reflect on your blessings, not\n<p>on your past.</p>\n<p>— Charles</blockquote></p>\n"
         "<p>After.</p>\n<div>x\n<p>y <div>z</div></p>\n<p>End.</p></p>\n<p>Last</div></p>\n")
+
+
+_PIECES = ["word", " ", "\n", "\n\n", "'", '"', "-", "--", ".", "...", "<", ">", "&amp;", "&quot;", "&lt;", "`",
+           "*", "_", "[a](http://x.org/a'b)", "![alt](i.png)", "<span>", "</span>", "# ", "> ", "- ", "http://x.org",
+           "```\n", "&#39;", "’", "“", "1"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=40))
+def test_a_body_whose_markdown_holds_nothing_to_typeset_is_given_back_as_the_full_check_gives_it(pieces: list[str]) -> None:
+    """The typographer's shortcut (no quote, dash, ellipsis, guillemet or entity in the Markdown:
+    nothing to do) agrees with its full check of the HTML, on any Markdown."""
+    from bitopia_site import cmark, goldmark_typographer
+    text = goldmark_typographer.hold_entities("".join(pieces))
+    body = cmark.to_html(text, markup.OPTIONS & ~markup.Options.CMARK_OPT_SMART, markup.EXTENSIONS)
+    assert goldmark_typographer.apply(body, text) == goldmark_typographer.apply(body)
