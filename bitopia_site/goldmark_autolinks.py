@@ -5,19 +5,24 @@ or after `*`, `_`, `~` or `(`; Goldmark keeps to that (and also links right afte
 `` `code`http://x ``), cmark-gfm's autolink extension does not (`访问：http://x`,
 `[embed]http://x[/embed]`, `name@example.org` after a letter). Here each link cmark-gfm made of bare
 text where Goldmark would not is text again (as is one whose host ends in no top-level domain:
-`http://localhost:8080/`), and a `www.` link goes to `https://`, as Goldmark's does. Checked against Hugo 0.168.
+`http://localhost:8080/`), a link cmark-gfm ran on past a space that is not ASCII (a no-break
+space) ends there, its trailing punctuation left out as GFM leaves it, and a `www.` link goes to
+`https://`, as Goldmark's does. Checked against Hugo 0.168.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 # A link whose text is its own address, as cmark-gfm's autolink extension writes it.
 _AUTOLINK = re.compile(r'<a href="([^"]*)">([^<]*)</a>')
 _ALLOWED_BEFORE = set(" \t\n*_~(")
 # Goldmark links an address only if its host ends in a top-level domain (not `localhost`, `127.0.0.1`).
+_TRAILING = "?!.,:*_~"  # what GFM leaves out at the end of a bare address
+_HREF_SAFE = "-_.+!*(),%#@?=;:/$~&'[]"  # what cmark-gfm writes as it is in an href
+_SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*:")
 _HOST = re.compile(r"(?:mailto:[^@]+@|[a-zA-Z][a-zA-Z0-9+.-]*://)?[^/:?#]*\.[a-zA-Z]+(?:[:/?#]|$)")
 
 
@@ -40,8 +45,29 @@ def unlink(body: str, source: str) -> str:
             return match.group(0)  # written as a link: `<http://x>`, `[http://x](http://x)`
         if not _starts_link(body[max(0, match.start() - 8):match.start()]) or not _HOST.match(address):
             return match.group(2)
+        space = next((at for at, char in enumerate(text) if char.isspace()), None)
+        if space is not None:
+            return _cut(text, space)
         if address == f"http://{text}" and text.startswith("www."):
             return f'<a href="https://{match.group(2)}">{match.group(2)}</a>'
         return match.group(0)
 
     return _AUTOLINK.sub(keep_or_unlink, body)
+
+
+def _cut(text: str, space: int) -> str:
+    """A bare address's link as Goldmark makes it when the text runs on past a space that is not
+    ASCII (cmark-gfm stops at ASCII spaces only): up to the space, less GFM's trailing punctuation
+    and unbalanced closing parentheses; the rest is text."""
+    head = text[:space]
+    while head and (head[-1] in _TRAILING or (head[-1] == ")" and head.count(")") > head.count("("))):
+        head = head[:-1]
+    rest = html.escape(text[len(head):], quote=False)
+    if not head:
+        return rest
+    if _SCHEME.match(head):
+        scheme = ""
+    else:
+        scheme = "https://" if head.startswith("www.") else "mailto:" if "@" in head else "http://"
+    href = html.escape(quote(scheme + head, safe=_HREF_SAFE))
+    return f'<a href="{href}">{html.escape(head, quote=False)}</a>{rest}'

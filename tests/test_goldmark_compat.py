@@ -131,6 +131,11 @@ AUTOLINKS = {
     "`code`http://i.com and **b**http://j.com":
         '<p><code>code</code><a href="http://i.com">http://i.com</a> and '
         '<strong>b</strong><a href="http://j.com">http://j.com</a></p>',
+    # a space that is not ASCII ends the address (cmark-gfm ran on to the next ASCII space)
+    "See (http://x.org/a/b/)\u00a0at home.": '<p>See (<a href="http://x.org/a/b/">http://x.org/a/b/</a>)\u00a0at home.</p>',
+    "And http://x.org/c\u00a0d, www.y.org/p.\u2003q and http://z.org/ok.":
+        '<p>And <a href="http://x.org/c">http://x.org/c</a>\u00a0d, <a href="https://www.y.org/p">www.y.org/p</a>.\u2003q '
+        'and <a href="http://z.org/ok">http://z.org/ok</a>.</p>',
 }
 
 
