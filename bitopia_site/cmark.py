@@ -26,6 +26,14 @@ try:
     _C_FREE = ctypes.CDLL(None).free  # cmark's default allocator is the C library's
     _C_FREE.argtypes = [ctypes.c_void_p]
     _C_FREE.restype = None
+    for _name, _result, _args in (("cmark_iter_new", ctypes.c_void_p, [ctypes.c_void_p]),
+                                  ("cmark_iter_next", ctypes.c_int, [ctypes.c_void_p]),
+                                  ("cmark_iter_get_node", ctypes.c_void_p, [ctypes.c_void_p]),
+                                  ("cmark_node_get_type", ctypes.c_int, [ctypes.c_void_p]),
+                                  ("cmark_node_get_literal", ctypes.c_char_p, [ctypes.c_void_p]),
+                                  ("cmark_iter_free", None, [ctypes.c_void_p])):
+        getattr(_NATIVE, _name).restype = _result
+        getattr(_NATIVE, _name).argtypes = _args
 except (ImportError, OSError, AttributeError, TypeError):  # without these: leak, as cmarkgfm itself does
     _NATIVE = _C_FREE = None
 
@@ -42,6 +50,38 @@ def _extensions(names: tuple[str, ...]) -> list[object]:
     if any(ext is None for ext in found):
         raise ValueError(f"unknown cmark-gfm extension in {list(names)}")
     return found
+
+
+_HTML_BLOCK = 0x8006  # CMARK_NODE_HTML_BLOCK in cmark-gfm.h
+_ENTER, _DONE = 2, 1  # cmark_event_type
+
+
+def html_blocks(text: str, options: int, extensions: Sequence[str]) -> list[str] | None:
+    """The raw HTML blocks of the Markdown `text` as cmark-gfm reads them (each one's text, as its
+    HTML holds it), in order; None without cmark-gfm's C library at hand (see the fence above)."""
+    if _NATIVE is None or _C_FREE is None:
+        return None
+    lib = _cmark.lib
+    parser = lib.cmark_parser_new(options)
+    try:
+        for extension in _extensions(tuple(extensions)):
+            lib.cmark_parser_attach_syntax_extension(parser, extension)
+        data = text.encode("utf-8")
+        lib.cmark_parser_feed(parser, data, len(data))
+        root = _address(lib.cmark_parser_finish(parser))
+        blocks: list[str] = []
+        walk = _NATIVE.cmark_iter_new(root)
+        try:
+            while (event := _NATIVE.cmark_iter_next(walk)) != _DONE:
+                node = _NATIVE.cmark_iter_get_node(walk)
+                if event == _ENTER and _NATIVE.cmark_node_get_type(node) == _HTML_BLOCK:
+                    blocks.append((_NATIVE.cmark_node_get_literal(node) or b"").decode("utf-8"))
+        finally:
+            _NATIVE.cmark_iter_free(walk)
+            _NATIVE.cmark_node_free(root)
+        return blocks
+    finally:
+        lib.cmark_parser_free(parser)
 
 
 def to_html(text: str, options: int, extensions: Sequence[str]) -> str:

@@ -21,6 +21,7 @@ import re
 import string
 import unicodedata
 from dataclasses import dataclass
+from typing import Callable, Sequence
 
 _PIECE = re.compile(r"(<!--.*?-->|<[^>]*>)", re.S)
 _TAG_NAME = re.compile(r"</?([a-zA-Z0-9]+)")
@@ -222,24 +223,44 @@ def _tag(piece: str) -> tuple[str, bool]:
 _SOURCE_TRIGGER = re.compile(r"""[-'".<>&\uFDD0-\uFDD7](?:(?<=['"&\uFDD0-\uFDD7])|(?<=-)-|(?<=\.)\.\.|(?<=<)<|(?<=>)>)""")
 
 
-def apply(body: str, source: str | None = None) -> str:
+def apply(body: str, source: str | None = None, raw_blocks: Callable[[], Sequence[str] | None] | None = None) -> str:
     """cmark-gfm's HTML (rendered without smart punctuation) with Goldmark's typography in its text;
     given the Markdown `source` it was rendered from, a body whose source holds nothing to typeset
-    is given back at once."""
+    is given back at once. `raw_blocks()` lists the Markdown's raw HTML blocks, as cmark.html_blocks:
+    their text is left as written, as Goldmark leaves it (asked only when a text is to be typeset)."""
     if source is not None and _SOURCE_TRIGGER.search(source) is None:
         return body
-    return body if _unchanged(body) else _walk(body)
+    return body if _unchanged(body) else _walk(body, (raw_blocks() or ()) if raw_blocks is not None else ())
 
 
-def _walk(body: str) -> str:
-    """`apply`'s work: each text node of the body typeset, each held entity given back."""
+def _spans(body: str, blocks: Sequence[str]) -> list[tuple[int, int]]:
+    """Where in `body` each raw HTML block is (they come in order, each as it is written)."""
+    spans, position = [], 0
+    for block in blocks:
+        found = body.find(block, position)
+        if found >= 0 and block:
+            spans.append((found, found + len(block)))
+            position = found + len(block)
+    return spans
+
+
+def _walk(body: str, raw_blocks: Sequence[str] = ()) -> str:
+    """`apply`'s work: each text node of the body typeset (but those of `raw_blocks`), each held
+    entity given back."""
     pieces = _PIECE.split(body)
+    spans = _spans(body, raw_blocks)
+    offset = 0
     unclosed = _Unclosed()
     verbatim = 0
     before = "\n"
     for index in range(0, len(pieces), 2):
         text = pieces[index]
-        if text and not verbatim:
+        raw = bool(spans) and any(start <= offset < end for start, end in spans)
+        offset += len(text) + (len(pieces[index + 1]) if index + 1 < len(pieces) else 0)
+        if text and raw:  # a raw HTML block's text: written as it is, its entities given back
+            pieces[index] = _HELD.sub(lambda m: _IN_TEXT[m.group(0)], text)
+            before = html.unescape(text)[-1]
+        elif text and not verbatim:
             plain = html.unescape(text)
             if _TRIGGER.search(plain) or _HELD.search(plain):
                 pieces[index] = _escape(_typeset(plain, before, _rest(pieces, index + 1), unclosed))
@@ -253,7 +274,7 @@ def _walk(body: str) -> str:
             name, closing = _tag(pieces[index + 1])
             if _HELD.search(pieces[index + 1]):
                 pieces[index + 1] = _HELD.sub(lambda m: _IN_TEXT[m.group(0)], pieces[index + 1])
-            if name == "img" and not verbatim:  # an image's alt text is Markdown text too: `![alt](src)`
+            if name == "img" and not verbatim and not raw:  # an image's alt text is Markdown text too: `![alt](src)`
                 pieces[index + 1] = _ALT.sub(lambda m: f'alt="{_escape(_typeset(html.unescape(m.group(1)), "[", "]", unclosed))}"',
                                              pieces[index + 1], count=1)
             if name in _VERBATIM:

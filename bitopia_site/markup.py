@@ -33,6 +33,7 @@ SETTINGS = f"cmark-gfm:{EXTENSIONS}:{int(OPTIONS)}:ids+pygments+balance+goldmark
 _TAG = re.compile(r"<[^>]*>")
 _FOOTNOTE_REF = re.compile(r'<sup class="footnote-ref">.*?</sup>', re.S)
 _RAW_HTML = re.compile(r"<[a-zA-Z!/]")
+_HTML_BLOCK_START = re.compile(r"^[ \t>*+\-0-9.)]*<[a-zA-Z!/?]", re.M)  # a line that may start a raw HTML block
 _HEADING = re.compile(r"<h([1-6])>(.*?)</h\1>", re.S)
 _CODE = re.compile(r'<pre><code class="language-([^"\s]+)">(.*?)</code></pre>', re.S)
 _PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.S)
@@ -64,8 +65,11 @@ def to_html(text: str, raw_html: bool = True, goldmark: bool = False, engine: st
     if engine == "markdown-it-py" and not goldmark:
         body = markdown_it_engine.to_html(text, raw_html)
     elif goldmark:
-        body = cmark.to_html(goldmark_typographer.hold_entities(text), options & ~Options.CMARK_OPT_SMART, EXTENSIONS)
-        body = goldmark_typographer.apply(goldmark_autolinks.unlink(body, text), text)
+        held = goldmark_typographer.hold_entities(text)
+        options &= ~Options.CMARK_OPT_SMART
+        body = cmark.to_html(held, options, EXTENSIONS)
+        blocks = (lambda: cmark.html_blocks(held, options, EXTENSIONS)) if _HTML_BLOCK_START.search(held) else None
+        body = goldmark_typographer.apply(goldmark_autolinks.unlink(body, text), text, blocks)
         if "<table>" in body:
             body = _CELL_ALIGN.sub(r'<\1 style="text-align: \2">', body)  # Goldmark aligns a cell by its style
     else:

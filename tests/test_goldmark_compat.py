@@ -176,3 +176,14 @@ def test_a_body_whose_markdown_holds_nothing_to_typeset_is_given_back_as_the_ful
     text = goldmark_typographer.hold_entities("".join(pieces))
     body = cmark.to_html(text, markup.OPTIONS & ~markup.Options.CMARK_OPT_SMART, markup.EXTENSIONS)
     assert goldmark_typographer.apply(body, text) == goldmark_typographer.apply(body)
+
+
+def test_the_text_of_a_raw_html_block_is_not_typeset() -> None:
+    """Goldmark's typographer never sees a raw HTML block (Hugo 0.168's output, its entities written
+    as the characters they stand for); inline raw HTML in a paragraph is around Markdown text."""
+    markdown = ("<blockquote>The value of another's experience \"x\" -- y</blockquote>\n\nMy \"own\" text -- here's.\n\n"
+                "<div>\n<p>it's &quot;q&quot;</p>\n</div>\n\n> <p>in a \"quote\"</p>\n\n- item\n\n  <span>x \"y\"</span>\n")
+    assert markup.to_html(markdown, goldmark=True) == (
+        "<blockquote>The value of another's experience \"x\" -- y</blockquote>\n<p>My “own” text – here’s.</p>\n"
+        "<div>\n<p>it's &quot;q&quot;</p>\n</div>\n<blockquote>\n<p>in a \"quote\"</p>\n</blockquote>\n"
+        "<ul>\n<li>\n<p>item</p>\n<p><span>x “y”</span></p>\n</li>\n</ul>\n")
