@@ -62,7 +62,7 @@ def _cut(text: str, space: int) -> str:
     head = text[:space]
     while head and (head[-1] in _TRAILING or (head[-1] == ")" and head.count(")") > head.count("("))):
         head = head[:-1]
-    rest = html.escape(text[len(head):], quote=False)
+    rest = _text(text[len(head):])
     if not head:
         return rest
     if _SCHEME.match(head):
@@ -70,4 +70,9 @@ def _cut(text: str, space: int) -> str:
     else:
         scheme = "https://" if head.startswith("www.") else "mailto:" if "@" in head else "http://"
     href = html.escape(quote(scheme + head, safe=_HREF_SAFE))
-    return f'<a href="{href}">{html.escape(head, quote=False)}</a>{rest}'
+    return f'<a href="{href}">{_text(head)}</a>{rest}'
+
+
+def _text(text: str) -> str:
+    """Text as cmark-gfm escapes it in HTML."""
+    return html.escape(text, quote=False).replace('"', "&quot;")
