@@ -8,8 +8,9 @@ made and both are freed with the library's own `cmark_node_free` and the C `free
 from __future__ import annotations
 
 import ctypes
+from contextlib import contextmanager
 from functools import lru_cache
-from typing import Sequence
+from typing import Any, Iterator, Sequence
 
 from cmarkgfm.cmark import (core_extensions_ensure_registered, find_syntax_extension,
                             markdown_to_html_with_extensions)
@@ -56,11 +57,9 @@ _HTML_BLOCK = 0x8006  # CMARK_NODE_HTML_BLOCK in cmark-gfm.h
 _ENTER, _DONE = 2, 1  # cmark_event_type
 
 
-def html_blocks(text: str, options: int, extensions: Sequence[str]) -> list[str] | None:
-    """The raw HTML blocks of the Markdown `text` as cmark-gfm reads them (each one's text, as its
-    HTML holds it), in order; None without cmark-gfm's C library at hand (see the fence above)."""
-    if _NATIVE is None or _C_FREE is None:
-        return None
+@contextmanager
+def _parsed(text: str, options: int, extensions: Sequence[str]) -> Iterator[tuple[Any, Any]]:
+    """cmark-gfm's parser and the tree of `text` it made, both freed on leaving (the C library is at hand)."""
     lib = _cmark.lib
     parser = lib.cmark_parser_new(options)
     try:
@@ -68,9 +67,23 @@ def html_blocks(text: str, options: int, extensions: Sequence[str]) -> list[str]
             lib.cmark_parser_attach_syntax_extension(parser, extension)
         data = text.encode("utf-8")
         lib.cmark_parser_feed(parser, data, len(data))
-        root = _address(lib.cmark_parser_finish(parser))
-        blocks: list[str] = []
-        walk = _NATIVE.cmark_iter_new(root)
+        root = lib.cmark_parser_finish(parser)
+        try:
+            yield parser, root
+        finally:
+            _NATIVE.cmark_node_free(_address(root))
+    finally:
+        lib.cmark_parser_free(parser)
+
+
+def html_blocks(text: str, options: int, extensions: Sequence[str]) -> list[str] | None:
+    """The raw HTML blocks of the Markdown `text` as cmark-gfm reads them (each one's text, as its
+    HTML holds it), in order; None without cmark-gfm's C library at hand (see the fence above)."""
+    if _NATIVE is None or _C_FREE is None:
+        return None
+    blocks: list[str] = []
+    with _parsed(text, options, extensions) as (_, root):
+        walk = _NATIVE.cmark_iter_new(_address(root))
         try:
             while (event := _NATIVE.cmark_iter_next(walk)) != _DONE:
                 node = _NATIVE.cmark_iter_get_node(walk)
@@ -78,10 +91,7 @@ def html_blocks(text: str, options: int, extensions: Sequence[str]) -> list[str]
                     blocks.append((_NATIVE.cmark_node_get_literal(node) or b"").decode("utf-8"))
         finally:
             _NATIVE.cmark_iter_free(walk)
-            _NATIVE.cmark_node_free(root)
-        return blocks
-    finally:
-        lib.cmark_parser_free(parser)
+    return blocks
 
 
 def to_html(text: str, options: int, extensions: Sequence[str]) -> str:
@@ -89,21 +99,9 @@ def to_html(text: str, options: int, extensions: Sequence[str]) -> str:
     if _NATIVE is None or _C_FREE is None:
         return markdown_to_html_with_extensions(text, options=options, extensions=list(extensions))
     lib, ffi = _cmark.lib, _cmark.ffi
-    found = _extensions(tuple(extensions))
-    parser = lib.cmark_parser_new(options)
-    try:
-        for extension in found:
-            lib.cmark_parser_attach_syntax_extension(parser, extension)
-        data = text.encode("utf-8")
-        lib.cmark_parser_feed(parser, data, len(data))
-        root = lib.cmark_parser_finish(parser)
+    with _parsed(text, options, extensions) as (parser, root):
+        raw = lib.cmark_render_html(root, options, lib.cmark_parser_get_syntax_extensions(parser))
         try:
-            raw = lib.cmark_render_html(root, options, lib.cmark_parser_get_syntax_extensions(parser))
-            try:
-                return ffi.string(raw).decode("utf-8")
-            finally:
-                _C_FREE(_address(raw))
+            return ffi.string(raw).decode("utf-8")
         finally:
-            _NATIVE.cmark_node_free(_address(root))
-    finally:
-        lib.cmark_parser_free(parser)
+            _C_FREE(_address(raw))

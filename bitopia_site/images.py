@@ -416,11 +416,18 @@ def _remove_unused(home: Path, used: set[str]) -> None:
                 pass
 
 
+def may_hold_images(text: bytearray | str) -> bool:
+    """Whether HTML (a document's Body, UTF-8, or text) may hold an `<img>`: a look before any parsing."""
+    if isinstance(text, bytearray):
+        return bytearray.find(text, b"<img") >= 0 or bytearray.find(text, b"<IMG") >= 0
+    return "<img" in text or "<IMG" in text
+
+
 def images_of(doc: Document, base_path: str = "/") -> set[str]:
     """The output paths of the images a document shows: its featured image and those in its text."""
     found = {doc.featured.file} if doc.featured is not None and doc.featured.file else set()
     text = doc.html
-    if not isinstance(text, bytearray) or bytearray.find(text, b"<img") >= 0 or bytearray.find(text, b"<IMG") >= 0:
+    if may_hold_images(text):
         for match in _IMG.finditer(str(text)):
             rel = site_path(html.unescape(_attributes(match.group(1)).get("src", "")), doc.url, base_path)
             if rel:

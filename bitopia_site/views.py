@@ -10,7 +10,7 @@ from typing import Any, Iterable
 from markupsafe import Markup
 
 from bitopia_site.body import Body
-from bitopia_site.images import ImageSet
+from bitopia_site.images import ImageSet, may_hold_images
 from bitopia_site.model import Document, SiteIndex, Term
 from bitopia_site.urls import urlize
 
@@ -126,15 +126,10 @@ class Views:
 
     def _sized(self, html: Body | str, doc: Document) -> Body | str:
         """`html` with its images given their sizes and smaller copies (images.py)."""
-        if not self.images.enabled:
+        if not self.images.enabled or not may_hold_images(html):
             return html
-        if isinstance(html, Body):
-            if bytearray.find(html, b"<img") < 0 and bytearray.find(html, b"<IMG") < 0:
-                return html
-            return Body(self.images.rewrite(str(html), doc.url, eager_first=doc.featured is None))
-        if "<img" not in html and "<IMG" not in html:
-            return html
-        return Markup(self.images.rewrite(str(html), doc.url, eager_first=doc.featured is None))
+        sized = self.images.rewrite(str(html), doc.url, eager_first=doc.featured is None)
+        return Body(sized) if isinstance(html, Body) else Markup(sized)
 
     def _rebase(self, html: Body | str) -> Body | Markup:
         """Root-relative links in content (`/img/x.jpg`) point below a base path like `/blog/`.
