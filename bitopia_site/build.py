@@ -206,7 +206,8 @@ def render_site(root: Path, options: BuildOptions, kept: Mapping[str, str] | Non
     documents = apply_cascades(documents)
     with_refs = frozenset(doc.source for doc in documents if has_marks(doc))
     documents = resolve_refs(documents, visibility.shows, config.base_url, report.errors)
-    index = build_index(documents, visibility, config.taxonomies, config.main_sections, config.related)
+    index = build_index(documents, visibility, config.taxonomies, config.main_sections, config.section_title,
+                        config.related)
     add_resources(files, documents, visibility)
     scratch = None
     if images_home is None:

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from bitopia_site import markdown_it_engine
+from bitopia_site import list_titles, markdown_it_engine
 from bitopia_site.errors import Report, SiteError
 from bitopia_site.images import ImageSettings, settings_from as image_settings
 from bitopia_site.related import RelatedSettings, settings_from_hugo, settings_from_site_yaml
@@ -75,6 +75,8 @@ class SiteConfig:
     canonify_urls: bool = False  # Hugo's canonifyURLs: root-relative links in HTML and XML made absolute
     relative_urls: bool = False  # Hugo's relativeURLs: root-relative links made relative to the page (wins)
     feed_name: str = "index.xml"  # the file name of every RSS feed (a Hugo config's outputFormats.RSS.baseName + .xml)
+    pluralize_list_titles: bool = True  # Hugo's pluralizeListTitles and capitalizeListTitles (list_titles.py)
+    capitalize_list_titles: bool = True
     kinds_off: tuple[str, ...] = ()  # Hugo's disableKinds that bitopia follows (LEFT_OUT_KINDS), sorted: a
     # setting's repr is part of cache keys and fingerprints, and a set's order changes from process to process
 
@@ -94,6 +96,13 @@ class SiteConfig:
         fields = {name: getattr(self, name) for name in self.__dataclass_fields__}
         fields["base_url"] = base_url if base_url.endswith("/") else base_url + "/"
         return SiteConfig(**fields)
+
+    def section_title(self, folder: str) -> str:
+        """The title of a section page whose `_index.md` gives none (or that has none): Hugo's in a
+        Hugo site, else the folder's name in title case."""
+        if self.hugo:
+            return list_titles.section_title(folder, self.pluralize_list_titles, self.capitalize_list_titles)
+        return folder.replace("-", " ").title()
 
     def fingerprint(self) -> str:
         """A stable text of every setting, for cache keys."""
@@ -232,6 +241,8 @@ def _from_hugo(root: Path, raw: dict[str, Any], path: Path, report: Report) -> S
     for key, name in (("uglyURLs", "ugly_urls"), ("canonifyURLs", "canonify_urls"), ("relativeURLs", "relative_urls")):
         values[name] = _flag(data, key, path)
     values["publish_dir"] = str(data.get("publishdir") or "public")
+    for key, name in (("pluralizeListTitles", "pluralize_list_titles"), ("capitalizeListTitles", "capitalize_list_titles")):
+        values[name] = key.lower() not in data or _flag(data, key, path)  # both on unless set
     if data.get("disablepathtolower"):
         values["lower_paths"] = False
     ignore = data.get("ignorefiles") or []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from typing import Callable
 
 from bitopia_site.model import Document, Section, SiteIndex
 from bitopia_site.publication import Visibility
@@ -44,9 +45,11 @@ def _main_posts(listed: tuple[Document, ...], main_sections: tuple[str, ...]) ->
 
 
 def build_index(documents: list[Document], visibility: Visibility, taxonomies: tuple[str, ...],
-                main_sections: tuple[str, ...], related: RelatedSettings | None = None) -> SiteIndex:
+                main_sections: tuple[str, ...], section_title: Callable[[str], str],
+                related: RelatedSettings | None = None) -> SiteIndex:
     """Sort and group the published documents; every list, feed and sitemap reads this (and, with
-    `related`, each post's related posts)."""
+    `related`, each post's related posts). A section with no title of its own gets
+    `section_title(its folder's name)`."""
     # Each folder with an _index.md is a section (nested ones too), and so is each top folder; a
     # taxonomy's own _index.md (content/tags/_index.md) is no section: its page is the taxonomy's.
     indexes = {_folder(d): d for d in documents if d.is_section_index and _folder(d).split("/")[0] not in taxonomies}
@@ -65,7 +68,7 @@ def build_index(documents: list[Document], visibility: Visibility, taxonomies: t
     sections = []
     for name in sorted(set(by_section) | {s for s in indexes if s}):
         index_doc = indexes.get(name)
-        title = index_doc.title if index_doc else name.replace("-", " ").title()
+        title = index_doc.title if index_doc and index_doc.title else section_title(name.rpartition("/")[2])
         html = index_doc.html if index_doc else ""
         sections.append(Section(name, index_doc.url if index_doc else f"/{name}/", title, html,
                                 tuple(by_section.get(name, ())), index_doc))

@@ -64,7 +64,8 @@ def patch_site(root: Path, options: BuildOptions, last: BuildRecord, inputs: dic
     documents = resolve_refs(documents, visibility.shows, config.base_url, ref_errors)
     if ref_errors:
         return None  # a whole build reports them
-    index = build_index(documents, visibility, config.taxonomies, config.main_sections, config.related)
+    index = build_index(documents, visibility, config.taxonomies, config.main_sections, config.section_title,
+                        config.related)
     static = {rel: Path(path) for rel, path in last.static.items()
               if not rel.startswith(f"{search.FOLDER}/")}  # the build adds the search index after (build.py)
     images = last.images

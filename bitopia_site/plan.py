@@ -9,6 +9,7 @@ from bitopia_site import urls
 from bitopia_site.config import SiteConfig
 from bitopia_site.errors import SiteError
 from bitopia_site.index import sort_key
+from bitopia_site.list_titles import hugo_title
 from bitopia_site.model import Document, OutputPage, SiteIndex
 from bitopia_site.views import Views
 
@@ -20,7 +21,8 @@ class PlanSettings:
     """What of the site's config shapes its plan: list and feed sizes, the feeds' file name (Hugo's
     RSS `baseName` + `.xml`), the Hugo kinds left out (`off`: a Hugo config's disableKinds), whether
     there is a search page, and Hugo's rules (`hugo`: a `layout:` with no template falls back to
-    the default one; a term's page is titled as Hugo titles it)."""
+    the default one; a term's page is titled as Hugo titles it, unless its `capitalizeListTitles` is
+    off)."""
 
     paginate: int = 10
     feed_limit: int = FEED_LIMIT_DEFAULT
@@ -28,10 +30,12 @@ class PlanSettings:
     off: Collection[str] = ()
     search: bool = False
     hugo: bool = False
+    capitalize_terms: bool = False
 
     @classmethod
     def of(cls, config: SiteConfig) -> PlanSettings:
-        return cls(config.paginate, config.feed_limit, config.feed_name, config.kinds_off, config.search, config.hugo)
+        return cls(config.paginate, config.feed_limit, config.feed_name, config.kinds_off, config.search, config.hugo,
+                   config.hugo and config.capitalize_list_titles)
 
 
 def plan_site(index: SiteIndex, views: Views, settings: PlanSettings, only: Collection[str] | None = None,
@@ -64,7 +68,7 @@ def plan_lists(index: SiteIndex, views: Views, settings: PlanSettings, only: Col
     site's own file wins). The pages of the Hugo kinds `settings.off` (section, taxonomy, 404,
     robotstxt) are left out."""
     paginate, feed_limit, off, feed = settings.paginate, settings.feed_limit, settings.off, settings.feed_name
-    term_title = urls.hugo_title if settings.hugo else str
+    term_title = hugo_title if settings.capitalize_terms else str
     want = (lambda path: True) if only is None else only.__contains__  # noqa: E731
     pages: list[OutputPage] = []
     pages += _paginated("/", ("home.html", "list.html"), index.posts, views, paginate, want, sitemap=True,

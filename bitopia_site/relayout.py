@@ -63,7 +63,7 @@ def reindex(site: RenderedSite, moved: Mapping[str, Document | None], options: B
             documents.pop(source, None)
     ordered = [documents[source] for source in sorted(documents)]
     index = build_index(ordered, replace(site.visibility, now=now), config.taxonomies, config.main_sections,
-                        config.related)
+                        config.section_title, config.related)
     views.moved(index, now, [doc for doc in moved.values() if doc is not None],
                 [source for source, doc in moved.items() if doc is None])
     report = Report()

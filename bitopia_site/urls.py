@@ -202,22 +202,6 @@ def _hugo_page_url(parents: list[str], stem: str, *, slug: str, title: str, date
     return normalize_url(_HUGO_TOKEN.sub(lambda m: values[m.group(1)], pattern))
 
 
-_SMALL_WORDS = frozenset("a an and as at but by en for if in nor of on or per the to v v. via vs vs.".split())
-
-
-def hugo_title(text: str) -> str:
-    """A title as Hugo cases a term's (its default `ap` style): each word's first letter upper
-    case, and each part of a hyphenated one, but small words (of, the, vs...) inside the title."""
-    words = text.split(" ")
-    last = len(words) - 1
-
-    def upper_first(part: str) -> str:
-        return part[:1].upper() + part[1:]
-
-    return " ".join(word if 0 < n < last and word.lower() in _SMALL_WORDS
-                    else "-".join(map(upper_first, word.split("-"))) for n, word in enumerate(words))
-
-
 def join(base_path: str, url: str) -> str:
     """A link below the site's base path: join('/blog/', '/tags/x/') -> '/blog/tags/x/'."""
     if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:|^//|^#", url):

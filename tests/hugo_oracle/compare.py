@@ -14,7 +14,7 @@ import html
 import json
 import re
 import sys
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -157,6 +157,7 @@ def compare_blog(name: str, source: Path, version: str, jobs: int = 2, use_cache
         rep.error_examples.setdefault(cls, line.removeprefix("error: "))
     missing, extra = _compare_urls(name, expected, ours, rep.differences)
     site = site_templates.find(source)
+    spelled = term_spellings(hugo.records)
     counts = Counter()
     for record in hugo.records:
         path = url_file(record["formats"]["html"]) if "html" in record["formats"] else None
@@ -178,7 +179,8 @@ def compare_blog(name: str, source: Path, version: str, jobs: int = 2, use_cache
             counts["list_bodies"] += bool(record["content"].strip())
             if ours_record is not None:
                 called = site.called_in(_read(source / "content" / record["file"])) if record["file"] else []
-                _compare_list(name, record, ours_record, counts, rep.differences, site, called)
+                _compare_list(name, record, ours_record, counts, rep.differences, site, called,
+                              spelled.get(record["url"], set()))
     rep.figures = {
         "builds": ours.ok, "traceback": bool(ours.traceback), "errors": len(ours.errors),
         "hugo_pages_stat": hugo.stats.get("Pages", 0), "hugo_pages": counts["pages"], "hugo_lists": counts["lists"],
@@ -217,12 +219,31 @@ def _read(path: Path) -> str:
     return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
 
 
+def term_spellings(records: list[dict]) -> dict[str, set[str]]:
+    """The titles Hugo may give each term page. A term written in several ways (`MongoDB`,
+    `mongodb`, `is it keto`) is titled after whichever page Hugo's parallel reading meets first, so
+    two runs of Hugo differ: each page's spelling of it, title-cased by Hugo, counts as Hugo's."""
+    by_url: dict[str, set[str]] = defaultdict(set)
+    for record in records:
+        for tax, found in record.get("terms", {}).items():
+            titles = record.get("spelled", {}).get(tax, [])
+            if len(titles) == len(found):  # in the order the page lists them
+                for term, title in zip(found, titles):
+                    by_url[term["url"]].add(title)
+            else:
+                for term in found:
+                    by_url[term["url"]].update(t for t in titles if t.casefold() == term["name"].casefold())
+    return by_url
+
+
 def _compare_list(name: str, hugo: dict, ours: dict, counts: Counter, out: list[Difference],
-                  site: site_templates.SiteTemplates, called: list[str]) -> None:
-    """A home, section, taxonomy or term page: its title (but the home page's: the site's, in both)
-    and, where its `_index.md` has any, its text."""
+                  site: site_templates.SiteTemplates, called: list[str], spellings: set[str] = frozenset()) -> None:
+    """A home, section, taxonomy or term page: its title (but the home page's: the site's, in both;
+    a term's: any of `spellings`, the ways Hugo may title it) and, where its `_index.md` has any,
+    its text."""
     url = hugo["url"]
-    if hugo["kind"] == "home" or _same_text(hugo["title"], ours.get("title", "")):
+    if (hugo["kind"] == "home" or _same_text(hugo["title"], ours.get("title", ""))
+            or (hugo["kind"] == "term" and ours.get("title", "") in spellings)):
         counts["list_titles_equal"] += 1
     else:
         out.append(Difference(name, "title", url, title_reason(hugo["title"], ours.get("title", "")),
