@@ -118,7 +118,7 @@ def _run_locked(root: Path, out: Path, options: BuildOptions, last: BuildRecord 
     work = Path(scratch.name) if scratch is not None else cache.folder  # made files: search index, image copies
     try:
         writer = open_writer(out, set(last.files) if last else None, last.spare if last else None,
-                             options.in_place, make_spare=options.cache)
+                             options.in_place)
         site = None
         if skip_unchanged and last is not None and state is not None:
             site = patch_site(root, options, last, state.files, writer.put)

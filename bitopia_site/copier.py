@@ -82,18 +82,17 @@ def make_folder(folder: str) -> None:
 
 
 class StaticCopy:
-    """Copies static files into a first build's staging folder, each hard-linked into its spare tree
-    too (when `spare` is given), in a process of its own: a fresh interpreter at the lowest CPU
+    """Copies static files into a first build's staging folder, in a process of its own: a fresh interpreter at the lowest CPU
     priority, which takes the time the build leaves a core idle (its one-process steps) and little
     from parsing and rendering, and none of the build's memory. The build waits for it (`wait`) or
     stops it (`stop`): it never outlives the build. Linux only (see writer.FirstWriter)."""
 
-    def __init__(self, stage: str, spare: str | None, files: dict[str, Path]) -> None:
+    def __init__(self, stage: str, files: dict[str, Path]) -> None:
         self.files = files
         with tempfile.TemporaryFile() as listing:  # a file, not a pipe: the build never waits to hand it over
             listing.write(b"".join(os.fsencode(rel) + b"\0" + os.fsencode(src) + b"\0" for rel, src in files.items()))
             listing.seek(0)
-            script = [sys.executable, "-I", "-S", __file__, stage, spare or "", str(os.getpid())]
+            script = [sys.executable, "-I", "-S", __file__, stage, str(os.getpid())]
             self.process = subprocess.Popen(script, stdin=listing, stdout=subprocess.PIPE)
         self._outcome: Any = _PENDING  # None when all is copied, else (errno, why, file)
 
@@ -135,9 +134,9 @@ class StaticCopy:
 _PENDING = object()
 
 
-def _copy_listed(stage: str, spare: str, listing: bytes) -> bytes:
-    """Copy every file of `listing` below `stage`, and link it below `spare` if that is not ''; the
-    outcome: b"ok", or the errno, the reason and the file that stopped it."""
+def _copy_listed(stage: str, listing: bytes) -> bytes:
+    """Copy every file of `listing` below `stage`; the outcome: b"ok", or the errno, the reason and
+    the file that stopped it."""
     fields = listing.split(b"\0")
     sources = fields[1:-1:2]
     made: set[str] = set()
@@ -148,19 +147,16 @@ def _copy_listed(stage: str, spare: str, listing: bytes) -> bytes:
             rel, source = os.fsdecode(fields[at]), os.fsdecode(fields[at + 1])
             parent = os.path.dirname(rel)
             if parent and parent not in made:
-                for tree in (stage, spare) if spare else (stage,):
-                    make_folder(f"{tree}/{parent}")
+                make_folder(f"{stage}/{parent}")
                 made.add(parent)
             copy_file(source, f"{stage}/{rel}")
-            if spare:
-                os.link(f"{stage}/{rel}", f"{spare}/{rel}")
     except OSError as exc:
         return b"\0".join([str(exc.errno or 0).encode(), os.fsencode(exc.strerror or str(exc)),
                            os.fsencode(exc.filename or "")])
     return b"ok"
 
 
-def _die_with(parent: int) -> None:
+def die_with(parent: int) -> None:
     """Be killed when the build that started this process dies (PR_SET_PDEATHSIG), and stop now if it
     is gone already: a killed build leaves no copier behind."""
     import ctypes
@@ -173,10 +169,10 @@ def _die_with(parent: int) -> None:
         sys.exit(1)
 
 
-if __name__ == "__main__":  # copier.py STAGE SPARE-or-'' PARENT_PID < listing > outcome
+if __name__ == "__main__":  # copier.py STAGE PARENT_PID < listing > outcome
     try:
         os.nice(19)
     except OSError:
         pass
-    _die_with(int(sys.argv[3]))
-    sys.stdout.buffer.write(_copy_listed(sys.argv[1], sys.argv[2], sys.stdin.buffer.read()))
+    die_with(int(sys.argv[2]))
+    sys.stdout.buffer.write(_copy_listed(sys.argv[1], sys.stdin.buffer.read()))

@@ -12,7 +12,6 @@ from bitopia_site.errors import Report, SiteError
 from bitopia_site.fingerprint import Fingerprinter
 from bitopia_site.model import OutputPage
 from bitopia_site.render import Fragments, Renderer
-from bitopia_site.spare import Trees
 from bitopia_site.stages import BuildOptions
 from bitopia_site.writer import SiteWriter, write_page
 
@@ -54,7 +53,7 @@ def render_chunk(renderer: Renderer, chunk: Sequence[OutputPage]) -> list[bytes 
             out.append(err)
     return out
 
-def render_chunk_printed(job: tuple[Renderer, Fingerprinter | None, Trees | None], chunk: Sequence[OutputPage]
+def render_chunk_printed(job: tuple[Renderer, Fingerprinter | None, str | None], chunk: Sequence[OutputPage]
                           ) -> list[tuple[Any, tuple[str, tuple[str, ...]] | None]]:
     """`render_chunk`, each page with its fingerprint and uses (see `fingerprints_of`) when a
     fingerprinter is given. With a `folder`, each page's bytes are written there instead of

@@ -3,16 +3,21 @@ build makes its staging folder by changing only the files that differ from the c
 instead of linking every file anew.
 
 A staged build keeps the output it replaces as the spare and records how the two differ (`Spare`).
-Where that record is missing or does not hold (a build in place, a build without the cache, a spare
-cut short), the spare is matched with the output file by file: a file that is a hard link to
-the output's own is kept, any other replaced or removed. So no build deletes a whole tree, which
-takes seconds at 10k pages. A first build has no older output to keep: it links each file it
-writes into a new spare as it goes (`Trees`).
+Where there is no such spare (after a first build), or its record does not hold (a build in place,
+a build without the cache, a spare cut short), the staging folder is made or matched with the
+output file by file, in a child process that runs while the build reads and plans (`StageMaker`):
+a file that is a hard link to the output's own is kept, any other replaced or removed. So no build
+deletes a whole tree, which takes seconds at 10k pages, and a first build makes no second tree
+that a one-off build (a CI job, say) would never use.
 """
 
 from __future__ import annotations
 
 import os
+import signal
+import sys
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -30,27 +35,78 @@ class Spare:
     changes: frozenset[str]
 
 
-@dataclass(frozen=True, slots=True)
-class Trees:
-    """Where a first build puts each file: the staging folder, and the spare tree that gets a hard
-    link to each (None when the build makes none, or an older one is there to be matched at the end)."""
+class StageMaker:
+    """Makes a staged build's staging folder (`take_spare`). Where that means linking the whole
+    output (about 45k files and folders at 10k posts), a child process of the build starts on it at
+    once, on the core the build leaves idle while it reads and plans; `folder()` waits for it. Where
+    the record vouches for the spare, it is renamed and patched when `folder()` is first asked."""
 
-    stage: str
-    spare: str | None
+    def __init__(self, out: Path, record: Spare | None, files: Callable[[], set[str]]) -> None:
+        self.out, self.record, self.files = out, record, files
+        self.pid: int | None = None
+        # every hard link to an output file made from now on moves its ctime on (swap.same_copy);
+        # a second back, as the file system's clock may run behind this one by a tick
+        self.begun_ns = time.time_ns() - 1_000_000_000
+        if not _vouched(out, record) and _may_fork():
+            files()  # listed here, once, if the record does not list them
+            pid = os.fork()
+            if pid == 0:  # the child: make the folder, and say by the exit code whether it did
+                _make_and_exit(out, record, files)
+            self.pid = pid
 
-    def folder(self, rel: str, made_dirs: set[str]) -> None:
-        """Make the folder `rel` goes in, in both trees, unless `made_dirs` says it was made."""
-        parent = os.path.dirname(rel)
-        if parent and parent not in made_dirs:
-            make_folder(f"{self.stage}/{parent}")
-            if self.spare is not None:
-                make_folder(f"{self.spare}/{parent}")
-            made_dirs.add(parent)
+    def folder(self) -> str:
+        """The staging folder, a copy of the output; an OSError if it cannot be made."""
+        stage = staging_path(self.out)
+        if self.pid is not None and self._wait():
+            return str(stage)
+        if os.path.isdir(stage):  # a child cut short: finish its work
+            match(stage, self.out, self.files())
+            return str(stage)
+        return take_spare(self.out, self.record, self.files)
 
-    def link(self, rel: str) -> None:
-        """Link the staged file `rel` into the spare tree."""
-        if self.spare is not None:
-            os.link(f"{self.stage}/{rel}", f"{self.spare}/{rel}")
+    def set_aside(self) -> None:
+        """Stop the child, and keep what it made (a copy of the output, or part of one) as the spare,
+        for the next build to match: a build that needs no staging folder, or fails."""
+        if self.pid is not None:
+            os.kill(self.pid, signal.SIGKILL)
+            self._wait()
+        stage, spare = staging_path(self.out), spare_path(self.out)
+        if os.path.isdir(stage) and not os.path.lexists(spare):
+            os.rename(stage, spare)
+        elif os.path.lexists(stage):
+            remove(stage)
+
+    def _wait(self) -> bool:
+        assert self.pid is not None
+        _, status = os.waitpid(self.pid, 0)
+        self.pid = None
+        return os.waitstatus_to_exitcode(status) == 0
+
+
+def _vouched(out: Path, record: Spare | None) -> bool:
+    """True when the spare tree is the one the record describes: renaming and patching it is quick."""
+    spare = spare_path(out)
+    return record is not None and os.path.isdir(spare) and not os.path.islink(spare) and output_id(spare) == record.build_id
+
+
+def _may_fork() -> bool:
+    """Fork only on Linux, and only while the build runs one thread (a fork copies none of the others)."""
+    return sys.platform.startswith("linux") and hasattr(os, "fork") and threading.active_count() == 1
+
+
+def _make_and_exit(out: Path, record: Spare | None, files: Callable[[], set[str]]) -> None:
+    """The child's whole life: make the staging folder, exit 0 if it did, 1 if not (never a traceback).
+    It dies with the build (PR_SET_PDEATHSIG): a killed build leaves no child behind."""
+    code = 1
+    try:
+        from bitopia_site.copier import die_with
+        die_with(os.getppid())
+        take_spare(out, record, files)
+        code = 0
+    except BaseException:  # the build makes the folder itself
+        pass
+    finally:
+        os._exit(code)
 
 
 def take_spare(out: Path, record: Spare | None, files: Callable[[], set[str]]) -> str:
@@ -126,16 +182,3 @@ def keep_as_spare(old: Path, out: Path, old_id: str, changes: set[str]) -> Spare
     except OSError:
         return None
     return Spare(old_id, frozenset(changes)) if old_id else None
-
-
-def match_spare(out: Path, files: set[str], build_id: str) -> Spare | None:
-    """Make the spare tree left beside a new output (its own output deleted) a copy of this one,
-    marker last; what it holds, or None when that failed."""
-    spare = spare_path(out)
-    try:
-        remove(spare / MARKER)
-        match(spare, out, files)
-        os.link(out / MARKER, spare / MARKER)
-    except OSError:
-        return None
-    return Spare(build_id, frozenset())

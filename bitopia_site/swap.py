@@ -79,15 +79,33 @@ def prune(root: Path | str, rel: str) -> None:
         parent = os.path.dirname(parent)
 
 
-def same_copy(copy: Path | str, source: Path | str) -> bool:
+def same_copy(copy: Path | str, source: Path | str, relinked_since: int | None = None) -> bool:
     """True when `copy` is a copy of `source` as it is now: the same size and modification time (a
     copy keeps its source's), and the source not changed since the copy was made (its ctime, which
-    no tool can set back, is not later than the copy's)."""
+    no tool can set back, is not later than the copy's). A hard link made to the copy moves its
+    ctime on too: one whose ctime is `relinked_since` (ns) or later is compared byte for byte."""
     try:
         a, b = os.stat(copy), os.stat(source)
     except OSError:
         return False
-    return a.st_size == b.st_size and a.st_mtime_ns == b.st_mtime_ns and b.st_ctime_ns <= a.st_ctime_ns
+    if a.st_size != b.st_size or a.st_mtime_ns != b.st_mtime_ns:
+        return False
+    if relinked_since is not None and a.st_ctime_ns >= relinked_since:
+        return _same_contents(copy, source)
+    return b.st_ctime_ns <= a.st_ctime_ns
+
+
+def _same_contents(a: Path | str, b: Path | str) -> bool:
+    try:
+        with open(a, "rb") as first, open(b, "rb") as second:
+            while True:
+                chunk = first.read(1 << 20)
+                if chunk != second.read(1 << 20):
+                    return False
+                if not chunk:
+                    return True
+    except OSError:
+        return False
 
 
 def sync(folder: Path) -> None:

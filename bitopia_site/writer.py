@@ -1,15 +1,17 @@
 """Write a built site into its output folder, so that a reader of the folder sees the old site or the
 new one, never a mix. One type for each way of writing, chosen by `open_writer`:
 - `FirstWriter`, when there is no output yet: the page renderers write into a new staging folder
-  themselves (`write_page`), static files are copied into it from the start, each file is also
-  hard-linked into a new spare tree (spare.py), and the staging folder is renamed into place.
+  themselves (`write_page`), static files are copied into it from the start, and the staging folder
+  is renamed into place.
 - `StagedWriter`, when there is one: only the pages that differ from the output's files are written,
-  into a staging folder made from the spare tree, which is then swapped in (swap.py); the old output
-  is kept as the next spare. When nothing changed, nothing is touched.
+  into a staging folder made from the spare tree (spare.py), or linked from the output while the
+  build reads and plans, which is then swapped in (swap.py); the old output is kept as the next
+  spare. When nothing changed, nothing is touched.
 - `InPlaceWriter`, for a dev server's own folder, whose readers wait while it builds: each changed
   file is replaced by one rename.
 Unchanged files keep their inode and time stamps. Nothing outlives a build: the one process a
-writer starts (copier.StaticCopy) has ended when the build returns, and no tree is left to delete.
+writer starts (copier.StaticCopy, spare.StageMaker) has ended when the build returns, and no tree
+is left to delete.
 """
 
 from __future__ import annotations
@@ -23,9 +25,9 @@ from typing import Callable, TypeVar
 
 from bitopia_site.copier import SENDFILE, StaticCopy, copy_file, make_folder
 from bitopia_site.errors import SiteError
-from bitopia_site.output_folder import (MARKER, aside_path, output_id, spare_path, staging_path, sweep_leftovers,
+from bitopia_site.output_folder import (MARKER, aside_path, output_id, staging_path, sweep_leftovers,
                                         tree_files)
-from bitopia_site.spare import Spare, Trees, keep_as_spare, match_spare, take_spare
+from bitopia_site.spare import Spare, StageMaker, keep_as_spare
 from bitopia_site.swap import prune, remove, same_copy, swap_in
 
 T = TypeVar("T")
@@ -39,25 +41,31 @@ class WriteStats:
     build_id: str = ""
 
 
-def write_page(trees: Trees, rel: str, data: bytes, made_dirs: set[str]) -> None:
-    """Write the new file `rel` into a first build's trees (the folders in `made_dirs` exist)."""
-    trees.folder(rel, made_dirs)
-    _write_new(f"{trees.stage}/{rel}", data)
-    trees.link(rel)
+def write_page(stage: str, rel: str, data: bytes, made_dirs: set[str]) -> None:
+    """Write the new file `rel` into a first build's staging folder (the folders in `made_dirs` exist)."""
+    _folder_of(stage, rel, made_dirs)
+    _write_new(f"{stage}/{rel}", data)
 
 
-def open_writer(out: Path, previous: set[str] | None = None, spare: Spare | None = None, in_place: bool = False,
-                make_spare: bool = True) -> SiteWriter:
+def _folder_of(tree: str, rel: str, made_dirs: set[str]) -> None:
+    """Make the folder `rel` goes in below `tree`, unless `made_dirs` says it was made."""
+    parent = os.path.dirname(rel)
+    if parent and parent not in made_dirs:
+        make_folder(f"{tree}/{parent}")
+        made_dirs.add(parent)
+
+
+def open_writer(out: Path, previous: set[str] | None = None, spare: Spare | None = None,
+                in_place: bool = False) -> SiteWriter:
     """The writer of a build into `out`: `previous` lists the output's files and `spare` says what
-    the spare tree holds, when the last build's record knows; `in_place` is for a dev server; a
-    first build makes a spare tree only with `make_spare` (a build without the cache is a one-off)."""
+    the spare tree holds, when the last build's record knows; `in_place` is for a dev server."""
     out = out.resolve()
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         if in_place:
             return InPlaceWriter(out, previous)
         sweep_leftovers(out)
-        return StagedWriter(out, previous, spare) if os.path.lexists(out) else FirstWriter(out, make_spare)
+        return StagedWriter(out, previous, spare) if os.path.lexists(out) else FirstWriter(out)
     except OSError as exc:
         raise _write_error(out, exc) from None
 
@@ -78,7 +86,7 @@ class SiteWriter:
     def written(self) -> int:
         return len(self.written_paths)
 
-    def direct_folder(self) -> Trees | None:
+    def direct_folder(self) -> str | None:
         """Where the page renderers may write their pages themselves (`write_page`, then
         `put_written`); None when each page must come through `put`."""
         return None
@@ -115,31 +123,26 @@ class SiteWriter:
 
 
 class FirstWriter(SiteWriter):
-    """The first build into `out`: every file goes into a new staging folder and, with `make_spare`,
-    hard-linked into a new spare tree, so that the next build finds a copy of the output to start
-    from instead of linking one itself (bench/README.md has what each costs)."""
+    """The first build into `out`: every file goes into a new staging folder. It makes no spare
+    tree: the next build links its staging folder from the output while it reads and plans
+    (spare.StageMaker), and a one-off build makes no tree it never uses (bench/README.md has what
+    each costs). A spare left by an output deleted since is left for that build to match."""
 
-    def __init__(self, out: Path, make_spare: bool) -> None:
+    def __init__(self, out: Path) -> None:
         super().__init__(out)
-        spare = spare_path(out)
-        older = os.path.isdir(spare) and not os.path.islink(spare)
-        self.stale = make_spare and older  # a spare whose output was deleted: matched with this one in `finish`
-        self.trees = Trees(str(staging_path(out)), str(spare) if make_spare and not older else None)
-        os.mkdir(self.trees.stage)
-        if self.trees.spare is not None:
-            remove(spare)  # a file or a link where the spare goes
-            os.mkdir(spare)
+        self.stage = str(staging_path(out))
+        os.mkdir(self.stage)
         self._early: StaticCopy | None = None
 
-    def direct_folder(self) -> Trees | None:
-        return self.trees
+    def direct_folder(self) -> str | None:
+        return self.stage
 
     def copy_static_early(self, static: dict[str, Path]) -> None:
         """Only on Linux (SENDFILE): elsewhere a file system may ignore case, and a page and a
         static file could meet."""
         if self._early is None and SENDFILE and sys.executable:
             try:
-                self._early = StaticCopy(self.trees.stage, self.trees.spare, dict(static))
+                self._early = StaticCopy(self.stage, dict(static))
             except OSError:  # it cannot be started: no head start, finish() copies every file
                 pass
 
@@ -151,30 +154,23 @@ class FirstWriter(SiteWriter):
         self.written_paths.add(rel)
 
     def _write(self, rel: str, data: bytes) -> None:
-        write_page(self.trees, rel, data, self.made_dirs)
+        write_page(self.stage, rel, data, self.made_dirs)
 
     def finish(self, static: dict[str, Path], static_unchanged: bool = False) -> WriteStats:
-        """Copy the static files the early copy did not, mark the staging folder (its marker is
-        linked into the spare last, so a spare cut short is never used), rename it into place."""
+        """Copy the static files the early copy did not, mark the staging folder, rename it into place."""
         build_id = uuid.uuid4().hex
 
         def place() -> None:
             early = self._early_copies()
             for rel, source in static.items():
                 if early.get(rel) != source:
-                    self.trees.folder(rel, self.made_dirs)
-                    copy_file(source, f"{self.trees.stage}/{rel}")
-                    self.trees.link(rel)
-            _mark(self.trees.stage, build_id, "replaced whole on every build")
-            self.trees.link(MARKER)
-            os.rename(self.trees.stage, self.out)
+                    _folder_of(self.stage, rel, self.made_dirs)
+                    copy_file(source, f"{self.stage}/{rel}")
+            _mark(self.stage, build_id, "replaced whole on every build")
+            os.rename(self.stage, self.out)
 
         self._guard(place)
         self.written_paths |= static.keys()
-        if self.stale:
-            self.spare_after = match_spare(self.out, self.written_paths, build_id)
-        elif self.trees.spare is not None:
-            self.spare_after = Spare(build_id, frozenset())
         return WriteStats(self.written, 0, 0, build_id)
 
     def _early_copies(self) -> dict[str, Path]:
@@ -190,26 +186,24 @@ class FirstWriter(SiteWriter):
         if self._early is not None:
             self._early.stop()
             self._early = None
-        remove(self.trees.stage)
-        if self.trees.spare is not None:
-            remove(self.trees.spare)
+        remove(self.stage)
 
 
 class StagedWriter(SiteWriter):
     """A build over an existing output: only the files that changed are written, into a staging
-    folder that starts as a copy of the output (spare.take_spare), made when the first one comes.
+    folder that starts as a copy of the output (spare.StageMaker), taken when the first one comes.
     `finish` swaps it in and keeps the old output as the next spare."""
 
     def __init__(self, out: Path, previous: set[str] | None, spare: Spare | None) -> None:
         super().__init__(out)
         self.previous = previous  # the output's files, when the record knows them
-        self.spare = spare
         self.stage: str | None = None
         self._listed: set[str] | None = None
+        self.maker = StageMaker(out, spare, self._old_files)
 
     def _stage(self) -> str:
         if self.stage is None:
-            self.stage = take_spare(self.out, self.spare, self._old_files)
+            self.stage = self.maker.folder()
         return self.stage
 
     def _old_files(self) -> set[str]:
@@ -227,10 +221,7 @@ class StagedWriter(SiteWriter):
         """The path of `rel` in the staging folder, its folder made and the output's file unlinked
         from it (never written through: that would change the output too)."""
         stage = self._stage()
-        parent = os.path.dirname(rel)
-        if parent and parent not in self.made_dirs:
-            make_folder(f"{stage}/{parent}")
-            self.made_dirs.add(parent)
+        _folder_of(stage, rel, self.made_dirs)
         remove(f"{stage}/{rel}")
         return f"{stage}/{rel}"
 
@@ -238,10 +229,15 @@ class StagedWriter(SiteWriter):
         """Change nothing when nothing changed; else stage the static files that changed, prune the
         files gone, mark the staging folder, swap it in and keep the old output as the spare."""
         out = str(self.out)
-        same = (lambda copy, source: True) if static_unchanged and self.previous is not None else same_copy
+        relinked = self.maker.begun_ns  # the output's files linked into the staging folder since then
+
+        def same(copy: str, source: Path) -> bool:
+            return (static_unchanged and self.previous is not None) or same_copy(copy, source, relinked)
+
         copies = {rel: source for rel, source in static.items() if not same(f"{out}/{rel}", source)}
         paths = self.kept | static.keys() | self.written_paths
         if self.stage is None and self.previous == paths and not copies:
+            self.maker.set_aside()
             return WriteStats(0, len(paths), 0, output_id(self.out))
         gone: set[str] = set()
         build_id = uuid.uuid4().hex
@@ -265,9 +261,13 @@ class StagedWriter(SiteWriter):
         return WriteStats(self.written, len(paths) - self.written, len(gone), build_id)
 
     def abort(self) -> None:
+        """A staging folder written into is deleted (it may hold a file cut short by a full disk);
+        one only linked from the output is kept as the spare (spare.StageMaker.set_aside)."""
         if self.stage is not None:
             remove(self.stage)
             self.stage = None
+        else:
+            self.maker.set_aside()
 
 
 class InPlaceWriter(SiteWriter):

@@ -79,12 +79,19 @@ def test_nothing_a_first_build_starts_outlives_it(tmp_path: Path) -> None:
 
 def test_nothing_build_into_starts_outlives_it(tmp_path: Path) -> None:
     """The same in Python: when `run_build` returns, its rendering processes and its static copier
-    have ended, and nothing is left beside the output but the spare tree."""
+    have ended, and nothing is left beside the output; after the next build, whose child process
+    linked its staging folder, nothing but the spare tree."""
     site = site_of(tmp_path / "site", 450)  # enough posts for a process pool
     before = children()
     run_build(site, tmp_path / "out", BuildOptions(jobs=2))
     assert children() <= before and naming(tmp_path) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "site"]
+    (site / "templates").mkdir(exist_ok=True)
+    (site / "templates" / "404.html").write_text("gone")  # a change every page does not show
+    run_build(site, tmp_path / "out", BuildOptions(jobs=2))
+    assert children() <= before and naming(tmp_path) == []
     assert sorted(p.name for p in tmp_path.iterdir()) == [".out.spare", "out", "site"]
+    assert (tmp_path / "out" / "404.html").read_text() == "gone"
 
 
 # --- the modes, one by one ----------------------------------------------------------------------
@@ -95,37 +102,45 @@ def tree(folder: Path) -> dict[str, tuple[int, bytes]]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def first_build(out: Path, pages: dict[str, bytes], static: dict[str, Path], make_spare: bool = True):
-    writer = open_writer(out, make_spare=make_spare)
+def first_build(out: Path, pages: dict[str, bytes], static: dict[str, Path]):
+    writer = open_writer(out)
     assert isinstance(writer, FirstWriter)
     for rel, data in pages.items():
         writer.put(rel, data)
     return writer, writer.finish(static)
 
 
-def test_a_first_build_writes_the_output_and_a_spare_of_the_same_files(tmp_path: Path) -> None:
+def test_a_first_build_writes_the_output_and_nothing_beside_it(tmp_path: Path) -> None:
     (tmp_path / "style.css").write_text("a {}")
     writer, stats = first_build(tmp_path / "out", {"index.html": b"home", "a/b/index.html": b"b"},
                                 {"css/style.css": tmp_path / "style.css"})
-    out, spare = tmp_path / "out", tmp_path / ".out.spare"
+    out = tmp_path / "out"
     assert stats.written == 3 and output_id(out) == stats.build_id
-    assert tree(out) == tree(spare) and set(tree(out)) == {"index.html", "a/b/index.html", "css/style.css", MARKER}
-    assert writer.spare_after == Spare(stats.build_id, frozenset())
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.spare", "out", "style.css"]
+    assert set(tree(out)) == {"index.html", "a/b/index.html", "css/style.css", MARKER}
+    assert writer.spare_after is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "style.css"]
 
 
-def test_a_first_build_without_the_cache_makes_no_spare(tmp_path: Path) -> None:
-    writer, _ = first_build(tmp_path / "out", {"index.html": b"home"}, {}, make_spare=False)
-    assert writer.spare_after is None and not (tmp_path / ".out.spare").exists()
+def staged_build(out: Path, files: set[str], spare: Spare | None, pages: dict[str, bytes | None]) -> StagedWriter:
+    writer = open_writer(out, files, spare)
+    assert isinstance(writer, StagedWriter)
+    for rel, data in pages.items():
+        writer.put(rel, data)
+    writer.finish({})
+    return writer
 
 
-def test_a_spare_left_by_a_deleted_output_is_matched_with_the_new_one(tmp_path: Path) -> None:
-    first_build(tmp_path / "out", {"index.html": b"old", "gone/index.html": b"gone"}, {})
-    shutil.rmtree(tmp_path / "out")  # by hand; the spare stays
-    writer, stats = first_build(tmp_path / "out", {"index.html": b"new", "new/index.html": b"n"}, {})
-    assert tree(tmp_path / "out") == tree(tmp_path / ".out.spare")
-    assert not (tmp_path / ".out.spare/gone").exists()
-    assert writer.spare_after == Spare(stats.build_id, frozenset())
+def test_a_spare_left_by_a_deleted_output_is_matched_by_the_next_staged_build(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    first_build(out, {"index.html": b"old", "gone/index.html": b"gone"}, {})
+    staged_build(out, {"index.html", "gone/index.html"}, None, {"index.html": b"old 2", "gone/index.html": None})
+    shutil.rmtree(out)  # by hand; the spare stays
+    first_build(out, {"index.html": b"new", "new/index.html": b"n"}, {})
+    assert (tmp_path / ".out.spare/gone/index.html").exists()  # left for the next build to match
+    staged_build(out, {"index.html", "new/index.html"}, None, {"index.html": b"new 2", "new/index.html": None})
+    assert {rel: data for rel, (_, data) in tree(out).items() if rel != MARKER} == \
+        {"index.html": b"new 2", "new/index.html": b"n"}
+    assert set(tree(tmp_path / ".out.spare")) == {"index.html", "new/index.html", MARKER}
 
 
 def test_a_staged_build_changes_only_what_differs_and_keeps_the_old_output_as_the_spare(tmp_path: Path) -> None:
@@ -152,13 +167,15 @@ def test_a_staged_build_changes_only_what_differs_and_keeps_the_old_output_as_th
 
 
 def test_a_staged_build_that_changes_nothing_touches_nothing(tmp_path: Path) -> None:
+    """Not the output: the copy of it its child process linked meanwhile is kept as the spare."""
     out = tmp_path / "out"
     writer, first = first_build(out, {"index.html": b"home"}, {})
-    before = (tree(out), tree(tmp_path / ".out.spare"))
+    before = tree(out)
     staged = open_writer(out, {"index.html"}, writer.spare_after)
     staged.put("index.html", b"home")
     assert staged.finish({}).build_id == first.build_id
-    assert (tree(out), tree(tmp_path / ".out.spare")) == before
+    assert tree(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) in (["out"], [".out.spare", "out"])
 
 
 def test_a_spare_the_record_does_not_describe_is_matched_not_trusted(tmp_path: Path) -> None:
@@ -166,6 +183,7 @@ def test_a_spare_the_record_does_not_describe_is_matched_not_trusted(tmp_path: P
     the spare with the output file by file, and the output it makes is the site, not the spare's."""
     out = tmp_path / "out"
     first_build(out, {"index.html": b"home", "a/index.html": b"a"}, {})
+    staged_build(out, {"index.html", "a/index.html"}, None, {"index.html": b"home 1", "a/index.html": b"a"})
     in_place = open_writer(out, {"index.html", "a/index.html"}, in_place=True)
     assert isinstance(in_place, InPlaceWriter)
     in_place.put("a/index.html", b"a 2")
@@ -189,6 +207,21 @@ def test_a_failed_staged_build_leaves_the_output_and_no_staging_folder(tmp_path:
     staged.put("index.html", b"changed")
     staged.abort()
     assert tree(out) == before and sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_a_build_that_fails_before_it_writes_keeps_the_linked_copy_as_an_untrusted_spare(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    first_build(out, {"index.html": b"home", "a/index.html": b"a"}, {})
+    before = tree(out)
+    staged = open_writer(out, {"index.html", "a/index.html"}, None)
+    assert isinstance(staged, StagedWriter)
+    staged.maker.folder()  # made (the child waited for), as in a build that then fails before it writes
+    (tmp_path / ".out.staging/a/index.html").unlink()
+    (tmp_path / ".out.staging/a/index.html").write_bytes(b"not the output's")
+    staged.abort()
+    assert tree(out) == before and sorted(p.name for p in tmp_path.iterdir()) == [".out.spare", "out"]
+    staged_build(out, {"index.html", "a/index.html"}, None, {"index.html": b"home 2", "a/index.html": None})
+    assert tree(out)["a/index.html"] == before["a/index.html"]
 
 
 def test_match_makes_a_tree_hold_exactly_the_files_each_linked_to_the_output(tmp_path: Path) -> None:
