@@ -27,6 +27,7 @@ from bitopia_site.markup import pygments_css
 from bitopia_site.model import OutputPage
 from bitopia_site.sources import inside
 from bitopia_site.theme import Theme
+from bitopia_site.share_links import share_links
 from bitopia_site.xmltext import xml_text
 
 
@@ -63,11 +64,11 @@ def make_environment(config: SiteConfig, theme: Theme, site_globals: dict[str, A
 
     fragments = Fragments(env)
     env.globals.update(site_globals, url_for=url_for, abs_url=abs_url, pygments_css=pygments_css,
-                       once=fragments.once, memo=fragments.memo)
+                       once=fragments.once, memo=fragments.memo, share_links=share_links)
     env.extend(bitopia_fragments=fragments, bitopia_link_style=link_style(config))
     has_file = site_globals.get("site", {}).get("has_file")
     env.plain_calls = frozenset(id(f) for f in (url_for, abs_url, pygments_css, env.globals["once"],
-                                                env.globals["memo"], has_file) if f is not None)
+                                                env.globals["memo"], has_file, share_links) if f is not None)
     read_bodies_as_text(env)
     env.filters.update(
         date=_DateTexts(_format_date), iso=_DateTexts(datetime.isoformat),

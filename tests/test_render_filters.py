@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bitopia_site.render import _DateTexts, _format_date
+from bitopia_site.share_links import share_links
 
 OFFSETS = st.sampled_from([timezone.utc, timezone(timedelta(hours=2)), timezone(timedelta(hours=-9, minutes=-30)),
                            timezone(timedelta(0), "GMT")])
@@ -37,3 +38,11 @@ def test_the_same_instant_in_two_offsets_is_two_texts() -> None:
 def test_what_is_not_a_datetime_prints_nothing() -> None:
     dated = _DateTexts(_format_date)
     assert dated(None) == dated("2024-01-01") == dated(date(2024, 1, 1)) == ""
+
+
+def test_share_links_fill_each_known_networks_form_in_order() -> None:
+    links = share_links(["Reddit", "myspace", "email"], "https://example.org/a b/", "Tea & “Cake”")
+    assert links == [("Reddit", "https://www.reddit.com/submit?url=https%3A//example.org/a%20b/"
+                                "&title=Tea%20%26%20%E2%80%9CCake%E2%80%9D"),
+                     ("Email", "mailto:?subject=Tea%20%26%20%E2%80%9CCake%E2%80%9D&body=https%3A//example.org/a%20b/")]
+    assert share_links([], "https://example.org/", "T") == [] == share_links(None, "https://example.org/", "T")
