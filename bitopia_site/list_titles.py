@@ -49,8 +49,9 @@ _IRREGULAR = {
     "person": "people", "child": "children", "mouse": "mice", "goose": "geese", "ox": "oxen", "foot": "feet",
     "tooth": "teeth", "datum": "data", "index": "indices", "matrix": "matrices", "appendix": "appendices",
     "vertex": "vertices", "criterion": "criteria", "phenomenon": "phenomena", "quiz": "quizzes", "photo": "photos",
-    "piano": "pianos", "halo": "halos", "auto": "autos", "kilo": "kilos", "solo": "solos", "to": "tos", "cactus": "cacti", "focus": "foci", "fungus": "fungi", "stimulus": "stimuli",
-    "syllabus": "syllabi", "corpus": "corpora", "alias": "aliases", "thief": "thieves", "shoe": "shoes", "leaf": "leaves", "loaf": "loaves",
+    "piano": "pianos", "halo": "halos", "auto": "autos", "kilo": "kilos", "solo": "solos", "to": "tos",
+    "cactus": "cacti", "focus": "foci", "fungus": "fungi", "stimulus": "stimuli", "syllabus": "syllabi",
+    "corpus": "corpora", "alias": "aliases", "thief": "thieves", "shoe": "shoes", "leaf": "leaves", "loaf": "loaves",
 }
 _PLURALS = frozenset(_IRREGULAR.values())
 # (ending, plural ending), the first that fits wins; a word already ending in a plural ending stays

@@ -86,7 +86,8 @@ class StageMaker:
 def _vouched(out: Path, record: Spare | None) -> bool:
     """True when the spare tree is the one the record describes: renaming and patching it is quick."""
     spare = spare_path(out)
-    return record is not None and os.path.isdir(spare) and not os.path.islink(spare) and output_id(spare) == record.build_id
+    return (record is not None and os.path.isdir(spare) and not os.path.islink(spare)
+            and output_id(spare) == record.build_id)
 
 
 def _may_fork() -> bool:
