@@ -82,10 +82,11 @@ def make_folder(folder: str) -> None:
 
 
 class StaticCopy:
-    """Copies static files into a first build's staging folder, in a process of its own: a fresh interpreter at the lowest CPU
-    priority, which takes the time the build leaves a core idle (its one-process steps) and little
-    from parsing and rendering, and none of the build's memory. The build waits for it (`wait`) or
-    stops it (`stop`): it never outlives the build. Linux only (see writer.FirstWriter)."""
+    """Copies static files into a first build's staging folder, in a process of its own: a fresh
+    interpreter at the lowest CPU priority, which takes the time the build leaves a core idle (its
+    one-process steps) and little from parsing and rendering, and none of the build's memory. The
+    build waits for it (`wait`) or stops it (`stop`): it never outlives the build. Linux only (see
+    writer.FirstWriter)."""
 
     def __init__(self, stage: str, files: dict[str, Path]) -> None:
         self.files = files
