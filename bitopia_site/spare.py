@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from bitopia_site.copier import make_folder
+from bitopia_site.copier import die_with, make_folder
 from bitopia_site.output_folder import MARKER, output_id, spare_path, staging_path
 from bitopia_site.swap import prune, remove
 
@@ -100,7 +100,6 @@ def _make_and_exit(out: Path, record: Spare | None, files: Callable[[], set[str]
     It dies with the build (PR_SET_PDEATHSIG): a killed build leaves no child behind."""
     code = 1
     try:
-        from bitopia_site.copier import die_with
         die_with(os.getppid())
         take_spare(out, record, files)
         code = 0

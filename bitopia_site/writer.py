@@ -229,12 +229,10 @@ class StagedWriter(SiteWriter):
         """Change nothing when nothing changed; else stage the static files that changed, prune the
         files gone, mark the staging folder, swap it in and keep the old output as the spare."""
         out = str(self.out)
-        relinked = self.maker.begun_ns  # the output's files linked into the staging folder since then
-
-        def same(copy: str, source: Path) -> bool:
-            return (static_unchanged and self.previous is not None) or same_copy(copy, source, relinked)
-
-        copies = {rel: source for rel, source in static.items() if not same(f"{out}/{rel}", source)}
+        copies = {} if static_unchanged and self.previous is not None else {
+            rel: source for rel, source in static.items()
+            # the output's files linked into the staging folder since `begun_ns` have a new ctime
+            if not same_copy(f"{out}/{rel}", source, self.maker.begun_ns)}
         paths = self.kept | static.keys() | self.written_paths
         if self.stage is None and self.previous == paths and not copies:
             self.maker.set_aside()
