@@ -41,7 +41,7 @@ class RunCodeGenerator(CodeGenerator):
 
     def _output_child_post(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
         if _escapes_inline(frame, finalize):
-            self.write(") is str else escape(_o))")
+            self.write(") is str else _o if type(_o) is Markup else escape(_o))")  # escape() copies a Markup
         else:
             super()._output_child_post(node, frame, finalize)
 

@@ -55,7 +55,13 @@ class ContentSettings:
     engine: str = "cmark-gfm"  # the Markdown engine of a site.yaml site (markdown_it_engine.ENGINES)
 
     def key(self) -> str:
-        return repr(self) + markup.SETTINGS
+        return _settings_key(self)
+
+
+@lru_cache(maxsize=16)
+def _settings_key(settings: ContentSettings) -> str:
+    """What ContentSettings.key returns, worked out once per settings (each post's digest asks)."""
+    return repr(settings) + markup.SETTINGS
 
 
 @quick_pickle
@@ -206,7 +212,7 @@ def _parse(source: Source, settings: ContentSettings) -> Parsed:
         summary=Markup(rendered.summary), summary_is_excerpt=rendered.summary_is_excerpt, toc=rendered.toc,
         word_count=rendered.word_count, reading_time=rendered.reading_time,
         is_section_index=is_section_index, params=params, digest=source_digest(source, settings),
-        **publication,
+        summary_text=Markup(rendered.summary).striptags(), **publication,
     )
     return Parsed(doc, tuple(expanded.errors), tuple(warnings))
 

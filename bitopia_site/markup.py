@@ -28,7 +28,7 @@ WORDS_PER_MINUTE = 213
 EXTENSIONS = ["table", "strikethrough", "autolink"]
 OPTIONS = Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_SMART | Options.CMARK_OPT_FOOTNOTES
 SAFE_OPTIONS = OPTIONS & ~Options.CMARK_OPT_UNSAFE  # a Hugo site's default: goldmark's `unsafe` off
-SETTINGS = f"cmark-gfm:{EXTENSIONS}:{int(OPTIONS)}:ids+pygments+balance+goldmark-typographer+linkify+cell-style:v9"
+SETTINGS = f"cmark-gfm:{EXTENSIONS}:{int(OPTIONS)}:ids+pygments+balance+goldmark-typographer+linkify+cell-style:v10"
 
 _TAG = re.compile(r"<[^>]*>")
 _FOOTNOTE_REF = re.compile(r'<sup class="footnote-ref">.*?</sup>', re.S)
@@ -68,7 +68,8 @@ def to_html(text: str, raw_html: bool = True, goldmark: bool = False, engine: st
         held = goldmark_typographer.hold_entities(text)
         options &= ~Options.CMARK_OPT_SMART
         body = cmark.to_html(held, options, EXTENSIONS)
-        blocks = (lambda: cmark.html_blocks(held, options, EXTENSIONS)) if _HTML_BLOCK_START.search(held) else None
+        may_hold_blocks = "<" in held and _HTML_BLOCK_START.search(held)  # `in` first: many posts have no `<`
+        blocks = (lambda: cmark.html_blocks(held, options, EXTENSIONS)) if may_hold_blocks else None
         body = goldmark_typographer.apply(goldmark_autolinks.unlink(body, text), text, blocks)
         if "<table>" in body:
             body = _CELL_ALIGN.sub(r'<\1 style="text-align: \2">', body)  # Goldmark aligns a cell by its style

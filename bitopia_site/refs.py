@@ -67,7 +67,8 @@ def resolve(documents: list[Document], shows: Callable[[Document], bool], base_u
         html = _MARK.sub(url, str(doc.html))
         summary = _MARK.sub(url, str(doc.summary))
         digest = hashlib.blake2b(f"{doc.digest}\0{found}".encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
-        result.append(replace(doc, html=Body(html), summary=Markup(summary), digest=digest))
+        result.append(replace(doc, html=Body(html), summary=Markup(summary), digest=digest,
+                              summary_text=Markup(summary).striptags()))
     return result
 
 

@@ -27,6 +27,7 @@ from bitopia_site.markup import pygments_css
 from bitopia_site.model import OutputPage
 from bitopia_site.sources import inside
 from bitopia_site.theme import Theme
+from bitopia_site.json_ld import blog_posting
 from bitopia_site.share_links import share_links
 from bitopia_site.xmltext import xml_text
 
@@ -62,21 +63,35 @@ def make_environment(config: SiteConfig, theme: Theme, site_globals: dict[str, A
         link = url_for(path)
         return link if "://" in link else origin + link
 
+    site = site_globals.get("site", {})
+
+    def json_ld(page: dict[str, Any], description: Any = "", image: Any = "") -> Markup:
+        return blog_posting(page, description, image, site, abs_url, _json_default)
+
     fragments = Fragments(env)
     env.globals.update(site_globals, url_for=url_for, abs_url=abs_url, pygments_css=pygments_css,
-                       once=fragments.once, memo=fragments.memo, share_links=share_links)
+                       once=fragments.once, memo=fragments.memo, share_links=share_links, json_ld=json_ld)
     env.extend(bitopia_fragments=fragments, bitopia_link_style=link_style(config))
     has_file = site_globals.get("site", {}).get("has_file")
     env.plain_calls = frozenset(id(f) for f in (url_for, abs_url, pygments_css, env.globals["once"],
-                                                env.globals["memo"], has_file, share_links) if f is not None)
+                                                env.globals["memo"], has_file, share_links, json_ld) if f is not None)
     read_bodies_as_text(env)
     env.filters.update(
         date=_DateTexts(_format_date), iso=_DateTexts(datetime.isoformat),
         rfc822=lambda d: format_datetime(d) if isinstance(d, datetime) else "", absolute=abs_url,
-        url=url_for, striptags_safe=lambda s: Markup(s).striptags(), xmltext=xml_text,
+        url=url_for, striptags_safe=lambda s: Markup(s).striptags(), xmltext=xml_text, first_words=first_words,
         scrollable=scrollable, heading_anchors=heading_anchors,
     )
     return env
+
+
+def first_words(text: str, count: int | None) -> str:
+    """The first `count` words of `text`, one space apart, and "…" when there were more; all of
+    them without a count (Jinja's `split`, `join` and slice, without its escaping of each word)."""
+    words = str(text).split()
+    if count and len(words) > count:
+        return " ".join(words[:count]) + "…"
+    return " ".join(words)
 
 
 def _bytecode_cache(folder: Path) -> jinja2.BytecodeCache | None:
@@ -158,20 +173,48 @@ class _FolderLoader(jinja2.FileSystemLoader):
         return source, filename, uptodate
 
 
+class _Context(jinja2.runtime.Context):
+    """Jinja's context, made with what its environment already knows of the template (whether
+    it autoescapes, which Jinja asks `select_autoescape` again each time): a post page makes a
+    dozen, one for each include, and making one took a third of an include's time."""
+
+    def __init__(self, environment: Any, parent: dict[str, Any], name: str | None,
+                 blocks: dict[str, Any], globals: Any = None) -> None:  # noqa: A002 - Jinja's name
+        self.parent = parent
+        self.vars = {}
+        self.environment = environment
+        self.eval_ctx = environment.eval_context(name)
+        self.exported_vars = set()
+        self.name = name
+        self.globals_keys = set() if globals is None else set(globals)
+        self.blocks = {key: [block] for key, block in blocks.items()} if blocks else {}
+
+
 class _Environment(SandboxedEnvironment):
     """Jinja's environment, made quicker where a page passes many times: loading a template (each
-    include), copying the templates' globals into a context, reading `view.field` on the plain
-    dicts of views.py, calling our own functions (`call`), and printing (codegen: each run of
-    output yielded at once, a str escaped inline). Every template sees what it would have seen,
-    and prints what it would have printed."""
+    include), making a context for it, copying the templates' globals into it, reading
+    `view.field` on the plain dicts of views.py, calling our own functions (`call`), and printing
+    (codegen: each run of output yielded at once, a str escaped inline). Every template sees what
+    it would have seen, and prints what it would have printed."""
 
     template_class = _Template
+    context_class = _Context
     code_generator_class = codegen.RunCodeGenerator
     plain_calls: frozenset[int] = frozenset()  # ids of the functions `call` calls straight away
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._loaded: dict[str, jinja2.Template] = {}
+        self._autoescapes: dict[str | None, Any] = {}
+
+    def eval_context(self, name: str | None) -> jinja2.nodes.EvalContext:
+        """A new EvalContext for the template `name`, as `EvalContext(self, name)` makes it."""
+        autoescape = self._autoescapes.get(name, _MISSING)
+        if autoescape is _MISSING:
+            autoescape = self._autoescapes[name] = self.autoescape(name) if callable(self.autoescape) else self.autoescape
+        made = jinja2.nodes.EvalContext.__new__(jinja2.nodes.EvalContext)
+        made.environment, made.autoescape, made.volatile = self, autoescape, False
+        return made
 
     def _load_template(self, name: str, globals: Any) -> jinja2.Template:
         """Jinja's, with a plain dict in front of its LRU cache, which takes a lock and reorders a
@@ -305,10 +348,13 @@ class Renderer:
         self.root = root
         self.post_process = post_process
         self.link_style = getattr(env, "bitopia_link_style", None)  # canonifyURLs, relativeURLs (link_style.py)
+        self._selected: dict[tuple[str, ...], jinja2.Template] = {}  # the environment never reloads a template
 
     def render(self, page: OutputPage) -> bytes:
         try:
-            template = self.env.select_template(list(page.templates))
+            template = self._selected.get(page.templates)
+            if template is None:
+                template = self._selected[page.templates] = self.env.select_template(list(page.templates))
         except jinja2.TemplatesNotFound:
             source = page.context.get("page", {}).get("source") if isinstance(page.context.get("page"), dict) else None
             names = " or ".join(f"`{name}`" for name in page.templates)
