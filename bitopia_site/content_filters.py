@@ -24,16 +24,19 @@ _HEADING = re.compile(r'<h([2-6]) id="([^"]*)">')
 def scrollable(content: Any) -> Markup:
     """The HTML with each table in a box that scrolls sideways (a focusable region) and each code
     block focusable, so that a keyboard can scroll them too."""
-    return Markup(_BLOCK.sub(lambda found: _SCROLLABLE[found.group(0)], str(escape(content))))
+    content = escape(content)  # text that is not HTML yet is escaped first, as printing it would
+    if "<table>" not in content and "<pre" not in content:  # most posts: no pass over the HTML
+        return content
+    return Markup(_BLOCK.sub(lambda found: _SCROLLABLE[found.group(0)], content))
 
 
 def heading_anchors(content: Any, toc: Iterable[tuple[int, str, str]], symbol: str = "#") -> Markup:
     """The HTML with a link to itself (`symbol`) at the start of each heading `toc` lists, as
     (level, id, text): the first heading of that level and id, as many times as `toc` lists it."""
-    content = str(escape(content))  # text that is not HTML yet is escaped first, as printing it would
+    content = escape(content)  # text that is not HTML yet is escaped first, as printing it would
     wanted = Counter((str(level), ident) for level, ident, _ in toc)
     if not wanted:
-        return Markup(content)
+        return content
 
     def anchor(found: re.Match[str]) -> str:
         key = (found.group(1), html.unescape(found.group(2)))
