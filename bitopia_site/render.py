@@ -22,12 +22,12 @@ from bitopia_site.cache import code_version
 from bitopia_site.body import Body
 from bitopia_site.config import SiteConfig
 from bitopia_site.errors import SiteError
+from bitopia_site.json_ld import blog_posting
 from bitopia_site.link_style import link_style
 from bitopia_site.markup import pygments_css
 from bitopia_site.model import OutputPage
 from bitopia_site.sources import inside
 from bitopia_site.theme import Theme
-from bitopia_site.json_ld import blog_posting
 from bitopia_site.share_links import share_links
 from bitopia_site.xmltext import xml_text
 
@@ -72,7 +72,7 @@ def make_environment(config: SiteConfig, theme: Theme, site_globals: dict[str, A
     env.globals.update(site_globals, url_for=url_for, abs_url=abs_url, pygments_css=pygments_css,
                        once=fragments.once, memo=fragments.memo, share_links=share_links, json_ld=json_ld)
     env.extend(bitopia_fragments=fragments, bitopia_link_style=link_style(config))
-    has_file = site_globals.get("site", {}).get("has_file")
+    has_file = site.get("has_file")
     env.plain_calls = frozenset(id(f) for f in (url_for, abs_url, pygments_css, env.globals["once"],
                                                 env.globals["memo"], has_file, share_links, json_ld) if f is not None)
     read_bodies_as_text(env)
@@ -211,7 +211,8 @@ class _Environment(SandboxedEnvironment):
         """A new EvalContext for the template `name`, as `EvalContext(self, name)` makes it."""
         autoescape = self._autoescapes.get(name, _MISSING)
         if autoescape is _MISSING:
-            autoescape = self._autoescapes[name] = self.autoescape(name) if callable(self.autoescape) else self.autoescape
+            autoescape = self.autoescape(name) if callable(self.autoescape) else self.autoescape
+            self._autoescapes[name] = autoescape
         made = jinja2.nodes.EvalContext.__new__(jinja2.nodes.EvalContext)
         made.environment, made.autoescape, made.volatile = self, autoescape, False
         return made

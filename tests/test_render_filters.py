@@ -80,8 +80,9 @@ JSON_LD_TEMPLATE = """{% set data = {
 NAMES = st.text(alphabet=st.sampled_from(["a", "<", ">", "&", "'", '"', "é", " ", "\u2028"]), max_size=8)
 
 
-@given(NAMES, NAMES, NAMES, st.lists(NAMES, max_size=3), st.one_of(st.none(), DATES), st.one_of(st.none(), DATES),
-       st.sampled_from(["", "A summary <b> & 'it'"]), st.sampled_from(["", "/img/a b.jpg", "https://cdn.example/x.png"]))
+@given(NAMES, NAMES, NAMES, st.lists(NAMES, max_size=3), st.one_of(st.none(), DATES),
+       st.one_of(st.none(), DATES), st.sampled_from(["", "A summary <b> & 'it'"]),
+       st.sampled_from(["", "/img/a b.jpg", "https://cdn.example/x.png"]))
 def test_json_ld_is_what_the_template_wrote(title: str, author: str, site_title: str, tags: list[str],
                                             published: datetime | None, modified: datetime | None,
                                             description: str, image: str) -> None:
