@@ -24,8 +24,10 @@ def fail(errors: list[SiteError]) -> None:
 
 
 def show_warnings(warnings: list[SiteError]) -> None:
-    for warning in warnings:
-        click.echo(click.style("warning: ", fg="yellow", bold=True) + warning.format(), err=True)
+    """Each warning on a line of its own, written at once: a site may have thousands."""
+    if warnings:
+        label = click.style("warning: ", fg="yellow", bold=True)
+        click.echo("\n".join(label + warning.format() for warning in warnings), err=True)
 
 
 def summary(result: BuildSummary) -> str:
