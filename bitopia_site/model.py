@@ -82,7 +82,7 @@ class Document:
     publish_resources: bool = True  # a leaf bundle's other files are published with it
     own: frozenset[str] = frozenset()  # the publication keys its own front matter sets (a cascade does not)
     cascade: tuple[Any, ...] = field(default=(), compare=False, hash=False)  # publication.Cascade, for below
-    summary_text: str = ""  # the summary's text, as `Markup(summary).striptags()` gives it (lists and meta tags show it)
+    summary_text: str = ""  # the summary as text, as `Markup(summary).striptags()` gives it (cards, meta tags)
 
     @property
     def is_page(self) -> bool:

@@ -115,8 +115,9 @@ class Views:
         }
         return {
             "title": doc.title, "url": doc.url, "date": doc.date, "lastmod": doc.lastmod or doc.date,
-            "author": doc.author, "description": doc.description, "summary": self._rebase(self._sized(doc.summary, doc)),
-            "summary_text": doc.summary_text, "truncated": doc.summary_is_excerpt, "content": self._rebase(self._sized(doc.html, doc)), "toc": doc.toc,
+            "author": doc.author, "description": doc.description,
+            "summary": self._rebase(self._sized(doc.summary, doc)), "summary_text": doc.summary_text,
+            "truncated": doc.summary_is_excerpt, "content": self._rebase(self._sized(doc.html, doc)), "toc": doc.toc,
             "word_count": doc.word_count, "reading_time": doc.reading_time, "draft": doc.draft,
             "scheduled": bool(doc.date and doc.date > self.now),
             "section": doc.section, "type": doc.type, "source": doc.source, "params": doc.params,
